@@ -1,0 +1,1 @@
+"""tffx: federated computation on TensorFlow graphs."""

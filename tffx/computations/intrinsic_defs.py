@@ -1,0 +1,182 @@
+"""The table of intrinsics: every federated operator's name, uri and type.
+
+Type signatures use abstract types (T, U, ...) that a concrete call binds.
+The argument of every intrinsic of several parameters is a struct whose
+elements are in the order shown. Executors dispatch on `uri` through an
+explicit `{uri: handler}` dict; user-facing functions are in `intrinsics`.
+
+This module only declares; it neither type-checks calls nor evaluates.
+"""
+
+import dataclasses
+from typing import Dict
+
+import numpy as np
+
+from tffx.types import computation_types as ct
+from tffx.types import placements
+
+_T = ct.AbstractType('T')
+_U = ct.AbstractType('U')
+_V = ct.AbstractType('V')
+_R = ct.AbstractType('R')
+_BITWIDTH = ct.AbstractType('BITWIDTH')
+_MAX = ct.AbstractType('MAX')
+_KEY = ct.TensorType(np.int32)
+_INT32 = ct.TensorType(np.int32)
+
+
+def _at_clients(t, all_equal=False):
+  return ct.FederatedType(t, placements.CLIENTS, all_equal)
+
+
+def _at_server(t):
+  return ct.FederatedType(t, placements.SERVER)
+
+
+def _fn(parameter, result):
+  return ct.FunctionType(parameter, result)
+
+
+def _args(*types):
+  return ct.StructType([(None, t) for t in types])
+
+
+@dataclasses.dataclass(frozen=True)
+class IntrinsicDef:
+  """One intrinsic: user-facing name, wire uri and (abstract) type signature."""
+  name: str
+  uri: str
+  type_signature: ct.FunctionType
+  description: str
+
+
+_DEFS = (
+    # (<{T}@CLIENTS, U, (<U,T> -> U), (<U,U> -> U), (U -> R)> -> R@SERVER)
+    IntrinsicDef(
+        'federated_aggregate', 'federated_aggregate',
+        _fn(_args(_at_clients(_T), _U, _fn(_args(_U, _T), _U),
+                  _fn(_args(_U, _U), _U), _fn(_U, _R)), _at_server(_R)),
+        'Accumulates client values from a zero, merges the accumulators, and '
+        'reports the result at the server.'),
+    # (T@SERVER -> T@CLIENTS)
+    IntrinsicDef('federated_broadcast', 'federated_broadcast',
+                 _fn(_at_server(_T), _at_clients(_T, True)),
+                 'Sends a server value to every client.'),
+    # (( -> T) -> {T}@CLIENTS)
+    IntrinsicDef('federated_eval_at_clients', 'federated_eval_at_clients',
+                 _fn(_fn(None, _T), _at_clients(_T)),
+                 'Runs a no-argument function on every client.'),
+    # (( -> T) -> T@SERVER)
+    IntrinsicDef('federated_eval_at_server', 'federated_eval_at_server',
+                 _fn(_fn(None, _T), _at_server(_T)),
+                 'Runs a no-argument function on the server.'),
+    # (<(T -> U), {T}@CLIENTS> -> {U}@CLIENTS)
+    IntrinsicDef('federated_map', 'federated_map',
+                 _fn(_args(_fn(_T, _U), _at_clients(_T)), _at_clients(_U)),
+                 'Applies a function to each client value.'),
+    # (<(T -> U), T@CLIENTS> -> U@CLIENTS)
+    IntrinsicDef('federated_map_all_equal', 'federated_map_all_equal',
+                 _fn(_args(_fn(_T, _U), _at_clients(_T, True)),
+                     _at_clients(_U, True)),
+                 'Applies a function to an all-equal client value.'),
+    # (<(T -> U), T@SERVER> -> U@SERVER)
+    IntrinsicDef('federated_apply', 'federated_apply',
+                 _fn(_args(_fn(_T, _U), _at_server(_T)), _at_server(_U)),
+                 'Applies a function to the server value.'),
+    # ({T}@CLIENTS -> T@SERVER)
+    IntrinsicDef('federated_mean', 'federated_mean',
+                 _fn(_at_clients(_T), _at_server(_T)),
+                 'The unweighted mean of client values (floating point).'),
+    # (<{T}@CLIENTS, {U}@CLIENTS> -> T@SERVER)
+    IntrinsicDef('federated_weighted_mean', 'federated_weighted_mean',
+                 _fn(_args(_at_clients(_T), _at_clients(_U)), _at_server(_T)),
+                 'The mean of client values weighted by a client scalar.'),
+    # ({T}@CLIENTS -> T@SERVER)
+    IntrinsicDef('federated_min', 'federated_min',
+                 _fn(_at_clients(_T), _at_server(_T)),
+                 'The element-wise minimum of client values.'),
+    # ({T}@CLIENTS -> T@SERVER)
+    IntrinsicDef('federated_max', 'federated_max',
+                 _fn(_at_clients(_T), _at_server(_T)),
+                 'The element-wise maximum of client values.'),
+    # ({T}@CLIENTS -> T@SERVER)
+    IntrinsicDef('federated_sum', 'federated_sum',
+                 _fn(_at_clients(_T), _at_server(_T)),
+                 'The sum of client values.'),
+    # (<{V}@CLIENTS, MAX> -> V@SERVER)
+    IntrinsicDef('federated_secure_sum', 'federated_secure_sum',
+                 _fn(_args(_at_clients(_V), _MAX), _at_server(_V)),
+                 'A sum whose client values lie in [0, MAX] (integers).'),
+    # (<{V}@CLIENTS, BITWIDTH> -> V@SERVER)
+    IntrinsicDef('federated_secure_sum_bitwidth',
+                 'federated_secure_sum_bitwidth',
+                 _fn(_args(_at_clients(_V), _BITWIDTH), _at_server(_V)),
+                 'A sum whose client values lie in [0, 2**BITWIDTH - 1].'),
+    # (<{int32[?]}@CLIENTS, int32@SERVER, T@SERVER, (<T,int32> -> U)>
+    #   -> {U*}@CLIENTS)
+    IntrinsicDef(
+        'federated_select', 'federated_select',
+        _fn(_args(_at_clients(ct.TensorType(np.int32, [None])),
+                  _at_server(_INT32), _at_server(_T), _fn(_args(_T, _KEY), _U)),
+            _at_clients(ct.SequenceType(_U))),
+        'Sends each client the server slices for the keys it asks for.'),
+    # Same signature as federated_select; keys must lie in [0, max_key).
+    IntrinsicDef(
+        'federated_secure_select', 'federated_secure_select',
+        _fn(_args(_at_clients(ct.TensorType(np.int32, [None])),
+                  _at_server(_INT32), _at_server(_T), _fn(_args(_T, _KEY), _U)),
+            _at_clients(ct.SequenceType(_U))),
+        'federated_select that hides which keys a client asked for.'),
+    # (<T, placement> -> T@CLIENTS) for CLIENTS, (T -> T@SERVER) for SERVER.
+    IntrinsicDef('federated_value_at_clients', 'federated_value_at_clients',
+                 _fn(_T, _at_clients(_T, True)),
+                 'Places a value at every client (all-equal).'),
+    IntrinsicDef('federated_value_at_server', 'federated_value_at_server',
+                 _fn(_T, _at_server(_T)), 'Places a value at the server.'),
+    # (<{T}@CLIENTS, {U}@CLIENTS, ...> -> {<T,U,...>}@CLIENTS)
+    IntrinsicDef('federated_zip_at_clients', 'federated_zip_at_clients',
+                 _fn(_T, _at_clients(_U)),
+                 'Turns a struct of client values into client structs.'),
+    # (<T@SERVER, U@SERVER, ...> -> <T,U,...>@SERVER)
+    IntrinsicDef('federated_zip_at_server', 'federated_zip_at_server',
+                 _fn(_T, _at_server(_U)),
+                 'Turns a struct of server values into a server struct.'),
+    # (<(T -> U), T*> -> U*)
+    IntrinsicDef('sequence_map', 'sequence_map',
+                 _fn(_args(_fn(_T, _U), ct.SequenceType(_T)),
+                     ct.SequenceType(_U)),
+                 'Applies a function to each element of a sequence.'),
+    # (<T*, U, (<U,T> -> U)> -> U)
+    IntrinsicDef('sequence_reduce', 'sequence_reduce',
+                 _fn(_args(ct.SequenceType(_T), _U, _fn(_args(_U, _T), _U)),
+                     _U), 'Folds a sequence from a zero.'),
+    # (T* -> T)
+    IntrinsicDef('sequence_sum', 'sequence_sum',
+                 _fn(ct.SequenceType(_T), _T),
+                 'The sum of the elements of a sequence.'),
+)
+
+# The zip signatures above are schematic: the argument is any struct of
+# federated values and the result zips their members; `intrinsics` checks it.
+
+BY_URI: Dict[str, IntrinsicDef] = {d.uri: d for d in _DEFS}
+BY_NAME: Dict[str, IntrinsicDef] = {d.name: d for d in _DEFS}
+assert len(BY_URI) == len(_DEFS), 'Duplicate intrinsic uri.'
+
+# Uris of the intrinsics whose result aggregates client values at the server;
+# executors stream these rather than gathering every client's value.
+AGGREGATIONS = frozenset({
+    'federated_aggregate', 'federated_mean', 'federated_weighted_mean',
+    'federated_min', 'federated_max', 'federated_sum', 'federated_secure_sum',
+    'federated_secure_sum_bitwidth'
+})
+
+
+def uri(name: str) -> str:
+  """The uri of the intrinsic called `name` (KeyError names the choices)."""
+  try:
+    return BY_NAME[name].uri
+  except KeyError:
+    raise KeyError(f'No intrinsic named {name!r}; known: '
+                   f'{sorted(BY_NAME)}.') from None

@@ -1,0 +1,1 @@
+"""The federated type system. See `computation_types` for the overview."""
