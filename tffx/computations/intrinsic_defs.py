@@ -5,11 +5,36 @@ The argument of every intrinsic of several parameters is a struct whose
 elements are in the order shown. Executors dispatch on `uri` through an
 explicit `{uri: handler}` dict; user-facing functions are in `intrinsics`.
 
-This module only declares; it neither type-checks calls nor evaluates.
+An `Intrinsic` building block carries a concrete type: the table's signature
+with its abstract types bound (`specialize`). Conventions executors follow:
+
+    federated_aggregate     <value, zero, accumulate, merge, report>
+    federated_weighted_mean <value, weight>; weight is a numeric scalar
+                            (int or float) that executors cast to each
+                            member's dtype
+    federated_secure_sum    <value, max_input>; max_input has the structure
+    (_bitwidth)             of the member of value (a scalar bound is
+                            repeated per leaf), one integer per leaf (a
+                            scalar, or a tensor of one element)
+    federated_select        <client_keys, max_key, server_val, select_fn>;
+    (federated_secure_select) select_fn is called on <server member, key>
+                            (key an int32 scalar) once per key of a client,
+                            in key order, giving the client a sequence
+    federated_value_*       the value itself (no placement argument)
+    federated_eval_*        the no-argument function itself
+    federated_zip_*         a struct, possibly nested, of values placed at
+                            one placement (empty structs may appear in it);
+                            the result's member mirrors it, names and
+                            containers included; at CLIENTS it is {U}@CLIENTS
+    sequence_*              as shown; on federated sequences `intrinsics`
+                            maps them with federated_map / federated_apply
+
+This module only declares (and binds abstract types); it neither
+type-checks calls nor evaluates.
 """
 
 import dataclasses
-from typing import Dict
+from typing import Dict, Mapping
 
 import numpy as np
 
@@ -128,17 +153,20 @@ _DEFS = (
                   _at_server(_INT32), _at_server(_T), _fn(_args(_T, _KEY), _U)),
             _at_clients(ct.SequenceType(_U))),
         'federated_select that hides which keys a client asked for.'),
-    # (<T, placement> -> T@CLIENTS) for CLIENTS, (T -> T@SERVER) for SERVER.
+    # (T -> T@CLIENTS)
     IntrinsicDef('federated_value_at_clients', 'federated_value_at_clients',
                  _fn(_T, _at_clients(_T, True)),
                  'Places a value at every client (all-equal).'),
+    # (T -> T@SERVER)
     IntrinsicDef('federated_value_at_server', 'federated_value_at_server',
                  _fn(_T, _at_server(_T)), 'Places a value at the server.'),
-    # (<{T}@CLIENTS, {U}@CLIENTS, ...> -> {<T,U,...>}@CLIENTS)
+    # (T -> {U}@CLIENTS): T is a struct, possibly nested, of CLIENTS values,
+    # e.g. <{A}@CLIENTS,<b={B}@CLIENTS>>, and U the same struct of their
+    # members, <A,<b=B>>.
     IntrinsicDef('federated_zip_at_clients', 'federated_zip_at_clients',
                  _fn(_T, _at_clients(_U)),
                  'Turns a struct of client values into client structs.'),
-    # (<T@SERVER, U@SERVER, ...> -> <T,U,...>@SERVER)
+    # (T -> U@SERVER): as federated_zip_at_clients, at the server.
     IntrinsicDef('federated_zip_at_server', 'federated_zip_at_server',
                  _fn(_T, _at_server(_U)),
                  'Turns a struct of server values into a server struct.'),
@@ -157,8 +185,8 @@ _DEFS = (
                  'The sum of the elements of a sequence.'),
 )
 
-# The zip signatures above are schematic: the argument is any struct of
-# federated values and the result zips their members; `intrinsics` checks it.
+# The zip signatures above are schematic: `intrinsics` checks that T is a
+# struct of federated values at one placement and binds U to their members.
 
 BY_URI: Dict[str, IntrinsicDef] = {d.uri: d for d in _DEFS}
 BY_NAME: Dict[str, IntrinsicDef] = {d.name: d for d in _DEFS}
@@ -180,3 +208,49 @@ def uri(name: str) -> str:
   except KeyError:
     raise KeyError(f'No intrinsic named {name!r}; known: '
                    f'{sorted(BY_NAME)}.') from None
+
+
+def specialize(uri: str, bindings: Mapping[str, ct.Type]) -> ct.FunctionType:
+  """The signature of intrinsic `uri` with its abstract types bound.
+
+  Args:
+    uri: An intrinsic uri from the table.
+    bindings: Maps each abstract label of the signature (`'T'`, `'U'`, ...)
+      to a concrete type.
+
+  Raises:
+    KeyError: if `uri` is unknown or a label has no binding.
+    tffx.types.errors.InvalidTypeError: if a binding makes an invalid type,
+      e.g. a federated type as the member of a federated type.
+  """
+  try:
+    signature = BY_URI[uri].type_signature
+  except KeyError:
+    raise KeyError(f'No intrinsic with uri {uri!r}; known: '
+                   f'{sorted(BY_URI)}.') from None
+  return _substitute(signature, bindings)
+
+
+def _substitute(t: ct.Type, bindings: Mapping[str, ct.Type]) -> ct.Type:
+  """Replaces the abstract types in `t` by their bindings."""
+  if isinstance(t, ct.AbstractType):
+    try:
+      return bindings[t.label]
+    except KeyError:
+      raise KeyError(f'No binding for abstract type {t.label}; bound: '
+                     f'{sorted(bindings)}.') from None
+  if isinstance(t, ct.StructType):
+    elements = [(n, _substitute(e, bindings)) for n, e in t.items()]
+    if t.python_container is None:
+      return ct.StructType(elements)
+    return ct.StructWithPythonType(elements, t.python_container)
+  if isinstance(t, ct.SequenceType):
+    return ct.SequenceType(_substitute(t.element, bindings))
+  if isinstance(t, ct.FunctionType):
+    parameter = None if t.parameter is None else _substitute(
+        t.parameter, bindings)
+    return ct.FunctionType(parameter, _substitute(t.result, bindings))
+  if isinstance(t, ct.FederatedType):
+    return ct.FederatedType(_substitute(t.member, bindings), t.placement,
+                            t.all_equal)
+  return t
