@@ -1,0 +1,3 @@
+"""Backends: functions that create and install execution contexts."""
+
+from tffx.backends import reference
