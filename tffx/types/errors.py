@@ -1,7 +1,8 @@
 """Errors raised by the federated type system.
 
-Every error subclasses `TypeError` so that callers written against TFF, which
-raises `TypeError` for type problems, keep working.
+Every type error subclasses `TypeError` so that callers written against TFF,
+which raises `TypeError` for type problems, keep working. `SerializationError`
+(malformed wire data, for every layer's serialization) is a `ValueError`.
 """
 
 
@@ -32,3 +33,7 @@ class TypesNotEquivalentError(TypeRelationError):
 
 class TypesNotIdenticalError(TypeRelationError):
   """Two types differ, possibly only in their Python containers."""
+
+
+class SerializationError(ValueError):
+  """Bytes or a proto that do not describe a valid type, computation or value."""

@@ -20,10 +20,16 @@ class PlacementLiteral:
 
   def __init__(self, name: str, uri: str, default_all_equal: bool,
                description: str):
-    self._name = name
-    self._uri = uri
-    self._default_all_equal = default_all_equal
-    self._description = description
+    object.__setattr__(self, '_name', name)
+    object.__setattr__(self, '_uri', uri)
+    object.__setattr__(self, '_default_all_equal', default_all_equal)
+    object.__setattr__(self, '_description', description)
+
+  def __setattr__(self, name, value):
+    raise AttributeError('Placement literals are immutable.')
+
+  def __delattr__(self, name):
+    raise AttributeError('Placement literals are immutable.')
 
   @property
   def name(self) -> str:

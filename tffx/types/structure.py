@@ -9,6 +9,8 @@ a container. `from_container` and `to_python` convert at the edges.
 
 from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
+import numpy as np
+
 from tffx.types import computation_types
 from tffx.types import python_containers
 
@@ -46,6 +48,13 @@ class Struct:
 
   def __setattr__(self, name, value):
     raise AttributeError('Struct is immutable.')
+
+  def __delattr__(self, name):
+    raise AttributeError('Struct is immutable.')
+
+  def __reduce__(self):
+    # The default protocol would restore the slots through `__setattr__`.
+    return (Struct, (self._elements,))
 
   def items(self) -> Iterator[Tuple[Optional[str], Any]]:
     return iter(self._elements)
@@ -85,15 +94,8 @@ class Struct:
   def __eq__(self, other):
     if not isinstance(other, Struct) or len(self) != len(other):
       return False
-    for (n1, v1), (n2, v2) in zip(self._elements, other._elements):
-      if n1 != n2:
-        return False
-      equal = v1 == v2
-      if not isinstance(equal, bool):
-        equal = bool(getattr(equal, 'all', lambda: equal)())
-      if not equal:
-        return False
-    return True
+    return all(n1 == n2 and _values_equal(v1, v2) for (n1, v1), (n2, v2) in
+               zip(self._elements, other._elements))
 
   def __hash__(self):
     return hash(tuple(n for n, _ in self._elements))
@@ -105,6 +107,20 @@ class Struct:
   def __str__(self):
     return '<' + ','.join(str(v) if n is None else f'{n}={v}'
                           for n, v in self._elements) + '>'
+
+
+def _values_equal(a: Any, b: Any) -> bool:
+  """`a == b` for leaves that may be arrays or tensors of any shape."""
+  if isinstance(a, Struct) or isinstance(b, Struct):
+    return a == b
+  # `==` on arrays and tensors compares elementwise, broadcasts, and may
+  # raise on shapes that do not broadcast; compare them whole instead.
+  if hasattr(a, '__array__') or hasattr(b, '__array__'):
+    return bool(np.array_equal(a, b))
+  if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+    return type(a) is type(b) and len(a) == len(b) and all(
+        _values_equal(x, y) for x, y in zip(a, b))
+  return bool(a == b)
 
 
 def from_container(value: Any, recursive: bool = False) -> Any:
@@ -130,13 +146,17 @@ def to_python(value: Any, type_spec: computation_types.Type) -> Any:
 
   Struct values whose type is a plain `StructType` stay `Struct`s; federated
   values are returned as they are (see the executors' value conversions).
+
+  Raises:
+    TypeError: if a struct value has a different number of elements than its
+      type.
   """
   if isinstance(type_spec, computation_types.StructType):
     if not isinstance(value, Struct):
       value = from_container(value)
     if len(value) != len(type_spec):
-      raise TypeError(f'Value {value!r} has {len(value)} elements; type '
-                      f'{type_spec} has {len(type_spec)}.')
+      raise TypeError(f'Expected a value with {len(type_spec)} elements for '
+                      f'type {type_spec}, found {len(value)} in {value!r}.')
     pairs = [(n, to_python(v, t)) for (n, v), t in zip(value.items(),
                                                       type_spec)]
     container = type_spec.python_container
@@ -148,12 +168,17 @@ def to_python(value: Any, type_spec: computation_types.Type) -> Any:
 
 
 def map_structure(fn: Callable[..., Any], *structs: Any) -> Any:
-  """Applies `fn` to the leaves of `Struct` nests with the same structure."""
+  """Applies `fn` to the leaves of `Struct` nests with the same structure.
+
+  Raises:
+    ValueError: if the nests differ in names, lengths or nesting.
+  """
   first = structs[0]
+  for other in structs[1:]:
+    if isinstance(other, Struct) != isinstance(first, Struct) or (
+        isinstance(first, Struct) and other.names() != first.names()):
+      raise ValueError(f'Structures differ: {first!r} vs {other!r}.')
   if isinstance(first, Struct):
-    for other in structs[1:]:
-      if not isinstance(other, Struct) or other.names() != first.names():
-        raise ValueError(f'Structures differ: {first!r} vs {other!r}.')
     return Struct([
         (n, map_structure(fn, *(s[i] for s in structs)))
         for i, n in enumerate(first.names())
@@ -172,18 +197,20 @@ def flatten(value: Any) -> List[Any]:
 
 
 def pack_sequence_as(structure: Any, flat: Sequence[Any]) -> Any:
-  """Inverse of `flatten`: puts `flat` leaves back into `structure`'s shape."""
-  flat = list(flat)
-  position = [0]
+  """Inverse of `flatten`: puts `flat` leaves back into `structure`'s shape.
+
+  Raises:
+    ValueError: if `structure` does not have `len(flat)` leaves.
+  """
+  leaves = iter(flat)
+  expected = len(flatten(structure))
+  if expected != len(flat):
+    raise ValueError(f'Expected {expected} leaves for structure {structure}, '
+                     f'found {len(flat)}.')
 
   def pack(s):
     if isinstance(s, Struct):
       return Struct([(n, pack(v)) for n, v in s.items()])
-    leaf = flat[position[0]]
-    position[0] += 1
-    return leaf
+    return next(leaves)
 
-  result = pack(structure)
-  if position[0] != len(flat):
-    raise ValueError(f'Structure has {position[0]} leaves; got {len(flat)}.')
-  return result
+  return pack(structure)

@@ -14,19 +14,24 @@ from tffx.types import errors
 from tffx.types import python_containers
 from tffx.types import structure
 
-_INT32_RANGE = (np.iinfo(np.int32).min, np.iinfo(np.int32).max)
+_INT32 = np.iinfo(np.int32)
+_INT64 = np.iinfo(np.int64)
 
 
 def infer_type(value: Any) -> computation_types.Type:
   """Returns the tffx type of a Python, numpy or TensorFlow value.
 
   Python ints become int32 (int64 when out of int32's range), floats float32,
-  bools bool, str/bytes str. Containers become `StructWithPythonType`s,
+  bools bool, str/bytes str; numpy values and tensors keep their dtype and
+  shape. Containers become `StructWithPythonType`s,
   `Struct`s plain `StructType`s, datasets `SequenceType`s, and objects with a
   `type_signature` (computations, traced values) that type.
 
   Raises:
-    UnsupportedTypeSpecError: if no type fits.
+    UnsupportedTypeSpecError: if no type fits (None, objects, ints beyond
+      int64).
+    InvalidTypeError: if the value's type cannot exist (a dataset of
+      datasets).
   """
   type_signature = getattr(value, 'type_signature', None)
   if isinstance(type_signature, computation_types.Type):
@@ -39,38 +44,48 @@ def infer_type(value: Any) -> computation_types.Type:
   if isinstance(value, tf.data.Dataset):
     return computation_types.SequenceType(
         computation_types.to_type(value.element_spec))
+  # Before the Python scalars: np.float64 is a subclass of float.
+  if isinstance(value, (np.ndarray, np.generic)):
+    return computation_types.TensorType(value.dtype, value.shape)
   if isinstance(value, bool):
     return computation_types.TensorType(np.bool_)
   if isinstance(value, int):
-    lo, hi = _INT32_RANGE
-    return computation_types.TensorType(np.int32 if lo <= value <= hi else
-                                        np.int64)
+    if _INT32.min <= value <= _INT32.max:
+      return computation_types.TensorType(np.int32)
+    if _INT64.min <= value <= _INT64.max:
+      return computation_types.TensorType(np.int64)
+    raise errors.UnsupportedTypeSpecError(
+        f'Expected an int within the range of int64, found {value}.')
   if isinstance(value, float):
     return computation_types.TensorType(np.float32)
   if isinstance(value, (str, bytes)):
     return computation_types.TensorType(np.str_)
-  if isinstance(value, (np.ndarray, np.generic)):
-    return computation_types.TensorType(value.dtype, value.shape)
   if isinstance(value, structure.Struct):
     return computation_types.StructType([(n, infer_type(v))
                                          for n, v in value.items()])
+  if isinstance(value, dict):
+    # A dict, not pairs, so that non-string keys are refused as names.
+    return computation_types.StructWithPythonType(
+        {k: infer_type(v) for k, v in value.items()}, type(value))
   if python_containers.is_container(value):
     return computation_types.StructWithPythonType(
         [(n, infer_type(v)) for n, v in python_containers.elements(value)],
         type(value))
   raise errors.UnsupportedTypeSpecError(
-      f'Cannot infer a tffx type for {value!r} of Python type '
-      f'{type(value).__name__}.')
+      f'Expected a tensor-like value (number, bool, str, numpy array, '
+      f'tf.Tensor), a dataset, or a Python container of these; found '
+      f'{value!r} of Python type {type(value).__name__}.')
 
 
 def to_tf_spec(type_spec: computation_types.Type) -> Any:
   """Returns the `tf.TensorSpec`/`tf.data.DatasetSpec` nest for a type.
 
-  Structs become their Python containers (a `Struct`-free nest: plain
-  `StructType`s become lists or OrderedDict-like dicts by names).
+  Structs become their Python containers; plain `StructType`s become dicts
+  when every element is named and tuples otherwise (dropping any names).
 
   Raises:
-    TypeError: for types with no TensorFlow counterpart (federated, ...).
+    TypeError: for types with no TensorFlow counterpart (federated,
+      function, abstract and placement types).
   """
   if isinstance(type_spec, computation_types.TensorType):
     return tf.TensorSpec(type_spec.shape, type_spec.tf_dtype)
@@ -84,4 +99,6 @@ def to_tf_spec(type_spec: computation_types.Type) -> Any:
         return dict(pairs)
       return tuple(v for _, v in pairs)
     return python_containers.build(container, pairs)
-  raise TypeError(f'Type {type_spec} has no TensorFlow spec.')
+  raise TypeError(
+      f'Expected a tensor, struct or sequence type, found {type_spec}, which '
+      f'has no TensorFlow spec.')
