@@ -3,4 +3,6 @@
 `tffx.tensorflow.computation` is `tffx.tf_computation`.
 """
 
-from tffx.computations.tensorflow_computation import tf_computation as computation
+from tffx.computations import tensorflow_computation
+
+computation = tensorflow_computation.tf_computation

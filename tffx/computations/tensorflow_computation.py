@@ -41,7 +41,6 @@ Inside tracing, calling another TensorFlow computation imports its graph
 `tffx.executors.tensorflow_runner`) and does not trace federated code.
 """
 
-import collections.abc
 import hashlib
 import re
 from typing import Any, Callable, List, Optional
@@ -59,6 +58,7 @@ from tffx.computations import building_blocks
 from tffx.computations import computation_wrapper
 from tffx.computations import context_stack
 from tffx.computations import errors
+from tffx.computations import tensorflow_values
 from tffx.proto import computation_pb2
 from tffx.types import computation_types as ct
 from tffx.types import python_containers
@@ -70,6 +70,7 @@ _VARIABLE_HANDLE_OPS = frozenset({'VarHandleOp'})
 # A trailing `_123` (a TensorFlow uid) or `_<16 hex digits>` (our own digest).
 _NAME_SUFFIX = re.compile(r'_(\d+|[0-9a-f]{16})$')
 _SCALAR_TYPES = (bool, int, float, complex, str, bytes, np.generic, np.ndarray)
+_describe = tensorflow_values.describe
 
 
 # ---------------------------------------------------------------------------
@@ -112,15 +113,7 @@ def _stamp_parameter(type_spec: ct.Type, placeholders: List[tf.Tensor]):
     return tf.data.experimental.from_variant(
         placeholder, type_conversions.to_tf_spec(type_spec.element))
   pairs = [(n, _stamp_parameter(t, placeholders)) for n, t in type_spec.items()]
-  return build_struct(type_spec, pairs)
-
-
-def build_struct(type_spec: ct.StructType, pairs: list) -> Any:
-  """The value of a struct: its Python container, else a `Struct`."""
-  container = type_spec.python_container
-  if container is None:
-    return structure.Struct(pairs)
-  return python_containers.build(container, pairs)
+  return tensorflow_values.build_struct(type_spec, pairs)
 
 
 # ---------------------------------------------------------------------------
@@ -145,7 +138,7 @@ def _result_leaves(value: Any, leaves: List[tf.Tensor], where: str) -> ct.Type:
         for i, (n, v) in enumerate(value.items())
     ])
   if python_containers.is_container(value):
-    pairs = [(n, _result_leaves(v, leaves, f'{where}[{n if n is not None else i}]'))
+    pairs = [(n, _result_leaves(v, leaves, f'{where}[{i if n is None else n}]'))
              for i, (n, v) in enumerate(python_containers.elements(value))]
     try:
       if any(n is not None and not isinstance(n, str) for n, _ in pairs):
@@ -169,15 +162,8 @@ def _result_leaves(value: Any, leaves: List[tf.Tensor], where: str) -> ct.Type:
     return result_type
   raise errors.TensorFlowResultError(
       f'Expected a tensor, a dataset, a Python or numpy scalar, or a struct '
-      f'of these at {where}, found {_describe(value)}. Tip: return TensorFlow '
-      f'values, or a list/tuple/dict/namedtuple of them.')
-
-
-def _describe(value: Any) -> str:
-  text = repr(value)
-  if len(text) > 80:
-    text = text[:77] + '...'
-  return f'{type(value).__name__} {text}'
+      f'of these at {where}, found {_describe(value)}. Tip: return '
+      f'TensorFlow values, or a list/tuple/dict/namedtuple of them.')
 
 
 def _pack_graph_result(leaves: list, type_spec: ct.Type) -> Any:
@@ -190,120 +176,10 @@ def _pack_graph_result(leaves: list, type_spec: ct.Type) -> Any:
     if isinstance(t, ct.SequenceType):
       return tf.data.experimental.from_variant(
           next(position), type_conversions.to_tf_spec(t.element))
-    return build_struct(t, [(n, pack(e)) for n, e in t.items()])
+    return tensorflow_values.build_struct(t, [(n, pack(e))
+                                              for n, e in t.items()])
 
   return pack(type_spec)
-
-
-# ---------------------------------------------------------------------------
-# Datasets.
-
-
-def conform_dataset(dataset: tf.data.Dataset,
-                    element_type: ct.Type) -> tf.data.Dataset:
-  """Returns `dataset` with elements shaped as `element_type`'s tf spec says.
-
-  A graph reads a dataset's components in the order in which its element
-  spec flattens them (`tf.nest` order: dicts by sorted key, other containers
-  by position). A dataset whose elements use another container (say a
-  namedtuple where the type has a dict) is mapped to the expected one,
-  matching struct elements by name when both sides have names.
-
-  Raises:
-    TypeError: if the elements do not fit `element_type`.
-  """
-  expected = type_conversions.to_tf_spec(element_type)
-  actual = dataset.element_spec
-  if _same_layout(expected, actual):
-    _check_flat_specs(expected, actual, element_type)
-    return dataset
-  unpack = type(actual) is tuple  # pylint: disable=unidiomatic-typecheck
-
-  def restructure(*components):
-    element = components if unpack else components[0]
-    return _as_spec_structure(element, element_type)
-
-  result = dataset.map(restructure)
-  _check_flat_specs(expected, result.element_spec, element_type)
-  return result
-
-
-def _same_layout(expected, actual) -> bool:
-  """Whether two element specs nest alike, so that they flatten alike."""
-  if isinstance(expected, tf.TypeSpec) or isinstance(actual, tf.TypeSpec):
-    return isinstance(expected, tf.TypeSpec) and isinstance(actual, tf.TypeSpec)
-  expected_pairs = python_containers.elements(expected)
-  actual_pairs = python_containers.elements(actual)
-  if (expected_pairs is None or actual_pairs is None or
-      len(expected_pairs) != len(actual_pairs) or
-      isinstance(expected, collections.abc.Mapping) != isinstance(
-          actual, collections.abc.Mapping)):
-    return False
-  if isinstance(expected, collections.abc.Mapping):
-    # `tf.nest` flattens every mapping in sorted key order.
-    return set(expected) == set(actual) and all(
-        _same_layout(v, actual[k]) for k, v in expected.items())
-  expected_names = [n for n, _ in expected_pairs]
-  actual_names = [n for n, _ in actual_pairs]
-  if None not in expected_names and None not in actual_names and (
-      expected_names != actual_names):
-    return False
-  return all(_same_layout(e, a) for (_, e), (_, a) in zip(expected_pairs,
-                                                          actual_pairs))
-
-
-def _as_spec_structure(value: Any, type_spec: ct.Type) -> Any:
-  if not isinstance(type_spec, ct.StructType):
-    return value
-  values = struct_elements(value, type_spec)
-  pairs = [(n, _as_spec_structure(v, t))
-           for (n, t), v in zip(type_spec.items(), values)]
-  if type_spec.python_container is None:
-    # Mirrors `type_conversions.to_tf_spec` for plain structs.
-    if all(n is not None for n, _ in pairs):
-      return dict(pairs)
-    return tuple(v for _, v in pairs)
-  return python_containers.build(type_spec.python_container, pairs)
-
-
-def _check_flat_specs(expected, actual, element_type: ct.Type) -> None:
-  expected_flat = tf.nest.flatten(expected)
-  actual_flat = tf.nest.flatten(actual)
-  if len(expected_flat) != len(actual_flat) or any(
-      not isinstance(a, tf.TensorSpec) or e.dtype != a.dtype or
-      not e.shape.is_compatible_with(a.shape)
-      for e, a in zip(expected_flat, actual_flat)):
-    raise TypeError(f'expected a dataset of {element_type}, found one with '
-                    f'element spec {actual!r}')
-
-
-def struct_elements(value: Any, type_spec: ct.StructType) -> list:
-  """The element values of a struct value, in the order of `type_spec`.
-
-  `value` is a `Struct` or a Python container. Elements are matched by name
-  when the value names every element with the type's names, else by
-  position.
-
-  Raises:
-    TypeError: if `value` is not a struct of `len(type_spec)` elements.
-  """
-  if isinstance(value, structure.Struct):
-    pairs = list(value.items())
-  else:
-    pairs = python_containers.elements(value)
-    if pairs is None or isinstance(value, (str, bytes)):
-      raise TypeError(f'expected a struct of type {type_spec}, found '
-                      f'{_describe(value)}')
-  if len(pairs) != len(type_spec):
-    raise TypeError(f'expected a struct of {len(type_spec)} elements '
-                    f'({type_spec}), found {len(pairs)}: {_describe(value)}')
-  names = type_spec.names()
-  value_names = [n for n, _ in pairs]
-  if value_names != names and None not in names and sorted(
-      value_names, key=str) == sorted(names):
-    by_name = dict(pairs)
-    return [by_name[n] for n in names]
-  return [v for _, v in pairs]
 
 
 # ---------------------------------------------------------------------------
@@ -313,11 +189,14 @@ def struct_elements(value: Any, type_spec: ct.StructType) -> list:
 def _graph_leaves(value: Any, type_spec: ct.Type, leaves: list, where: str):
   """Appends the graph tensors that feed `type_spec`'s leaves from `value`."""
   if isinstance(type_spec, ct.TensorType):
-    if isinstance(value, (tf.Tensor, tf.Variable)) and value.dtype != (
-        type_spec.tf_dtype):
-      raise TypeError(f'expected {type_spec} at {where}, found a tensor of '
-                      f'dtype {value.dtype.name}')
-    tensor = tf.convert_to_tensor(value, dtype=type_spec.tf_dtype)
+    if isinstance(value, (tf.Tensor, tf.Variable)):
+      if value.dtype != type_spec.tf_dtype:
+        raise TypeError(f'expected {type_spec} at {where}, found a tensor of '
+                        f'dtype {value.dtype.name}')
+      tensor = tf.convert_to_tensor(value)
+    else:
+      array = tensorflow_values.leaf_array(value, type_spec, where)
+      tensor = tf.constant(array, type_spec.tf_dtype)
     if not tf.TensorShape(type_spec.shape).is_compatible_with(tensor.shape):
       raise TypeError(f'expected {type_spec} at {where}, found a tensor of '
                       f'shape {tensor.shape}')
@@ -327,9 +206,9 @@ def _graph_leaves(value: Any, type_spec: ct.Type, leaves: list, where: str):
       raise TypeError(f'expected a tf.data.Dataset of {type_spec.element} at '
                       f'{where}, found {_describe(value)}')
     leaves.append(tf.data.experimental.to_variant(
-        conform_dataset(value, type_spec.element)))
+        tensorflow_values.conform_dataset(value, type_spec.element)))
   elif isinstance(type_spec, ct.StructType):
-    elements = struct_elements(value, type_spec)
+    elements = tensorflow_values.struct_elements(value, type_spec)
     for i, ((n, t), v) in enumerate(zip(type_spec.items(), elements)):
       _graph_leaves(v, t, leaves, f'{where}[{n if n is not None else i}]')
   else:
@@ -404,6 +283,18 @@ def _make_variables_anonymous(graph_def: tf.compat.v1.GraphDef) -> None:
     for node in nodes:
       if node.op in _VARIABLE_HANDLE_OPS:
         node.attr['shared_name'].s = anonymous
+
+
+def _drop_unused_placeholders(graph_def: tf.compat.v1.GraphDef,
+                              parameter_names: List[str]) -> None:
+  """Drops the placeholders of imported graphs, which `input_map` replaced."""
+  keep = {n.split(':')[0] for n in parameter_names}
+  used = {i.lstrip('^').split(':')[0] for n in graph_def.node for i in n.input}
+  nodes = [n for n in graph_def.node
+           if n.op != 'Placeholder' or n.name in keep or n.name in used]
+  if len(nodes) != len(graph_def.node):
+    del graph_def.node[:]
+    graph_def.node.extend(nodes)
 
 
 def _clear_devices(graph_def: tf.compat.v1.GraphDef) -> None:
@@ -546,14 +437,17 @@ def trace(fn: Callable, parameter_type: Optional[ct.Type],
         v.initializer for v in tf.compat.v1.global_variables() +
         tf.compat.v1.local_variables()
     ]
-    init_op = tf.group(*initializers, name='initialize') if initializers else None
+    init_op = (tf.group(*initializers, name='initialize')
+               if initializers else None)
   graph_def = graph.as_graph_def()
+  parameter_names = [p.name for p in placeholders]
+  _drop_unused_placeholders(graph_def, parameter_names)
   _make_variables_anonymous(graph_def)
   _clear_devices(graph_def)
   _canonicalize_function_names(graph_def)
   proto = computation_pb2.TensorFlow(
       graph_def=graph_def.SerializeToString(deterministic=True),
-      parameter_names=[p.name for p in placeholders],
+      parameter_names=parameter_names,
       result_names=[t.name for t in leaves],
       initialize_op=init_op.name if init_op is not None else '',
       name=name)
@@ -562,7 +456,7 @@ def trace(fn: Callable, parameter_type: Optional[ct.Type],
 
 
 tf_computation = computation_wrapper.make_decorator(trace, 'tf_computation')
-tf_computation.__doc__ = """Decorates a Python function as a TensorFlow computation.
+tf_computation.__doc__ = """Makes a TensorFlow computation of a function.
 
     @tf_computation(np.int32)              (int32 -> int32)
     @tf_computation(np.int32, np.int32)    (<x=int32,y=int32> -> int32)

@@ -1,7 +1,7 @@
 """Runs the graphs of TensorFlow computations on executor values.
 
-    runner = tensorflow_runner.load(block)   # a building_blocks.TensorFlow
-    result = runner(arg)                     # or runner(arg, device='/device:CPU:1')
+    runner = tensorflow_runner.load(block)   # block: building_blocks.TensorFlow
+    result = runner(arg)                     # or runner(arg, device=...)
 
 `load` imports a graph once per process and keeps the runner: blocks with
 the same proto bytes and type share one runner, so every client and round
@@ -19,9 +19,10 @@ A call converts the argument, executes the imported function as one eager
 op and converts the result. The public way to call a pruned
 `ConcreteFunction` costs ~150 us per call, most of it argument binding, so
 the op is executed the way every eager op is (`TFE_Py_Execute`, as in
-`tensorflow.python.eager.execute.quick_execute`): ~45 us per call for a
-scalar `add_one` on a loaded 2-core machine. `_PUBLIC_CALL` switches back
-to the public call.
+`tensorflow.python.eager.execute.quick_execute`). A scalar `add_one` then
+costs ~43 us per call (median; ~27 us of it TensorFlow running the function)
+on a shared 2-core machine where one eager `tf.add` costs ~25 us.
+`_PUBLIC_CALL` switches back to the public call.
 
 Virtual (logical) devices must be configured before the first `load`,
 which initializes TensorFlow's eager context.
@@ -42,7 +43,7 @@ from tensorflow.python.eager import core as tf_core
 
 from tffx.computations import building_blocks
 from tffx.computations import errors
-from tffx.computations import tensorflow_computation
+from tffx.computations import tensorflow_values
 from tffx.executors import errors as executor_errors
 from tffx.types import computation_types as ct
 from tffx.types import structure
@@ -54,7 +55,6 @@ _PUBLIC_CALL = False
 # How many distinct proto objects `load` remembers by identity before it
 # falls back to hashing the proto bytes again.
 _MAX_REMEMBERED_PROTOS = 4096
-_PYTHON_SCALARS = (bool, int, float)
 
 _lock = threading.Lock()
 _runners_by_digest: Dict[tuple, 'Runner'] = {}
@@ -171,13 +171,15 @@ class Runner:
         return self._function(*inputs)
     # What `tensorflow.python.eager.execute.quick_execute` does, with the
     # device given directly rather than through a `tf.device` scope.
+    # pylint: disable=protected-access
     ctx = tf_context.context()
     try:
-      return pywrap_tfe.TFE_Py_Execute(  # pylint: disable=protected-access
+      return pywrap_tfe.TFE_Py_Execute(
           ctx._handle, ctx.device_name if device is None else device,
           self._op_name, inputs, self._attrs, self._num_outputs)
-    except tf_core._NotOkStatusException as e:  # pylint: disable=protected-access
-      raise tf_core._status_to_exception(e) from None  # pylint: disable=protected-access
+    except tf_core._NotOkStatusException as e:
+      raise tf_core._status_to_exception(e) from None
+    # pylint: enable=protected-access
 
   def __repr__(self) -> str:
     return f'<Runner {self._name}: {self._type_signature}>'
@@ -212,7 +214,7 @@ def _make_flattener(type_spec: ct.Type, where: str) -> Callable:
       if not isinstance(value, tf.data.Dataset):
         raise TypeError(f'expected a tf.data.Dataset of {element_type} at '
                         f'{where}, found {type(value).__name__}')
-      dataset = tensorflow_computation.conform_dataset(value, element_type)
+      dataset = tensorflow_values.conform_dataset(value, element_type)
       out.append(tf.data.experimental.to_variant(dataset))
 
     return flatten_sequence
@@ -223,7 +225,7 @@ def _make_flattener(type_spec: ct.Type, where: str) -> Callable:
     ]
 
     def flatten_struct(value, out):
-      elements = tensorflow_computation.struct_elements(value, type_spec)
+      elements = tensorflow_values.struct_elements(value, type_spec)
       for flatten, element in zip(children, elements):
         flatten(element, out)
 
@@ -236,35 +238,34 @@ def _make_tensor_converter(type_spec: ct.TensorType, where: str) -> Callable:
   dtype = type_spec.tf_dtype
   np_dtype = type_spec.dtype
   numeric = np_dtype.kind in 'biufc'
+  python_types = {
+      'b': (bool,), 'i': (int,), 'u': (int,), 'f': (float, int),
+      'c': (complex, float, int)
+  }.get(np_dtype.kind, ())
+  bounds = np.iinfo(np_dtype) if np_dtype.kind in 'iu' else None
 
   def convert(value, out):
-    # Fast paths first: a 0-d array converts ~3x faster through `.item()`.
-    if isinstance(value, np.ndarray) and value.dtype == np_dtype and numeric:
-      if value.ndim == 0:
-        out.append(tf.constant(value.item(), dtype))
-      else:
-        out.append(tf.constant(value, dtype))
-      return
-    if isinstance(value, tf.Tensor):
+    # Fast paths: values of the leaf's own dtype, and Python scalars of the
+    # leaf's kind in range. A 0-d array converts ~3x faster via `.item()`.
+    if (isinstance(value, (np.ndarray, np.generic)) and
+        value.dtype == np_dtype and numeric):
+      out.append(tf.constant(value.item() if value.ndim == 0 else value,
+                             dtype))
+    elif isinstance(value, tf.Tensor):
       if value.dtype != dtype:
         raise TypeError(f'expected {type_spec} at {where}, found a tensor of '
                         f'dtype {value.dtype.name}')
       out.append(value)
-      return
-    if isinstance(value, _PYTHON_SCALARS) and numeric:
-      if isinstance(value, float) and np_dtype.kind in 'biu':
-        raise TypeError(f'expected {type_spec} at {where}, found the float '
-                        f'{value!r}')
+    elif type(value) in python_types and (
+        bounds is None or bounds.min <= value <= bounds.max):
       out.append(tf.constant(value, dtype))
-      return
-    if isinstance(value, (structure.Struct, tf.data.Dataset, dict)):
-      raise TypeError(f'expected {type_spec} at {where}, found '
-                      f'{type(value).__name__}')
-    try:
-      out.append(tf.constant(value, dtype))
-    except (TypeError, ValueError) as e:
-      raise TypeError(f'expected {type_spec} at {where}, found '
-                      f'{type(value).__name__} ({e})') from e
+    else:
+      array = tensorflow_values.leaf_array(value, type_spec, where)
+      try:
+        out.append(tf.constant(array, dtype))
+      except (TypeError, ValueError) as e:
+        raise TypeError(f'expected {type_spec} at {where}, found '
+                        f'{type(value).__name__} ({e})') from e
 
   return convert
 

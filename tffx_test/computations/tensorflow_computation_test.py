@@ -251,8 +251,11 @@ class TracingContextTest(absltest.TestCase):
     def add_three(x):
       return add_one(add_one(add_one(x)))
 
+    placeholders = [n.name for n in _graph_def(add_three).node
+                    if n.op == 'Placeholder']
     self.assertEqual(str(add_three.type_signature), '(int32 -> int32)')
     self.assertEqual(_run(add_three, 4), 7)
+    self.assertEqual(placeholders, ['arg_0'])
 
   def test_call_returns_containers_and_datasets_when_imported(self):
 
@@ -302,6 +305,13 @@ class TracingContextTest(absltest.TestCase):
     with self.assertRaisesRegex(errors.TensorFlowCallError,
                                 'Only TensorFlow computations'):
       tf_computation(np.int32)(identity)
+
+  def test_call_raises_when_python_value_does_not_fit(self):
+    add_one = tf_computation(np.int32)(lambda x: x + 1)
+
+    with self.assertRaisesRegex(errors.TensorFlowCallError,
+                                'expected int32.*does not fit'):
+      tf_computation(lambda: add_one(2**40))
 
   def test_call_raises_when_argument_dtype_differs(self):
     add_one = tf_computation(np.int32)(lambda x: x + 1)

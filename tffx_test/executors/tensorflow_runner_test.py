@@ -204,7 +204,7 @@ class SequenceTest(absltest.TestCase):
     self.assertEqual(_load(first_x)(dataset), 7)
 
 
-class ErrorTest(absltest.TestCase):
+class ErrorTest(parameterized.TestCase):
 
   def test_call_raises_when_argument_given_to_no_parameter_graph(self):
     runner = _load(tf_computation(lambda: 1))
@@ -220,12 +220,35 @@ class ErrorTest(absltest.TestCase):
                                 'struct of 2 elements'):
       runner([1, 2, 3])
 
-  def test_call_raises_when_float_given_for_int(self):
-    runner = _load(tf_computation(np.int32)(lambda x: x))
+  @parameterized.named_parameters(
+      ('python_float', 1.5),
+      ('python_int_out_of_range', 2**40),
+      ('numpy_int64', np.int64(3)),
+      ('float_array', np.array([1.5, 2.5])),
+      ('float_list', [1.5]),
+      ('string', 'one'),
+      ('struct', structure.Struct([(None, 1)])),
+  )
+  def test_call_raises_when_value_does_not_fit_int32(self, value):
+    runner = _load(tf_computation((np.int32, None))(lambda x: x))
 
     with self.assertRaisesRegex(executor_errors.ArgumentTypeError,
-                                'expected int32'):
-      runner(1.5)
+                                r'expected int32\[\?\]'):
+      runner(value)
+
+  @parameterized.named_parameters(
+      ('numpy_int32', np.array([1, 2], np.int32), [1, 2]),
+      ('python_list', [1, 2], [1, 2]),
+      ('python_int', 7, 7),
+      ('bool', True, 1),
+  )
+  def test_call_converts_value_when_it_fits_int64(self, value, expected):
+    runner = _load(tf_computation((np.int64, None))(lambda x: x))
+
+    result = runner(value)
+
+    self.assertEqual(result.dtype, np.int64)
+    np.testing.assert_array_equal(result, expected)
 
   def test_call_raises_when_sequence_given_list(self):
     runner = _load(
@@ -258,8 +281,13 @@ class ConcurrencyTest(absltest.TestCase):
     @tf_computation(np.int32)
     def repeat_add(x):
       total = tf.Variable(0)
-      for _ in range(5):
-        total.assign_add(x)
+
+      @tf.function
+      def add_many_times():
+        for _ in tf.range(200):
+          total.assign_add(x)
+
+      add_many_times()
       return total.read_value()
 
     runner = _load(repeat_add)
@@ -267,12 +295,12 @@ class ConcurrencyTest(absltest.TestCase):
 
     def work(k):
       barrier.wait()
-      return [int(runner(k)) for _ in range(25)]
+      return [int(runner(k)) for _ in range(20)]
 
     with concurrent.futures.ThreadPoolExecutor(8) as pool:
       results = list(pool.map(work, range(8)))
 
-    self.assertEqual(results, [[5 * k] * 25 for k in range(8)])
+    self.assertEqual(results, [[200 * k] * 20 for k in range(8)])
 
 
 if __name__ == '__main__':
