@@ -241,19 +241,24 @@ class Value:
                        f'with {len(struct_type)} elements.')
     return _select(self, None, index)
 
-  def __len__(self) -> int:
-    if not isinstance(self.type_signature, computation_types.StructType):
+  def _struct_type(self, what: str) -> computation_types.StructType:
+    """The struct type of this value, or of its member when it is federated."""
+    type_spec = self.type_signature
+    if isinstance(type_spec, computation_types.FederatedType):
+      type_spec = type_spec.member
+    if not isinstance(type_spec, computation_types.StructType):
       raise errors.TracedValueError(
-          f'Expected a struct to take the length of; found a value of type '
-          f'{self.type_signature}.')
-    return len(self.type_signature)
+          f'Expected a struct (or a federated struct) to {what}; found a '
+          f'value of type {self.type_signature}.')
+    return type_spec
+
+  def __len__(self) -> int:
+    return len(self._struct_type('take the length of'))
 
   def __iter__(self) -> Iterator['Value']:
-    if not isinstance(self.type_signature, computation_types.StructType):
-      raise errors.TracedValueError(
-          f'Expected a struct to iterate over; found a value of type '
-          f'{self.type_signature}.')
-    return (self[i] for i in range(len(self.type_signature)))
+    # A federated struct iterates over federated selections, so that
+    # `a, b = federated_map(fn, x)` works as on a plain struct.
+    return (self[i] for i in range(len(self._struct_type('iterate over'))))
 
   def __call__(self, *args, **kwargs) -> 'Value':
     fn_type = self.type_signature

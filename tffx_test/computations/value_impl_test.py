@@ -236,6 +236,28 @@ class ValueTest(parameterized.TestCase):
         [(n, str(v)) for n, v in context.locals],
         [('fc0', f'{uri}(<(x0 -> x0.b),v>)')])
 
+  def test_federated_struct_unpacks_into_federated_selections(self):
+    context = value_impl.FederatedContext()
+    value = _ref(ct.FederatedType(_AB, placements.CLIENTS))
+
+    with value_impl.tracing(context):
+      a, b = value
+      length = len(value)
+
+    self.assertEqual(length, 2)
+    self.assertEqual(str(a.type_signature), '{int32}@CLIENTS')
+    self.assertEqual(str(b.type_signature), '{float32}@CLIENTS')
+    self.assertEqual(
+        [str(v) for _, v in context.locals],
+        ['federated_map(<(x0 -> x0.a),v>)', 'federated_map(<(x1 -> x1.b),v>)'])
+
+  def test_federated_tensor_iteration_raises(self):
+
+    with self.assertRaises(errors.TracedValueError) as raised:
+      list(_ref(ct.FederatedType(_INT, placements.CLIENTS)))
+
+    self.assertIn('{int32}@CLIENTS', str(raised.exception))
+
   def test_federated_struct_selection_outside_trace_raises(self):
     value = _ref(ct.FederatedType(_AB, placements.CLIENTS))
 
