@@ -1,8 +1,14 @@
 """Functional optimizers (`tffx.learning.optimizers`, like `tff.learning.optimizers`).
 
 An `Optimizer` is `initialize`, `next`, `get_hparams` and `set_hparams` over
-an explicit state (see `optimizer`). Optimizers: `build_sgdm`.
+an explicit state (see `optimizer`). Optimizers: `build_sgdm`, `build_adam`,
+`build_adagrad`, `build_rmsprop`, `build_yogi`.
 """
 
+from tffx.learning.optimizers.adagrad import build_adagrad as build_adagrad
+from tffx.learning.optimizers.adam import build_adam as build_adam
+from tffx.learning.optimizers.optimizer import LEARNING_RATE_KEY as LEARNING_RATE_KEY
 from tffx.learning.optimizers.optimizer import Optimizer as Optimizer
+from tffx.learning.optimizers.rmsprop import build_rmsprop as build_rmsprop
 from tffx.learning.optimizers.sgdm import build_sgdm as build_sgdm
+from tffx.learning.optimizers.yogi import build_yogi as build_yogi

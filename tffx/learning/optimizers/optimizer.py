@@ -12,7 +12,9 @@ federated process:
 States are `OrderedDict`s of tensors (hyperparameters such as
 `learning_rate`, and per-weight accumulators shaped like the weights).
 Nothing is stored in the optimizer object between calls. Concrete optimizers
-(`sgdm`, ...) live in sibling modules.
+(`sgdm`, `adam`, `adagrad`, `rmsprop`, `yogi`) live in sibling modules; this
+module also holds the small helpers they share (validation of
+hyperparameters at build time, per-weight state tensors).
 """
 
 import abc
@@ -23,6 +25,10 @@ import tensorflow as tf
 
 State = Mapping[str, Any]
 Hparams = Mapping[str, Any]
+
+# The state key of the learning rate, the one hyperparameter every optimizer
+# has (like `tff.learning.optimizers.LEARNING_RATE_KEY`).
+LEARNING_RATE_KEY = 'learning_rate'
 
 
 class Optimizer(abc.ABC):
@@ -90,3 +96,29 @@ def replace_hparams(state: State, hparams: Hparams, known: Tuple[str, ...],
   for key, value in items:
     updated[key] = tf.cast(value, tf.as_dtype(updated[key].dtype))
   return updated
+
+
+def check_non_negative(value: float, name: str) -> None:
+  """Raises ValueError unless `value` is a number >= 0 (NaN fails)."""
+  if not value >= 0:
+    raise ValueError(f'Expected a non-negative {name}, found {value}.')
+
+
+def check_positive(value: float, name: str) -> None:
+  """Raises ValueError unless `value` is a number > 0 (NaN fails)."""
+  if not value > 0:
+    raise ValueError(f'Expected a positive {name}, found {value}.')
+
+
+def check_unit_interval(value: float, name: str) -> None:
+  """Raises ValueError unless `value` is in [0, 1), as decays must be."""
+  if not 0 <= value < 1:
+    raise ValueError(
+        f'Expected {name} in [0, 1), found {value}. Tip: a decay of 1 or '
+        f'more never forgets (or amplifies) the past.')
+
+
+def filled_like(specs: Any, value: float) -> Any:
+  """Returns tensors shaped and typed like `specs`, all equal to `value`."""
+  return tf.nest.map_structure(lambda s: tf.fill(s.shape, tf.cast(
+      value, s.dtype)), specs)

@@ -14,7 +14,7 @@ import tensorflow as tf
 
 from tffx.learning.optimizers import optimizer
 
-LEARNING_RATE_KEY = 'learning_rate'
+LEARNING_RATE_KEY = optimizer.LEARNING_RATE_KEY
 MOMENTUM_KEY = 'momentum'
 ACCUMULATOR_KEY = 'accumulator'
 

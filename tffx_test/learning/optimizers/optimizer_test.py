@@ -1,13 +1,14 @@
 import collections
 
 from absl.testing import absltest
+from absl.testing import parameterized
 import numpy as np
 import tensorflow as tf
 
 from tffx.learning.optimizers import optimizer
 
 
-class OptimizerTest(absltest.TestCase):
+class OptimizerTest(parameterized.TestCase):
 
   def test_base_class_is_abstract(self):
 
@@ -52,6 +53,42 @@ class OptimizerTest(absltest.TestCase):
     with self.assertRaisesRegex(KeyError, r"unknown \['beta'\]"):
       optimizer.replace_hparams({'learning_rate': 0.1}, {'beta': 0.5},
                                 ('learning_rate',), 'SGD')
+
+  @parameterized.named_parameters(
+      ('negative', optimizer.check_non_negative, -0.5, 'a non-negative lr'),
+      ('nan', optimizer.check_non_negative, float('nan'), 'a non-negative lr'),
+      ('zero_not_positive', optimizer.check_positive, 0.0, 'a positive lr'),
+      ('one_not_in_unit_interval', optimizer.check_unit_interval, 1.0,
+       r'lr in \[0, 1\)'),
+      ('negative_not_in_unit_interval', optimizer.check_unit_interval, -0.1,
+       r'lr in \[0, 1\)'),
+  )
+  def test_check_raises_value_error(self, check, value, message):
+
+    with self.assertRaisesRegex(ValueError, message):
+      check(value, 'lr')
+
+  @parameterized.named_parameters(
+      ('non_negative_zero', optimizer.check_non_negative, 0.0),
+      ('positive', optimizer.check_positive, 1e-9),
+      ('unit_interval_zero', optimizer.check_unit_interval, 0.0),
+      ('unit_interval_below_one', optimizer.check_unit_interval, 0.999),
+  )
+  def test_check_accepts_valid_value(self, check, value):
+
+    check(value, 'lr')
+
+  def test_filled_like_follows_specs(self):
+    specs = collections.OrderedDict(
+        a=tf.TensorSpec([2], tf.float64), b=[tf.TensorSpec([], tf.float32)])
+
+    filled = optimizer.filled_like(specs, 0.25)
+
+    self.assertEqual(list(filled), ['a', 'b'])
+    self.assertEqual(filled['a'].dtype, tf.float64)
+    np.testing.assert_array_equal(filled['a'], [0.25, 0.25])
+    self.assertEqual(filled['b'][0].shape, ())
+    self.assertEqual(float(filled['b'][0]), 0.25)
 
 
 if __name__ == '__main__':

@@ -1,0 +1,118 @@
+"""Adam (`build_adam`, like `tff.learning.optimizers.build_adam`).
+
+Adam (Kingma and Ba, 2014) keeps moving averages of the gradients (`acc`)
+and of their squares (`s`), and corrects the bias of both towards their
+zero initial values through the step size. At step t = 1, 2, ...:
+
+    acc <- beta_1 * acc + (1 - beta_1) * g
+    s   <- beta_2 * s   + (1 - beta_2) * g**2
+    lr_t = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)
+    w   <- w - lr_t * acc / (sqrt(s) + epsilon)
+
+This is the form of TFF and Keras, where `epsilon` is added to the
+uncorrected `sqrt(s)` (the paper adds it to the corrected one).
+
+State, an `OrderedDict`: `learning_rate`, `beta_1`, `beta_2`, `epsilon`
+(float32 scalars, the hyperparameters), `step` (int32, the number of steps
+taken), `accumulator` and `preconditioner` (zeros shaped like the weights).
+Hyperparameters are read in every `next`, so a change through
+`set_hparams` applies from the following step on; the moments and the
+step count are kept.
+"""
+
+import collections
+
+import tensorflow as tf
+
+from tffx.learning.optimizers import optimizer
+
+LEARNING_RATE_KEY = optimizer.LEARNING_RATE_KEY
+BETA_1_KEY = 'beta_1'
+BETA_2_KEY = 'beta_2'
+EPSILON_KEY = 'epsilon'
+STEP_KEY = 'step'
+ACCUMULATOR_KEY = 'accumulator'
+PRECONDITIONER_KEY = 'preconditioner'
+_HPARAMS_KEYS = (LEARNING_RATE_KEY, BETA_1_KEY, BETA_2_KEY, EPSILON_KEY)
+
+
+class _Adam(optimizer.Optimizer):
+  """Adam; see the module docstring."""
+
+  def __init__(self, learning_rate, beta_1, beta_2, epsilon):
+    self._hparams = collections.OrderedDict(
+        zip(_HPARAMS_KEYS, (learning_rate, beta_1, beta_2, epsilon)))
+
+  def initialize(self, specs):
+    state = collections.OrderedDict(
+        (k, tf.constant(v, tf.float32)) for k, v in self._hparams.items())
+    state[STEP_KEY] = tf.constant(0, tf.int32)
+    state[ACCUMULATOR_KEY] = optimizer.filled_like(specs, 0.0)
+    state[PRECONDITIONER_KEY] = optimizer.filled_like(specs, 0.0)
+    return state
+
+  def next(self, state, weights, gradients):
+    optimizer.check_structures_match(weights, gradients, 'the gradients')
+    for key in (ACCUMULATOR_KEY, PRECONDITIONER_KEY):
+      optimizer.check_structures_match(weights, state[key],
+                                       f'the {key} in the state')
+    lr, beta_1, beta_2, epsilon = (state[k] for k in _HPARAMS_KEYS)
+    step = state[STEP_KEY] + 1
+
+    def average(decay, m, x):
+      decay = tf.cast(decay, m.dtype)
+      return decay * m + (1 - decay) * x
+
+    accumulator = tf.nest.map_structure(
+        lambda a, g: average(beta_1, a, g), state[ACCUMULATOR_KEY], gradients,
+        check_types=False)
+    preconditioner = tf.nest.map_structure(
+        lambda s, g: average(beta_2, s, tf.square(g)),
+        state[PRECONDITIONER_KEY], gradients, check_types=False)
+
+    def update(w, a, s):
+      lr_w, b_1, b_2, eps = (
+          tf.cast(h, w.dtype) for h in (lr, beta_1, beta_2, epsilon))
+      t = tf.cast(step, w.dtype)
+      corrected_lr = lr_w * tf.sqrt(1 - b_2**t) / (1 - b_1**t)
+      return w - corrected_lr * a / (tf.sqrt(s) + eps)
+
+    new_weights = tf.nest.map_structure(
+        update, weights, accumulator, preconditioner, check_types=False)
+    new_state = collections.OrderedDict(
+        (k, state[k]) for k in _HPARAMS_KEYS)
+    new_state[STEP_KEY] = step
+    new_state[ACCUMULATOR_KEY] = accumulator
+    new_state[PRECONDITIONER_KEY] = preconditioner
+    return new_state, new_weights
+
+  def get_hparams(self, state):
+    return collections.OrderedDict((k, state[k]) for k in _HPARAMS_KEYS)
+
+  def set_hparams(self, state, hparams):
+    return optimizer.replace_hparams(state, hparams, _HPARAMS_KEYS, 'Adam')
+
+
+def build_adam(learning_rate: float,
+               beta_1: float = 0.9,
+               beta_2: float = 0.999,
+               epsilon: float = 1e-7) -> optimizer.Optimizer:
+  """Returns an Adam optimizer (update rule in the module docstring).
+
+  Args:
+    learning_rate: A non-negative float.
+    beta_1: The decay of the moving average of the gradients, in [0, 1).
+    beta_2: The decay of the moving average of the squared gradients, in
+      [0, 1).
+    epsilon: A small non-negative float added to the denominator for
+      numerical stability.
+
+  Raises:
+    ValueError: if `learning_rate` or `epsilon` is negative, or a beta is
+      outside [0, 1).
+  """
+  optimizer.check_non_negative(learning_rate, 'learning_rate')
+  optimizer.check_unit_interval(beta_1, 'beta_1')
+  optimizer.check_unit_interval(beta_2, 'beta_2')
+  optimizer.check_non_negative(epsilon, 'epsilon')
+  return _Adam(learning_rate, beta_1, beta_2, epsilon)
