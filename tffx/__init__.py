@@ -65,6 +65,7 @@ from tffx.computations.intrinsics import sequence_reduce as sequence_reduce
 from tffx.computations.intrinsics import sequence_sum as sequence_sum
 
 # Execution and higher layers.
+from tffx import aggregators as aggregators
 from tffx import backends as backends
 from tffx import templates as templates
 from tffx import learning as learning

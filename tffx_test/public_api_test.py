@@ -24,13 +24,13 @@ _EXPORTED = frozenset({
     'federated_value', 'federated_zip', 'sequence_map', 'sequence_reduce',
     'sequence_sum',
     # Higher layers.
-    'backends', 'learning', 'templates',
+    'aggregators', 'backends', 'learning', 'templates',
 })
 
 # Area packages become attributes of `tffx` when they are imported; they are
 # namespaces, and their modules are reached through them, not through `tffx`.
 _AREA_PACKAGES = frozenset({
-    'aggregators', 'cli', 'computations', 'executors', 'program', 'proto',
+    'cli', 'computations', 'executors', 'program', 'proto',
     'remote', 'simulation', 'types',
 })
 

@@ -1,0 +1,214 @@
+"""Recommended aggregators of model updates, as in `tff.learning`.
+
+Each function returns a `tffx.aggregators` factory built from the pieces of
+that package, with TFF's default parameters:
+
+    robust_aggregator:  zeroing(clipping(MeanFactory()))
+    dp_aggregator:      zeroing(DifferentiallyPrivateFactory.gaussian_adaptive())
+    secure_aggregator:  zeroing(clipping(MeanFactory(SecureSumFactory(..))))
+
+Zeroing and clipping norms adapt: zeroing at twice the 98th percentile of
+the clients' largest absolute update element, plus 1 (starting at 10);
+clipping at the 80th percentile of update L2 norms (starting at 1). This
+module only composes factories; the learning algorithms take the result as
+their `model_aggregator`.
+"""
+
+import math
+from typing import Callable, Optional
+
+from tffx.aggregators import differential_privacy
+from tffx.aggregators import errors
+from tffx.aggregators import factory
+from tffx.aggregators import mean
+from tffx.aggregators import quantile_estimation
+from tffx.aggregators import robust
+from tffx.aggregators import secure
+
+DebugMeasurementsFn = Callable[[factory.AggregationFactory],
+                               factory.AggregationFactory]
+
+# The largest weight `secure_aggregator` sums exactly; larger ones are
+# clipped to it.
+SECURE_WEIGHT_BOUND = float(2**20)
+
+
+def _count_sum_factory(secure_estimation: bool
+                      ) -> Optional[factory.UnweightedAggregationFactory]:
+  """Sums the 0/1 counts of clipped or zeroed clients, securely if asked."""
+  if not secure_estimation:
+    return None
+  return secure.SecureSumFactory(upper_bound_threshold=1,
+                                 lower_bound_threshold=0)
+
+
+def _default_zeroing(inner: factory.AggregationFactory,
+                     secure_estimation: bool = False
+                    ) -> factory.AggregationFactory:
+  zeroing_norm = quantile_estimation.PrivateQuantileEstimationProcess.no_noise(
+      initial_estimate=10.0,
+      target_quantile=0.98,
+      learning_rate=math.log(10.0),
+      multiplier=2.0,
+      increment=1.0,
+      secure_estimation=secure_estimation)
+  return robust.zeroing_factory(
+      zeroing_norm, inner,
+      zeroed_count_sum_factory=_count_sum_factory(secure_estimation))
+
+
+def _default_clipping(inner: factory.AggregationFactory,
+                      secure_estimation: bool = False
+                     ) -> factory.AggregationFactory:
+  clipping_norm = quantile_estimation.PrivateQuantileEstimationProcess.no_noise(
+      initial_estimate=1.0,
+      target_quantile=0.8,
+      learning_rate=0.2,
+      secure_estimation=secure_estimation)
+  return robust.clipping_factory(
+      clipping_norm, inner,
+      clipped_count_sum_factory=_count_sum_factory(secure_estimation))
+
+
+def _check_bool(value, name: str, owner: str) -> None:
+  if not isinstance(value, bool):
+    raise errors.ParameterTypeError(
+        f'{owner} expects `{name}` to be a bool; found '
+        f'{type(value).__name__}: {value!r}.')
+
+
+def robust_aggregator(
+    *,
+    zeroing: bool = True,
+    clipping: bool = True,
+    weighted: bool = True,
+    debug_measurements_fn: Optional[DebugMeasurementsFn] = None
+) -> factory.AggregationFactory:
+  """A mean with adaptive zeroing and clipping, for robustness.
+
+  Zeroing drops updates of extreme size (data corruption); clipping bounds
+  the L2 norm of the others (outliers), as described in Andrew, Thakkar et
+  al. (2021), without noise.
+
+  Args:
+    zeroing: Whether to zero updates above an adaptive norm.
+    clipping: Whether to clip updates to an adaptive L2 norm.
+    weighted: Whether the mean is weighted (`MeanFactory`) or not
+      (`UnweightedMeanFactory`).
+    debug_measurements_fn: Optional; called on the mean factory, returns the
+      factory to wrap instead (e.g. one adding measurements).
+
+  Returns:
+    A `WeightedAggregationFactory` if `weighted`, else an
+    `UnweightedAggregationFactory`.
+
+  Raises:
+    ParameterTypeError: if a flag is not a bool.
+    FactoryTypeError: if `debug_measurements_fn` returns no factory, or one
+      of another kind than it was given.
+  """
+  for name, flag in (('zeroing', zeroing), ('clipping', clipping),
+                     ('weighted', weighted)):
+    _check_bool(flag, name, 'robust_aggregator')
+  result = mean.MeanFactory() if weighted else mean.UnweightedMeanFactory()
+  if debug_measurements_fn is not None:
+    expected = (factory.WeightedAggregationFactory if weighted else
+                factory.UnweightedAggregationFactory)
+    result = debug_measurements_fn(result)
+    factory.check_factory(result, expected, 'debug_measurements_fn(...)',
+                          'robust_aggregator')
+  if clipping:
+    result = _default_clipping(result)
+  if zeroing:
+    result = _default_zeroing(result)
+  return result
+
+
+def dp_aggregator(noise_multiplier: float,
+                  clients_per_round: float,
+                  zeroing: bool = True
+                 ) -> factory.UnweightedAggregationFactory:
+  """A differentially private mean with adaptive clipping (and zeroing).
+
+  The Gaussian mechanism of McMahan et al. (2017) with the adaptive clip of
+  Andrew, Thakkar et al. (2021): `DifferentiallyPrivateFactory.
+  gaussian_adaptive` starting at a clip of 0.1 and tracking the median
+  norm. The mean is unweighted, as differential privacy bounds each
+  client's contribution.
+
+  Args:
+    noise_multiplier: The noise stddev in units of the clip (>= 0); 1.0 or
+      more is needed for meaningful privacy.
+    clients_per_round: The expected number of clients per round (> 0).
+    zeroing: Whether to zero updates above an adaptive norm first.
+
+  Returns:
+    An `UnweightedAggregationFactory`.
+
+  Raises:
+    ParameterTypeError, ParameterValueError: for arguments out of range.
+  """
+  _check_bool(zeroing, 'zeroing', 'dp_aggregator')
+  result = differential_privacy.DifferentiallyPrivateFactory.gaussian_adaptive(
+      noise_multiplier=noise_multiplier,
+      clients_per_round=clients_per_round,
+      initial_l2_norm_clip=0.1,
+      target_unclipped_quantile=0.5,
+      learning_rate=0.2)
+  if zeroing:
+    result = _default_zeroing(result)
+  return result
+
+
+def secure_aggregator(*,
+                      zeroing: bool = True,
+                      clipping: bool = True,
+                      weighted: bool = True) -> factory.AggregationFactory:
+  """A mean whose sums use secure aggregation, with zeroing and clipping.
+
+  The (weighted) values are summed by a `SecureSumFactory` whose bound
+  adapts to twice the 95th percentile of the clients' largest absolute
+  element (starting at 50); the norms of zeroing and clipping are estimated,
+  and the clipped and zeroed clients counted, with secure sums too: no
+  client value reaches the server alone. Weights (floats, for `weighted`)
+  are summed securely in `[0, SECURE_WEIGHT_BOUND]`, client counts in
+  `[0, 1]`.
+
+  Args:
+    zeroing: Whether to zero updates above an adaptive norm.
+    clipping: Whether to clip updates to an adaptive L2 norm.
+    weighted: Whether the mean is weighted.
+
+  Returns:
+    A `WeightedAggregationFactory` if `weighted`, else an
+    `UnweightedAggregationFactory`.
+
+  Raises:
+    ParameterTypeError: if a flag is not a bool.
+  """
+  for name, flag in (('zeroing', zeroing), ('clipping', clipping),
+                     ('weighted', weighted)):
+    _check_bool(flag, name, 'secure_aggregator')
+  value_bound = quantile_estimation.PrivateQuantileEstimationProcess.no_noise(
+      initial_estimate=50.0,
+      target_quantile=0.95,
+      learning_rate=1.0,
+      multiplier=2.0,
+      secure_estimation=True)
+  value_sum = secure.SecureSumFactory(value_bound)
+  if weighted:
+    result = mean.MeanFactory(
+        value_sum_factory=value_sum,
+        weight_sum_factory=secure.SecureSumFactory(
+            upper_bound_threshold=SECURE_WEIGHT_BOUND,
+            lower_bound_threshold=0.0))
+  else:
+    result = mean.UnweightedMeanFactory(
+        value_sum_factory=value_sum,
+        count_sum_factory=secure.SecureSumFactory(
+            upper_bound_threshold=1, lower_bound_threshold=0))
+  if clipping:
+    result = _default_clipping(result, secure_estimation=True)
+  if zeroing:
+    result = _default_zeroing(result, secure_estimation=True)
+  return result
