@@ -1,0 +1,17 @@
+"""Federated datasets: `tffx.simulation.datasets`, like `tff.simulation.datasets`.
+
+    ClientData        the abstract federated dataset (client_ids,
+                      create_tf_dataset_for_client, preprocess, ...)
+    TestClientData    in memory, from {client_id: structure of arrays}
+    HDF5ClientData    from a local HDF5 file in TFF's layout (e.g. EMNIST)
+    synthetic         FedProx's Synthetic(alpha, beta): synthetic.load_data
+
+A namespace only: each name is defined in its own module of
+`tffx.simulation`. `tffx.simulation.datasets.synthetic.load_data(...)`
+works as an attribute path; import the module as `tffx.simulation.synthetic`.
+"""
+
+from tffx.simulation import synthetic as synthetic
+from tffx.simulation.client_data import ClientData as ClientData
+from tffx.simulation.hdf5_client_data import HDF5ClientData as HDF5ClientData
+from tffx.simulation.tensor_slices_client_data import TestClientData as TestClientData

@@ -1,0 +1,21 @@
+"""Errors raised by the federated datasets of `tffx.simulation`.
+
+Each subclasses `ValueError`: the caller passed a client id or a file that
+does not hold what the dataset expects. Invalid arguments (a negative
+count, a non-string client id) raise the built-in `ValueError` and
+`TypeError` directly.
+"""
+
+
+class UnknownClientIdError(ValueError):
+  """A client id that is not one of the dataset's `client_ids`."""
+
+
+class ClientDataFileError(ValueError):
+  """A dataset file that is missing, unreadable, or not in the expected layout.
+
+  The HDF5 layout of TensorFlow Federated's datasets is
+  `examples/<client_id>/<feature>`: one group per client under `examples`,
+  one dataset per feature in it, all features of a client with the same
+  number of examples.
+  """

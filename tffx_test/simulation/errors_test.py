@@ -1,0 +1,41 @@
+import inspect
+
+from absl.testing import absltest
+from absl.testing import parameterized
+
+from tffx.simulation import client_data
+from tffx.simulation import errors
+from tffx.simulation import hdf5_client_data
+from tffx.simulation import sampling
+from tffx.simulation import synthetic
+from tffx.simulation import tensor_slices_client_data
+
+_MODULES = (errors, client_data, hdf5_client_data, sampling, synthetic,
+            tensor_slices_client_data)
+
+
+class ErrorsTest(parameterized.TestCase):
+
+  @parameterized.parameters(errors.UnknownClientIdError,
+                            errors.ClientDataFileError)
+  def test_error_is_direct_value_error_subclass(self, error):
+
+    self.assertEqual(error.__bases__, (ValueError,))
+
+  def test_errors_are_defined_only_in_errors_module(self):
+
+    defined = [
+        (module.__name__, name)
+        for module in _MODULES
+        for name, cls in inspect.getmembers(module, inspect.isclass)
+        if issubclass(cls, Exception) and cls.__module__ == module.__name__
+    ]
+
+    self.assertCountEqual(defined, [
+        ('tffx.simulation.errors', 'ClientDataFileError'),
+        ('tffx.simulation.errors', 'UnknownClientIdError'),
+    ])
+
+
+if __name__ == '__main__':
+  absltest.main()
