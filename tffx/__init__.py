@@ -69,6 +69,8 @@ from tffx import aggregators as aggregators
 from tffx import backends as backends
 from tffx import templates as templates
 from tffx import learning as learning
+from tffx import program as program
+from tffx import simulation as simulation
 
 from tffx.computations import context_stack as _context_stack
 

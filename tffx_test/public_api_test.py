@@ -24,14 +24,14 @@ _EXPORTED = frozenset({
     'federated_value', 'federated_zip', 'sequence_map', 'sequence_reduce',
     'sequence_sum',
     # Higher layers.
-    'aggregators', 'backends', 'learning', 'templates',
+    'aggregators', 'backends', 'learning', 'program', 'simulation',
+    'templates',
 })
 
 # Area packages become attributes of `tffx` when they are imported; they are
 # namespaces, and their modules are reached through them, not through `tffx`.
 _AREA_PACKAGES = frozenset({
-    'cli', 'computations', 'executors', 'program', 'proto',
-    'remote', 'simulation', 'types',
+    'cli', 'computations', 'executors', 'proto', 'remote', 'types',
 })
 
 _INTERNAL_MODULES = (
