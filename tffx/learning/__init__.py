@@ -1,12 +1,30 @@
 """Federated learning (`tffx.learning`, like `tff.learning`).
 
-    tffx.learning.templates    the measured processes of a learning algorithm
+    tffx.learning.models       FunctionalModel, from_keras_model, ModelWeights
     tffx.learning.optimizers   functional optimizers (build_sgdm, ...)
-    tffx.learning.models       ModelWeights (models come later)
+    tffx.learning.metrics      sum_then_finalize and Keras metric helpers
+    tffx.learning.templates    the measured processes of a learning algorithm
+    tffx.learning.algorithms   build_weighted_fed_avg, build_fed_sgd, ...
 
-Algorithms built from these (federated averaging, ...) come later.
+plus `ClientWeighting`, `LoopImplementation` and the recommended model
+update aggregators (`robust_aggregator`, `dp_aggregator`,
+`secure_aggregator`). For example:
+
+    process = tffx.learning.algorithms.build_weighted_fed_avg(
+        model_fn, client_optimizer_fn=tffx.learning.optimizers.build_sgdm(0.1))
+    state = process.initialize()
+    state, metrics = process.next(state, client_datasets)
 """
 
+# `loop_builder` and `client_weight_lib` come first: the algorithms use them.
+from tffx.learning.client_weight_lib import ClientWeighting as ClientWeighting
+from tffx.learning.loop_builder import LoopImplementation as LoopImplementation
+
+from tffx.learning import algorithms as algorithms
+from tffx.learning import metrics as metrics
 from tffx.learning import models as models
 from tffx.learning import optimizers as optimizers
 from tffx.learning import templates as templates
+from tffx.learning.model_update_aggregator import dp_aggregator as dp_aggregator
+from tffx.learning.model_update_aggregator import robust_aggregator as robust_aggregator
+from tffx.learning.model_update_aggregator import secure_aggregator as secure_aggregator

@@ -4,12 +4,15 @@ A `NamedTuple`, so that TensorFlow (`tf.nest`) and tffx types treat it as a
 struct with two named elements: `ModelWeights@SERVER` is a federated struct
 `<trainable=...,non_trainable=...>` whose Python container is `ModelWeights`.
 This module does not define models; it only moves weights between a model's
-variables and plain values.
+variables and plain values, and gives their type (`weights_type_from_model`).
 """
 
 from typing import Any, NamedTuple
 
 import tensorflow as tf
+
+from tffx.types import computation_types
+from tffx.types import type_conversions
 
 
 class ModelWeights(NamedTuple):
@@ -63,3 +66,25 @@ class ModelWeights(NamedTuple):
     """The same weights, with tensors and variables turned into numpy arrays."""
     return tf.nest.map_structure(
         lambda v: v.numpy() if hasattr(v, 'numpy') else v, self)
+
+
+def weights_type_from_model(model: Any) -> computation_types.Type:
+  """The tffx type of a model's weights, with the `ModelWeights` container.
+
+  Args:
+    model: A model with `initial_weights` (a `FunctionalModel`), or with
+      `trainable_variables` and `non_trainable_variables` (a Keras model),
+      or a no-argument callable returning one of these.
+
+  Raises:
+    TypeError: if `model` is none of these.
+  """
+  if callable(model) and not (hasattr(model, 'initial_weights') or
+                              hasattr(model, 'trainable_variables')):
+    model = model()
+  if hasattr(model, 'initial_weights'):
+    weights = ModelWeights(*model.initial_weights)
+  else:
+    weights = ModelWeights.from_model(model)
+  return type_conversions.infer_type(
+      ModelWeights(tuple(weights.trainable), tuple(weights.non_trainable)))

@@ -77,5 +77,33 @@ class ModelWeightsTest(absltest.TestCase):
     self.assertEqual(arrays.non_trainable[0], 4)
 
 
+class _Functional:
+
+  def __init__(self):
+    self.initial_weights = ([np.zeros([2, 3], np.float32)], [np.int64(0)])
+
+
+class WeightsTypeFromModelTest(absltest.TestCase):
+
+  def test_type_of_model_variables(self):
+
+    weights_type = model_weights.weights_type_from_model(_Model())
+
+    self.assertIs(weights_type.python_container, ModelWeights)
+    self.assertEqual(str(weights_type),
+                     '<trainable=<float32[2],float32>,non_trainable=<int32>>')
+
+  def test_type_of_initial_weights_from_callable(self):
+
+    weights_type = model_weights.weights_type_from_model(_Functional)
+
+    self.assertEqual(str(weights_type),
+                     '<trainable=<float32[2,3]>,non_trainable=<int64>>')
+
+  def test_raises_type_error_for_other_objects(self):
+    with self.assertRaisesRegex(TypeError, 'trainable_variables'):
+      model_weights.weights_type_from_model(object())
+
+
 if __name__ == '__main__':
   absltest.main()

@@ -1,0 +1,20 @@
+"""Federated learning algorithms (`tffx.learning.algorithms`, like TFF's).
+
+Each builds a `tffx.learning.templates.LearningProcess` with
+`compose_learning_process` (broadcast, client work, aggregator, finalizer):
+
+    build_weighted_fed_avg / build_unweighted_fed_avg     Federated Averaging
+    build_weighted_fed_prox / build_unweighted_fed_prox   FedProx
+    build_fed_sgd                                         Federated SGD
+    build_fed_eval                                        federated evaluation
+
+and `build_model_delta_client_work`, the client work of FedAvg and FedProx.
+"""
+
+from tffx.learning.algorithms.fed_avg import build_unweighted_fed_avg as build_unweighted_fed_avg
+from tffx.learning.algorithms.fed_avg import build_weighted_fed_avg as build_weighted_fed_avg
+from tffx.learning.algorithms.fed_eval import build_fed_eval as build_fed_eval
+from tffx.learning.algorithms.fed_prox import build_unweighted_fed_prox as build_unweighted_fed_prox
+from tffx.learning.algorithms.fed_prox import build_weighted_fed_prox as build_weighted_fed_prox
+from tffx.learning.algorithms.fed_sgd import build_fed_sgd as build_fed_sgd
+from tffx.learning.algorithms.model_delta_client_work import build_model_delta_client_work as build_model_delta_client_work

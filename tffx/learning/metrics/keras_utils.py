@@ -1,0 +1,147 @@
+"""Keras metrics as pure functions, and finalizers of Keras metrics.
+
+Keras 3 metrics keep their state in variables, but also offer a stateless
+form: `metric.stateless_update_state(values, y_true, y_pred)` returns new
+values and `metric.stateless_result(values)` the metric. This module wraps
+that into the three functions a `FunctionalModel` takes:
+
+    initialize, update, finalize = create_functional_metric_fns(
+        lambda: [keras.metrics.SparseCategoricalAccuracy()])
+    state = initialize()                      # OrderedDict(name=(values...))
+    state = update(state, labels, batch_output)
+    finalize(state)                           # OrderedDict(name=result)
+
+The values of most Keras metrics are sums (`total`, `count`, confusion
+counts), so states from several clients add up, and finalizing their sum
+(`tffx.learning.metrics.sum_then_finalize`) gives the metric over all
+clients. Metrics whose state does not add up (e.g. a maximum) are not
+summed correctly; this module does not check that.
+"""
+
+import collections
+from typing import Any, Callable, Mapping, Sequence, Tuple
+
+import keras
+import tensorflow as tf
+
+from tffx.learning.metrics import errors
+
+MetricsConstructor = Callable[[], Any]
+
+
+def _as_named_metrics(metrics: Any,
+                      where: str) -> 'collections.OrderedDict[str, Any]':
+  """`metrics` (a metric, a list, or a mapping) as an OrderedDict by name."""
+  if isinstance(metrics, keras.metrics.Metric):
+    metrics = [metrics]
+  if isinstance(metrics, Mapping):
+    pairs = list(metrics.items())
+  elif isinstance(metrics, Sequence) and not isinstance(metrics, str):
+    pairs = [(getattr(m, 'name', None), m) for m in metrics]
+  else:
+    raise errors.MetricsConstructorError(
+        f'Expected {where} to give a Keras metric, a list of them or a '
+        f'mapping from names to them, found {type(metrics).__name__}.')
+  not_metrics = [name for name, m in pairs
+                 if not isinstance(m, keras.metrics.Metric)]
+  if not_metrics:
+    raise errors.MetricsConstructorError(
+        f'Expected {where} to give keras.metrics.Metric objects, found '
+        f'others for {not_metrics}.')
+  names = [name for name, _ in pairs]
+  if len(set(names)) != len(names):
+    raise errors.MetricsConstructorError(
+        f'Expected the metrics of {where} to have unique names, found '
+        f'{names}. Tip: pass name=... when building the metrics.')
+  return collections.OrderedDict(pairs)
+
+
+def _construct(metrics_constructor: MetricsConstructor):
+  if not callable(metrics_constructor):
+    raise errors.MetricsConstructorError(
+        f'Expected metrics_constructor to be a no-argument callable returning '
+        f'Keras metrics, found {type(metrics_constructor).__name__}.')
+  # Outside any graph being built, so that the variables are eager and
+  # their initial values can be read.
+  with tf.init_scope():
+    metrics = _as_named_metrics(metrics_constructor(), 'metrics_constructor')
+    initial = collections.OrderedDict(
+        (name, tuple(v.numpy() for v in metric.variables))
+        for name, metric in metrics.items())
+  return metrics, initial
+
+
+def create_functional_metric_fns(
+    metrics_constructor: MetricsConstructor
+) -> Tuple[Callable[[], Any], Callable[..., Any], Callable[[Any], Any]]:
+  """Returns `(initialize, update, finalize)` computing Keras metrics.
+
+      initialize() -> state
+      update(state, labels, batch_output, sample_weight=None) -> state
+      finalize(state) -> OrderedDict(name=metric value)
+
+  The state is an `OrderedDict` from metric names to tuples of tensors (the
+  values of each metric's variables). All three are pure and can be called
+  while a `tffx.tf_computation` is traced.
+
+  Args:
+    metrics_constructor: A no-argument callable returning a Keras metric, a
+      list of them (named by their `name`) or a mapping from names to them.
+      It is called once, now.
+
+  Raises:
+    MetricsConstructorError: if the constructor does not return Keras
+      metrics with unique names.
+  """
+  metrics, initial = _construct(metrics_constructor)
+
+  def initialize():
+    return collections.OrderedDict(
+        (name, tuple(tf.constant(v) for v in values))
+        for name, values in initial.items())
+
+  def update(state, labels, batch_output, sample_weight=None):
+    return collections.OrderedDict(
+        (name, tuple(metric.stateless_update_state(
+            list(state[name]), labels, batch_output,
+            sample_weight=sample_weight)))
+        for name, metric in metrics.items())
+
+  def finalize(state):
+    return collections.OrderedDict(
+        (name, metric.stateless_result(list(state[name])))
+        for name, metric in metrics.items())
+
+  return initialize, update, finalize
+
+
+def create_keras_metric_finalizer(
+    metric: Any) -> Callable[[Sequence[Any]], Any]:
+  """Returns `finalizer(unfinalized_values) -> metric value` for a Keras metric.
+
+  `unfinalized_values` are values of the metric's variables, in order
+  (e.g. summed over clients); the finalizer is pure and graph-safe.
+
+  Args:
+    metric: A `keras.metrics.Metric`, or a no-argument callable returning
+      one.
+
+  Raises:
+    MetricsConstructorError: if `metric` is neither.
+  """
+  if not isinstance(metric, keras.metrics.Metric):
+    if not callable(metric):
+      raise errors.MetricsConstructorError(
+          f'Expected a Keras metric or a no-argument callable returning one, '
+          f'found {type(metric).__name__}.')
+    with tf.init_scope():
+      metric = metric()
+    if not isinstance(metric, keras.metrics.Metric):
+      raise errors.MetricsConstructorError(
+          f'Expected the metric constructor to return a keras.metrics.Metric, '
+          f'found {type(metric).__name__}.')
+
+  def finalizer(unfinalized_values):
+    return metric.stateless_result(list(unfinalized_values))
+
+  return finalizer

@@ -1,0 +1,111 @@
+"""A small softmax-regression model and synthetic non-IID client data for tests.
+
+Data: 3 classes in 4 dimensions, class `c` centered at `3 * e_c` with unit
+Gaussian noise. Client `k` draws 80% of its labels from class `k % 3` and
+10% from each other class, so no client sees a balanced sample. The classes
+are linearly separable up to noise: the nearest-center rule (a linear
+classifier) gets about 96% of the examples right (the centers are
+3*sqrt(2) = 4.2 apart, so each wrong neighbour wins with probability
+Phi(-2.1) = 1.7%).
+"""
+
+import collections
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from tffx.learning.metrics import keras_utils
+from tffx.learning.models import functional
+
+NUM_FEATURES = 4
+NUM_CLASSES = 3
+INPUT_SPEC = collections.OrderedDict(
+    x=tf.TensorSpec([None, NUM_FEATURES], tf.float32),
+    y=tf.TensorSpec([None], tf.int32))
+
+
+def _predict(weights, x, training):
+  del training  # Same computation in training and evaluation.
+  kernel, bias = weights.trainable
+  return tf.matmul(x, kernel) + bias
+
+
+def _loss(output, label, sample_weight=None):
+  del sample_weight  # Unweighted examples.
+  return tf.reduce_mean(
+      tf.nn.sparse_softmax_cross_entropy_with_logits(labels=label,
+                                                     logits=output))
+
+
+def _accuracy():
+  return [keras.metrics.SparseCategoricalAccuracy(name='accuracy')]
+
+
+def build_softmax_regression(initial_kernel=None,
+                             with_accuracy: bool = True
+                            ) -> functional.FunctionalModel:
+  """Softmax regression `softmax(x @ kernel + bias)`; zero initial weights."""
+  kernel = (np.zeros([NUM_FEATURES, NUM_CLASSES], np.float32)
+            if initial_kernel is None else np.float32(initial_kernel))
+  bias = np.zeros([NUM_CLASSES], np.float32)
+  metrics_fns = functional.EMPTY_METRICS_FNS
+  if with_accuracy:
+    metrics_fns = keras_utils.create_functional_metric_fns(_accuracy)
+  return functional.FunctionalModel(((kernel, bias), ()),
+                                    _predict,
+                                    _loss,
+                                    metrics_fns=metrics_fns,
+                                    input_spec=INPUT_SPEC)
+
+
+def client_arrays(num_clients: int, examples_per_client, seed: int = 0):
+  """`[(x, y)]` per client, skewed towards class `k % 3` for client `k`.
+
+  `examples_per_client` is an int or a list with one count per client.
+  """
+  if isinstance(examples_per_client, int):
+    examples_per_client = [examples_per_client] * num_clients
+  rng = np.random.default_rng(seed)
+  centers = 3.0 * np.eye(NUM_CLASSES, NUM_FEATURES)
+  arrays = []
+  for k, count in enumerate(examples_per_client):
+    probabilities = np.full(NUM_CLASSES, 0.1)
+    probabilities[k % NUM_CLASSES] = 0.8
+    y = rng.choice(NUM_CLASSES, size=count, p=probabilities)
+    x = centers[y] + rng.normal(size=(count, NUM_FEATURES))
+    arrays.append((x.astype(np.float32), y.astype(np.int32)))
+  return arrays
+
+
+def to_dataset(x, y, batch_size: int) -> tf.data.Dataset:
+  return tf.data.Dataset.from_tensor_slices(
+      collections.OrderedDict(x=x, y=y)).batch(batch_size)
+
+
+def client_datasets(arrays, batch_size: int):
+  return [to_dataset(x, y, batch_size) for x, y in arrays]
+
+
+def numpy_loss_and_accuracy(kernel, bias, x, y):
+  """The mean cross-entropy and accuracy of softmax regression, in NumPy."""
+  logits = x.astype(np.float64) @ kernel + bias
+  logits -= logits.max(axis=1, keepdims=True)
+  log_probabilities = logits - np.log(np.exp(logits).sum(axis=1,
+                                                         keepdims=True))
+  loss = -log_probabilities[np.arange(len(y)), y].mean()
+  return loss, (logits.argmax(axis=1) == y).mean()
+
+
+def numpy_local_sgd(kernel, bias, x, y, batch_size: int, learning_rate: float):
+  """Local SGD of softmax regression in NumPy, one step per batch."""
+  kernel, bias = kernel.astype(np.float64), bias.astype(np.float64)
+  for start in range(0, len(y), batch_size):
+    xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+    logits = xb @ kernel + bias
+    probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+    probabilities[np.arange(len(yb)), yb] -= 1.0
+    kernel = kernel - learning_rate * xb.T @ probabilities / len(yb)
+    bias = bias - learning_rate * probabilities.sum(axis=0) / len(yb)
+  return kernel, bias
