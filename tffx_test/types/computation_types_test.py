@@ -2,7 +2,6 @@
 
 import collections
 import copy
-import dataclasses
 import pickle
 
 from absl.testing import absltest
@@ -23,35 +22,14 @@ from tffx.types.computation_types import StructWithPythonType
 from tffx.types.computation_types import TensorType
 from tffx.types.placements import CLIENTS
 from tffx.types.placements import SERVER
+from tffx_test.types.type_test_utils import AttrsLike
+from tffx_test.types.type_test_utils import Pair
+from tffx_test.types.type_test_utils import Point
 
 try:
   import attrs  # pylint: disable=g-import-not-at-top
 except ImportError:  # attrs is optional: tffx recognizes it without importing.
   attrs = None
-
-Point = collections.namedtuple('Point', ['x', 'y'])
-
-
-@dataclasses.dataclass
-class Pair:
-  a: object
-  b: object
-
-
-class _Field:
-
-  def __init__(self, name):
-    self.name = name
-
-
-class AttrsLike:
-  """A class shaped like one attrs decorates, without depending on attrs."""
-
-  __attrs_attrs__ = (_Field('a'), _Field('b'))
-
-  def __init__(self, a, b):
-    self.a = a
-    self.b = b
 
 
 I32 = TensorType(np.int32)

@@ -1,39 +1,14 @@
 """Tests for tffx/types/python_containers.py."""
 
 import collections
-import dataclasses
 
 from absl.testing import absltest
 from absl.testing import parameterized
 
 from tffx.types import python_containers
-
-Point = collections.namedtuple('Point', ['x', 'y'])
-
-
-@dataclasses.dataclass
-class Pair:
-  a: object
-  b: object
-
-
-class _Field:
-
-  def __init__(self, name):
-    self.name = name
-
-
-class AttrsLike:
-  """A class shaped like one attrs decorates, without depending on attrs."""
-
-  __attrs_attrs__ = (_Field('a'), _Field('b'))
-
-  def __init__(self, a, b):
-    self.a = a
-    self.b = b
-
-  def __eq__(self, other):
-    return type(other) is AttrsLike and (self.a, self.b) == (other.a, other.b)
+from tffx_test.types.type_test_utils import AttrsLike
+from tffx_test.types.type_test_utils import Pair
+from tffx_test.types.type_test_utils import Point
 
 
 class TupleSubclass(tuple):

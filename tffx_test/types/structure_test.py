@@ -2,7 +2,6 @@
 
 import collections
 import copy
-import dataclasses
 import pickle
 
 from absl.testing import absltest
@@ -13,33 +12,9 @@ import tensorflow as tf
 from tffx.types import computation_types
 from tffx.types import structure
 from tffx.types.structure import Struct
-
-Point = collections.namedtuple('Point', ['x', 'y'])
-
-
-@dataclasses.dataclass
-class Pair:
-  a: object
-  b: object
-
-
-class _Field:
-
-  def __init__(self, name):
-    self.name = name
-
-
-class AttrsLike:
-  """A class shaped like one attrs decorates, without depending on attrs."""
-
-  __attrs_attrs__ = (_Field('a'), _Field('b'))
-
-  def __init__(self, a, b):
-    self.a = a
-    self.b = b
-
-  def __eq__(self, other):
-    return type(other) is AttrsLike and (self.a, self.b) == (other.a, other.b)
+from tffx_test.types.type_test_utils import AttrsLike
+from tffx_test.types.type_test_utils import Pair
+from tffx_test.types.type_test_utils import Point
 
 
 class StructTest(parameterized.TestCase):

@@ -1,7 +1,6 @@
 """Tests for tffx/types/type_conversions.py."""
 
 import collections
-import dataclasses
 
 from absl.testing import absltest
 from absl.testing import parameterized
@@ -13,36 +12,15 @@ from tffx.types import errors
 from tffx.types import placements
 from tffx.types import structure
 from tffx.types import type_conversions
+from tffx_test.types.type_test_utils import AttrsLike
+from tffx_test.types.type_test_utils import Pair
+from tffx_test.types.type_test_utils import Point
 
 StructType = computation_types.StructType
 StructWithPythonType = computation_types.StructWithPythonType
 TensorType = computation_types.TensorType
 I32 = TensorType(np.int32)
 F32 = TensorType(np.float32)
-
-Point = collections.namedtuple('Point', ['x', 'y'])
-
-
-@dataclasses.dataclass
-class Pair:
-  a: object
-  b: object
-
-
-class _Field:
-
-  def __init__(self, name):
-    self.name = name
-
-
-class AttrsLike:
-  """A class shaped like one attrs decorates, without depending on attrs."""
-
-  __attrs_attrs__ = (_Field('a'), _Field('b'))
-
-  def __init__(self, a, b):
-    self.a = a
-    self.b = b
 
 
 class _Typed:

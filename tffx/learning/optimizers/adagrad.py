@@ -16,8 +16,6 @@ of hyperparameters through `set_hparams` applies from the following step
 on; the preconditioner is kept.
 """
 
-import collections
-
 import tensorflow as tf
 
 from tffx.learning.optimizers import optimizer
@@ -28,25 +26,22 @@ PRECONDITIONER_KEY = 'preconditioner'
 _HPARAMS_KEYS = (LEARNING_RATE_KEY, EPSILON_KEY)
 
 
-class _Adagrad(optimizer.Optimizer):
+class _Adagrad(optimizer.HparamsOptimizer):
   """Adagrad; see the module docstring."""
 
   def __init__(self, learning_rate, initial_preconditioner_value, epsilon):
-    self._hparams = collections.OrderedDict(
-        zip(_HPARAMS_KEYS, (learning_rate, epsilon)))
+    super().__init__('Adagrad', zip(_HPARAMS_KEYS, (learning_rate, epsilon)))
     self._initial_preconditioner_value = initial_preconditioner_value
 
   def initialize(self, specs):
-    state = collections.OrderedDict(
-        (k, tf.constant(v, tf.float32)) for k, v in self._hparams.items())
+    state = self.hparams_state()
     state[PRECONDITIONER_KEY] = optimizer.filled_like(
         specs, self._initial_preconditioner_value)
     return state
 
   def next(self, state, weights, gradients):
-    optimizer.check_structures_match(weights, gradients, 'the gradients')
-    optimizer.check_structures_match(weights, state[PRECONDITIONER_KEY],
-                                     'the preconditioner in the state')
+    optimizer.check_step_structures(state, weights, gradients,
+                                    (PRECONDITIONER_KEY,))
     lr, epsilon = (state[k] for k in _HPARAMS_KEYS)
 
     preconditioner = tf.nest.map_structure(
@@ -59,15 +54,9 @@ class _Adagrad(optimizer.Optimizer):
 
     new_weights = tf.nest.map_structure(
         update, weights, gradients, preconditioner, check_types=False)
-    new_state = collections.OrderedDict((k, state[k]) for k in _HPARAMS_KEYS)
+    new_state = self.get_hparams(state)
     new_state[PRECONDITIONER_KEY] = preconditioner
     return new_state, new_weights
-
-  def get_hparams(self, state):
-    return collections.OrderedDict((k, state[k]) for k in _HPARAMS_KEYS)
-
-  def set_hparams(self, state, hparams):
-    return optimizer.replace_hparams(state, hparams, _HPARAMS_KEYS, 'Adagrad')
 
 
 def build_adagrad(learning_rate: float,

@@ -17,7 +17,8 @@ State, an `OrderedDict`: `learning_rate`, `beta_1`, `beta_2`, `epsilon`
 taken), `accumulator` and `preconditioner` (zeros shaped like the weights).
 Hyperparameters are read in every `next`, so a change through
 `set_hparams` applies from the following step on; the moments and the
-step count are kept.
+step count are kept. `initial_state` and `bias_corrected_next` also serve
+Yogi, which differs only in its preconditioner.
 """
 
 import collections
@@ -36,61 +37,85 @@ PRECONDITIONER_KEY = 'preconditioner'
 _HPARAMS_KEYS = (LEARNING_RATE_KEY, BETA_1_KEY, BETA_2_KEY, EPSILON_KEY)
 
 
-class _Adam(optimizer.Optimizer):
+class _Adam(optimizer.HparamsOptimizer):
   """Adam; see the module docstring."""
 
   def __init__(self, learning_rate, beta_1, beta_2, epsilon):
-    self._hparams = collections.OrderedDict(
-        zip(_HPARAMS_KEYS, (learning_rate, beta_1, beta_2, epsilon)))
+    super().__init__(
+        'Adam', zip(_HPARAMS_KEYS, (learning_rate, beta_1, beta_2, epsilon)))
 
   def initialize(self, specs):
-    state = collections.OrderedDict(
-        (k, tf.constant(v, tf.float32)) for k, v in self._hparams.items())
-    state[STEP_KEY] = tf.constant(0, tf.int32)
-    state[ACCUMULATOR_KEY] = optimizer.filled_like(specs, 0.0)
-    state[PRECONDITIONER_KEY] = optimizer.filled_like(specs, 0.0)
-    return state
+    return initial_state(self.hparams_state(), specs, 0.0)
 
   def next(self, state, weights, gradients):
-    optimizer.check_structures_match(weights, gradients, 'the gradients')
-    for key in (ACCUMULATOR_KEY, PRECONDITIONER_KEY):
-      optimizer.check_structures_match(weights, state[key],
-                                       f'the {key} in the state')
-    lr, beta_1, beta_2, epsilon = (state[k] for k in _HPARAMS_KEYS)
-    step = state[STEP_KEY] + 1
 
-    def average(decay, m, x):
-      decay = tf.cast(decay, m.dtype)
-      return decay * m + (1 - decay) * x
+    def average_square(s, g, beta_2):
+      return optimizer.moving_average(beta_2, s, tf.square(g))
 
-    accumulator = tf.nest.map_structure(
-        lambda a, g: average(beta_1, a, g), state[ACCUMULATOR_KEY], gradients,
-        check_types=False)
-    preconditioner = tf.nest.map_structure(
-        lambda s, g: average(beta_2, s, tf.square(g)),
-        state[PRECONDITIONER_KEY], gradients, check_types=False)
+    return bias_corrected_next(state, weights, gradients, average_square)
 
-    def update(w, a, s):
-      lr_w, b_1, b_2, eps = (
-          tf.cast(h, w.dtype) for h in (lr, beta_1, beta_2, epsilon))
-      t = tf.cast(step, w.dtype)
-      corrected_lr = lr_w * tf.sqrt(1 - b_2**t) / (1 - b_1**t)
-      return w - corrected_lr * a / (tf.sqrt(s) + eps)
 
-    new_weights = tf.nest.map_structure(
-        update, weights, accumulator, preconditioner, check_types=False)
-    new_state = collections.OrderedDict(
-        (k, state[k]) for k in _HPARAMS_KEYS)
-    new_state[STEP_KEY] = step
-    new_state[ACCUMULATOR_KEY] = accumulator
-    new_state[PRECONDITIONER_KEY] = preconditioner
-    return new_state, new_weights
+def initial_state(hparams_state, specs, initial_preconditioner_value):
+  """Returns the state of Adam or a variant: hparams, step, moments.
 
-  def get_hparams(self, state):
-    return collections.OrderedDict((k, state[k]) for k in _HPARAMS_KEYS)
+  Args:
+    hparams_state: The hyperparameters as float32 scalars, by key.
+    specs: A structure of `tf.TensorSpec`s, one per weight.
+    initial_preconditioner_value: The starting value of every entry of the
+      preconditioner (the accumulator starts at zero).
+  """
+  state = collections.OrderedDict(hparams_state)
+  state[STEP_KEY] = tf.constant(0, tf.int32)
+  state[ACCUMULATOR_KEY] = optimizer.filled_like(specs, 0.0)
+  state[PRECONDITIONER_KEY] = optimizer.filled_like(
+      specs, initial_preconditioner_value)
+  return state
 
-  def set_hparams(self, state, hparams):
-    return optimizer.replace_hparams(state, hparams, _HPARAMS_KEYS, 'Adam')
+
+def bias_corrected_next(state, weights, gradients, preconditioner_rule):
+  """Returns `(new_state, new_weights)` after a step of Adam or a variant.
+
+  The accumulator is a moving average of the gradients; the step is the
+  bias-corrected one in the module docstring. Only the preconditioner's
+  update differs between Adam and its variants (e.g. Yogi).
+
+  Args:
+    state: A state built by `initial_state`.
+    weights: A structure of tensors.
+    gradients: A structure of tensors matching `weights`.
+    preconditioner_rule: `(s, g, beta_2) -> s'`, the new preconditioner of
+      one weight from the old one and the weight's gradient.
+
+  Raises:
+    ValueError: if the gradients, accumulator or preconditioner are not
+      nested like the weights.
+  """
+  optimizer.check_step_structures(state, weights, gradients,
+                                  (ACCUMULATOR_KEY, PRECONDITIONER_KEY))
+  lr, beta_1, beta_2, epsilon = (state[k] for k in _HPARAMS_KEYS)
+  step = state[STEP_KEY] + 1
+
+  accumulator = tf.nest.map_structure(
+      lambda a, g: optimizer.moving_average(beta_1, a, g),
+      state[ACCUMULATOR_KEY], gradients, check_types=False)
+  preconditioner = tf.nest.map_structure(
+      lambda s, g: preconditioner_rule(s, g, beta_2),
+      state[PRECONDITIONER_KEY], gradients, check_types=False)
+
+  def update(w, a, s):
+    lr_w, b_1, b_2, eps = (
+        tf.cast(h, w.dtype) for h in (lr, beta_1, beta_2, epsilon))
+    t = tf.cast(step, w.dtype)
+    corrected_lr = lr_w * tf.sqrt(1 - b_2**t) / (1 - b_1**t)
+    return w - corrected_lr * a / (tf.sqrt(s) + eps)
+
+  new_weights = tf.nest.map_structure(
+      update, weights, accumulator, preconditioner, check_types=False)
+  new_state = collections.OrderedDict((k, state[k]) for k in _HPARAMS_KEYS)
+  new_state[STEP_KEY] = step
+  new_state[ACCUMULATOR_KEY] = accumulator
+  new_state[PRECONDITIONER_KEY] = preconditioner
+  return new_state, new_weights
 
 
 def build_adam(learning_rate: float,

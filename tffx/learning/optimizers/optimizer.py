@@ -13,13 +13,14 @@ States are `OrderedDict`s of tensors (hyperparameters such as
 `learning_rate`, and per-weight accumulators shaped like the weights).
 Nothing is stored in the optimizer object between calls. Concrete optimizers
 (`sgdm`, `adam`, `adagrad`, `rmsprop`, `yogi`) live in sibling modules; this
-module also holds the small helpers they share (validation of
-hyperparameters at build time, per-weight state tensors).
+module also holds what they share: `HparamsOptimizer` (hyperparameters as
+the first entries of the state, read and replaced by name), validation of
+hyperparameters at build time, and per-weight state tensors.
 """
 
 import abc
 import collections
-from typing import Any, Mapping, Tuple
+from typing import Any, Iterable, Mapping, Tuple
 
 import tensorflow as tf
 
@@ -65,6 +66,41 @@ class Optimizer(abc.ABC):
     """
 
 
+class HparamsOptimizer(Optimizer):
+  """An `Optimizer` whose state starts with its hyperparameters.
+
+  The hyperparameters are float32 scalars, in the order given; a subclass
+  puts its other entries (accumulators, step counts) after them, e.g.
+
+      state = self.hparams_state()
+      state['accumulator'] = filled_like(specs, 0.0)
+
+  and inherits `get_hparams` and `set_hparams`.
+  """
+
+  def __init__(self, name: str, hparams: Iterable[Tuple[str, float]]):
+    """Creates the optimizer.
+
+    Args:
+      name: The optimizer's name, for error messages (`'Adam'`).
+      hparams: `(state key, initial value)` pairs of the hyperparameters, in
+        state order.
+    """
+    self._name = name
+    self._hparams = collections.OrderedDict(hparams)
+
+  def hparams_state(self) -> 'collections.OrderedDict[str, tf.Tensor]':
+    """Returns the initial hyperparameters as float32 scalars, by key."""
+    return collections.OrderedDict(
+        (k, tf.constant(v, tf.float32)) for k, v in self._hparams.items())
+
+  def get_hparams(self, state: State) -> Hparams:
+    return collections.OrderedDict((k, state[k]) for k in self._hparams)
+
+  def set_hparams(self, state: State, hparams: Hparams) -> State:
+    return replace_hparams(state, hparams, tuple(self._hparams), self._name)
+
+
 def check_structures_match(weights: Any, gradients: Any, what: str) -> None:
   """Raises ValueError unless `gradients` is nested like `weights`."""
   try:
@@ -74,6 +110,18 @@ def check_structures_match(weights: Any, gradients: Any, what: str) -> None:
         f'Expected {what} to have the structure of the weights, '
         f'{tf.nest.map_structure(lambda _: "*", weights)}; found '
         f'{tf.nest.map_structure(lambda _: "*", gradients)}. ({e})') from None
+
+
+def check_step_structures(state: State, weights: Any, gradients: Any,
+                          state_keys: Tuple[str, ...]) -> None:
+  """Raises ValueError unless the gradients and `state_keys` match the weights.
+
+  The gradients are checked first, then the state entries in the order of
+  `state_keys`; the message names the first that does not match.
+  """
+  check_structures_match(weights, gradients, 'the gradients')
+  for key in state_keys:
+    check_structures_match(weights, state[key], f'the {key} in the state')
 
 
 def replace_hparams(state: State, hparams: Hparams, known: Tuple[str, ...],
@@ -122,3 +170,10 @@ def filled_like(specs: Any, value: float) -> Any:
   """Returns tensors shaped and typed like `specs`, all equal to `value`."""
   return tf.nest.map_structure(lambda s: tf.fill(s.shape, tf.cast(
       value, s.dtype)), specs)
+
+
+def moving_average(decay: tf.Tensor, average: tf.Tensor,
+                   value: tf.Tensor) -> tf.Tensor:
+  """Returns `decay * average + (1 - decay) * value`, in `average`'s dtype."""
+  decay = tf.cast(decay, average.dtype)
+  return decay * average + (1 - decay) * value

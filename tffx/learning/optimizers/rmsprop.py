@@ -15,8 +15,6 @@ weights). A change of hyperparameters through `set_hparams` applies from
 the following step on; the preconditioner is kept.
 """
 
-import collections
-
 import tensorflow as tf
 
 from tffx.learning.optimizers import optimizer
@@ -28,31 +26,26 @@ PRECONDITIONER_KEY = 'preconditioner'
 _HPARAMS_KEYS = (LEARNING_RATE_KEY, DECAY_KEY, EPSILON_KEY)
 
 
-class _RMSprop(optimizer.Optimizer):
+class _RMSprop(optimizer.HparamsOptimizer):
   """RMSprop; see the module docstring."""
 
   def __init__(self, learning_rate, decay, epsilon):
-    self._hparams = collections.OrderedDict(
-        zip(_HPARAMS_KEYS, (learning_rate, decay, epsilon)))
+    super().__init__('RMSprop',
+                     zip(_HPARAMS_KEYS, (learning_rate, decay, epsilon)))
 
   def initialize(self, specs):
-    state = collections.OrderedDict(
-        (k, tf.constant(v, tf.float32)) for k, v in self._hparams.items())
+    state = self.hparams_state()
     state[PRECONDITIONER_KEY] = optimizer.filled_like(specs, 0.0)
     return state
 
   def next(self, state, weights, gradients):
-    optimizer.check_structures_match(weights, gradients, 'the gradients')
-    optimizer.check_structures_match(weights, state[PRECONDITIONER_KEY],
-                                     'the preconditioner in the state')
+    optimizer.check_step_structures(state, weights, gradients,
+                                    (PRECONDITIONER_KEY,))
     lr, decay, epsilon = (state[k] for k in _HPARAMS_KEYS)
 
-    def average(s, g):
-      d = tf.cast(decay, s.dtype)
-      return d * s + (1 - d) * tf.square(g)
-
     preconditioner = tf.nest.map_structure(
-        average, state[PRECONDITIONER_KEY], gradients, check_types=False)
+        lambda s, g: optimizer.moving_average(decay, s, tf.square(g)),
+        state[PRECONDITIONER_KEY], gradients, check_types=False)
 
     def update(w, g, s):
       eps = tf.cast(epsilon, w.dtype)
@@ -60,15 +53,9 @@ class _RMSprop(optimizer.Optimizer):
 
     new_weights = tf.nest.map_structure(
         update, weights, gradients, preconditioner, check_types=False)
-    new_state = collections.OrderedDict((k, state[k]) for k in _HPARAMS_KEYS)
+    new_state = self.get_hparams(state)
     new_state[PRECONDITIONER_KEY] = preconditioner
     return new_state, new_weights
-
-  def get_hparams(self, state):
-    return collections.OrderedDict((k, state[k]) for k in _HPARAMS_KEYS)
-
-  def set_hparams(self, state, hparams):
-    return optimizer.replace_hparams(state, hparams, _HPARAMS_KEYS, 'RMSprop')
 
 
 def build_rmsprop(learning_rate: float,

@@ -8,8 +8,6 @@ State: `OrderedDict(learning_rate=float32)`, plus `momentum=float32` and
 hyperparameters are `learning_rate` (and `momentum`).
 """
 
-import collections
-
 import tensorflow as tf
 
 from tffx.learning.optimizers import optimizer
@@ -19,20 +17,19 @@ MOMENTUM_KEY = 'momentum'
 ACCUMULATOR_KEY = 'accumulator'
 
 
-class _SGD(optimizer.Optimizer):
+class _SGD(optimizer.HparamsOptimizer):
   """SGD with optional momentum; see the module docstring."""
 
   def __init__(self, learning_rate: float, momentum):
-    self._learning_rate = learning_rate
+    hparams = [(LEARNING_RATE_KEY, learning_rate)]
+    if momentum is not None:
+      hparams.append((MOMENTUM_KEY, momentum))
+    super().__init__('SGD', hparams)
     self._momentum = momentum
-    self._hparams_keys = ((LEARNING_RATE_KEY,) if momentum is None else
-                          (LEARNING_RATE_KEY, MOMENTUM_KEY))
 
   def initialize(self, specs):
-    state = collections.OrderedDict(
-        [(LEARNING_RATE_KEY, tf.constant(self._learning_rate, tf.float32))])
+    state = self.hparams_state()
     if self._momentum is not None:
-      state[MOMENTUM_KEY] = tf.constant(self._momentum, tf.float32)
       state[ACCUMULATOR_KEY] = tf.nest.map_structure(
           lambda s: tf.zeros(s.shape, s.dtype), specs)
     return state
@@ -40,12 +37,12 @@ class _SGD(optimizer.Optimizer):
   def next(self, state, weights, gradients):
     optimizer.check_structures_match(weights, gradients, 'the gradients')
     learning_rate = state[LEARNING_RATE_KEY]
+    new_state = self.get_hparams(state)
     if self._momentum is None:
       new_weights = tf.nest.map_structure(
           lambda w, g: w - tf.cast(learning_rate, w.dtype) * g, weights,
           gradients)
-      return collections.OrderedDict(
-          [(LEARNING_RATE_KEY, learning_rate)]), new_weights
+      return new_state, new_weights
     momentum = state[MOMENTUM_KEY]
     accumulator = tf.nest.map_structure(
         lambda a, g: tf.cast(momentum, a.dtype) * a + g,
@@ -53,17 +50,8 @@ class _SGD(optimizer.Optimizer):
     new_weights = tf.nest.map_structure(
         lambda w, a: w - tf.cast(learning_rate, w.dtype) * a, weights,
         accumulator)
-    new_state = collections.OrderedDict([(LEARNING_RATE_KEY, learning_rate),
-                                         (MOMENTUM_KEY, momentum),
-                                         (ACCUMULATOR_KEY, accumulator)])
+    new_state[ACCUMULATOR_KEY] = accumulator
     return new_state, new_weights
-
-  def get_hparams(self, state):
-    return collections.OrderedDict((k, state[k]) for k in self._hparams_keys)
-
-  def set_hparams(self, state, hparams):
-    return optimizer.replace_hparams(state, hparams, self._hparams_keys,
-                                     'SGD')
 
 
 def build_sgdm(learning_rate: float = 0.01,
@@ -80,9 +68,7 @@ def build_sgdm(learning_rate: float = 0.01,
     ValueError: if `learning_rate` is negative or `momentum` is outside
       [0, 1).
   """
-  if not learning_rate >= 0:
-    raise ValueError(
-        f'Expected a non-negative learning_rate, found {learning_rate}.')
+  optimizer.check_non_negative(learning_rate, 'learning_rate')
   if momentum is not None and not 0 <= momentum < 1:
     raise ValueError(
         f'Expected momentum in [0, 1) or None, found {momentum}.')

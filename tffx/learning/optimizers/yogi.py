@@ -22,81 +22,42 @@ through `set_hparams` applies from the following step on; the moments and
 the step count are kept.
 """
 
-import collections
-
 import tensorflow as tf
 
+from tffx.learning.optimizers import adam
 from tffx.learning.optimizers import optimizer
 
-LEARNING_RATE_KEY = optimizer.LEARNING_RATE_KEY
-BETA_1_KEY = 'beta_1'
-BETA_2_KEY = 'beta_2'
-EPSILON_KEY = 'epsilon'
-STEP_KEY = 'step'
-ACCUMULATOR_KEY = 'accumulator'
-PRECONDITIONER_KEY = 'preconditioner'
+# Yogi's state has the keys of Adam's.
+LEARNING_RATE_KEY = adam.LEARNING_RATE_KEY
+BETA_1_KEY = adam.BETA_1_KEY
+BETA_2_KEY = adam.BETA_2_KEY
+EPSILON_KEY = adam.EPSILON_KEY
+STEP_KEY = adam.STEP_KEY
+ACCUMULATOR_KEY = adam.ACCUMULATOR_KEY
+PRECONDITIONER_KEY = adam.PRECONDITIONER_KEY
 _HPARAMS_KEYS = (LEARNING_RATE_KEY, BETA_1_KEY, BETA_2_KEY, EPSILON_KEY)
 
 
-class _Yogi(optimizer.Optimizer):
+class _Yogi(optimizer.HparamsOptimizer):
   """Yogi; see the module docstring."""
 
   def __init__(self, learning_rate, beta_1, beta_2, epsilon,
                initial_preconditioner_value):
-    self._hparams = collections.OrderedDict(
-        zip(_HPARAMS_KEYS, (learning_rate, beta_1, beta_2, epsilon)))
+    super().__init__(
+        'Yogi', zip(_HPARAMS_KEYS, (learning_rate, beta_1, beta_2, epsilon)))
     self._initial_preconditioner_value = initial_preconditioner_value
 
   def initialize(self, specs):
-    state = collections.OrderedDict(
-        (k, tf.constant(v, tf.float32)) for k, v in self._hparams.items())
-    state[STEP_KEY] = tf.constant(0, tf.int32)
-    state[ACCUMULATOR_KEY] = optimizer.filled_like(specs, 0.0)
-    state[PRECONDITIONER_KEY] = optimizer.filled_like(
-        specs, self._initial_preconditioner_value)
-    return state
+    return adam.initial_state(self.hparams_state(), specs,
+                              self._initial_preconditioner_value)
 
   def next(self, state, weights, gradients):
-    optimizer.check_structures_match(weights, gradients, 'the gradients')
-    for key in (ACCUMULATOR_KEY, PRECONDITIONER_KEY):
-      optimizer.check_structures_match(weights, state[key],
-                                       f'the {key} in the state')
-    lr, beta_1, beta_2, epsilon = (state[k] for k in _HPARAMS_KEYS)
-    step = state[STEP_KEY] + 1
 
-    def average(a, g):
-      b_1 = tf.cast(beta_1, a.dtype)
-      return b_1 * a + (1 - b_1) * g
-
-    def additive(s, g):
+    def additive(s, g, beta_2):
       g2 = tf.square(g)
       return s + (1 - tf.cast(beta_2, s.dtype)) * tf.sign(g2 - s) * g2
 
-    accumulator = tf.nest.map_structure(
-        average, state[ACCUMULATOR_KEY], gradients, check_types=False)
-    preconditioner = tf.nest.map_structure(
-        additive, state[PRECONDITIONER_KEY], gradients, check_types=False)
-
-    def update(w, a, s):
-      lr_w, b_1, b_2, eps = (
-          tf.cast(h, w.dtype) for h in (lr, beta_1, beta_2, epsilon))
-      t = tf.cast(step, w.dtype)
-      corrected_lr = lr_w * tf.sqrt(1 - b_2**t) / (1 - b_1**t)
-      return w - corrected_lr * a / (tf.sqrt(s) + eps)
-
-    new_weights = tf.nest.map_structure(
-        update, weights, accumulator, preconditioner, check_types=False)
-    new_state = collections.OrderedDict((k, state[k]) for k in _HPARAMS_KEYS)
-    new_state[STEP_KEY] = step
-    new_state[ACCUMULATOR_KEY] = accumulator
-    new_state[PRECONDITIONER_KEY] = preconditioner
-    return new_state, new_weights
-
-  def get_hparams(self, state):
-    return collections.OrderedDict((k, state[k]) for k in _HPARAMS_KEYS)
-
-  def set_hparams(self, state, hparams):
-    return optimizer.replace_hparams(state, hparams, _HPARAMS_KEYS, 'Yogi')
+    return adam.bias_corrected_next(state, weights, gradients, additive)
 
 
 def build_yogi(learning_rate: float,

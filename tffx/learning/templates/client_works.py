@@ -46,7 +46,8 @@ class ClientResultTypeError(TypeError):
   """The `result` of client work is not a `ClientResult` at CLIENTS."""
 
 
-class ClientWorkProcess(measured_process.MeasuredProcess):
+class ClientWorkProcess(measured_process.MeasuredProcess,
+                        hparams_base.HparamsMixin):
   """A stateful process of the work clients do during learning.
 
   Type signatures:
@@ -147,16 +148,4 @@ class ClientWorkProcess(measured_process.MeasuredProcess):
     template_checks.check_placement(output.measurements, placements.SERVER,
                                     'the `measurements` returned by `next_fn`',
                                     errors.TemplatePlacementError, next_context)
-    self._get_hparams_fn, self._set_hparams_fn = (
-        hparams_base.build_hparams_fns(self.state_type.member, get_hparams_fn,
-                                       set_hparams_fn))
-
-  @property
-  def get_hparams(self) -> computation_impl.Computation:
-    """A `tffx.Computation` `(S -> H)` returning the hyperparameters of a state."""
-    return self._get_hparams_fn
-
-  @property
-  def set_hparams(self) -> computation_impl.Computation:
-    """A `tffx.Computation` `(<S, H> -> S)` setting the hyperparameters of a state."""
-    return self._set_hparams_fn
+    self._init_hparams(self.state_type.member, get_hparams_fn, set_hparams_fn)

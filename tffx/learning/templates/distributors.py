@@ -15,6 +15,7 @@ from tffx.computations import computation_impl
 from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.learning.templates import hparams_base
+from tffx.learning.templates import type_checks
 from tffx.templates import errors
 from tffx.templates import measured_process
 from tffx.templates import template_checks
@@ -25,7 +26,8 @@ _SIGNATURE = ("(<S@SERVER, V@SERVER> -> <state=S@SERVER, result=V'@CLIENTS, "
               'measurements=M@SERVER>)')
 
 
-class DistributionProcess(measured_process.MeasuredProcess):
+class DistributionProcess(measured_process.MeasuredProcess,
+                          hparams_base.HparamsMixin):
   """A stateful process that distributes a SERVER value to the CLIENTS.
 
   Type signatures:
@@ -72,22 +74,9 @@ class DistributionProcess(measured_process.MeasuredProcess):
       SetHparamsTypeError: if `set_hparams_fn` is not `(<S, H> -> S)`.
     """
     super().__init__(initialize_fn, next_fn, next_is_multi_arg=True)
-    init_type = initialize_fn.type_signature
+    next_context = type_checks.check_federated_process(
+        initialize_fn, next_fn, 2, _SIGNATURE)
     next_type = next_fn.type_signature
-    init_context = template_checks.describe('initialize_fn', init_type)
-    next_context = template_checks.describe('next_fn', next_type)
-    template_checks.check_federated(init_type.result,
-                                    'the result of `initialize_fn`',
-                                    errors.TemplateNotFederatedError,
-                                    init_context)
-    template_checks.check_next_is_federated(next_type,
-                                            errors.TemplateNotFederatedError)
-    template_checks.check_placement(init_type.result, placements.SERVER,
-                                    'the state returned by `initialize_fn`',
-                                    errors.TemplatePlacementError, init_context)
-    template_checks.check_num_args(next_type, 2, False,
-                                   errors.TemplateNextFnNumArgsError,
-                                   _SIGNATURE)
     template_checks.check_placement(next_type.parameter[1], placements.SERVER,
                                     'the value to distribute (second argument '
                                     'of `next_fn`)',
@@ -99,19 +88,7 @@ class DistributionProcess(measured_process.MeasuredProcess):
     template_checks.check_placement(output.measurements, placements.SERVER,
                                     'the `measurements` returned by `next_fn`',
                                     errors.TemplatePlacementError, next_context)
-    self._get_hparams_fn, self._set_hparams_fn = (
-        hparams_base.build_hparams_fns(self.state_type.member, get_hparams_fn,
-                                       set_hparams_fn))
-
-  @property
-  def get_hparams(self) -> computation_impl.Computation:
-    """A `tffx.Computation` `(S -> H)` returning the hyperparameters of a state."""
-    return self._get_hparams_fn
-
-  @property
-  def set_hparams(self) -> computation_impl.Computation:
-    """A `tffx.Computation` `(<S, H> -> S)` setting the hyperparameters of a state."""
-    return self._set_hparams_fn
+    self._init_hparams(self.state_type.member, get_hparams_fn, set_hparams_fn)
 
 
 def build_broadcast_process(value_type) -> DistributionProcess:

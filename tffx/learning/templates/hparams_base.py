@@ -9,6 +9,7 @@ Both are optional when building a template. The defaults know no
 hyperparameter: `get_hparams` returns an empty `OrderedDict` and
 `set_hparams` returns the state unchanged. This module type-checks given
 computations and builds the defaults; it does not run them.
+`HparamsMixin` gives a template the two properties.
 """
 
 import collections
@@ -142,3 +143,29 @@ def build_hparams_fns(
     type_check_set_hparams_fn(set_hparams_fn, state_type,
                               hparams_type if given_getter else None)
   return get_hparams_fn, set_hparams_fn
+
+
+class HparamsMixin:
+  """The `get_hparams` and `set_hparams` properties of a learning template.
+
+  A template calls `_init_hparams` in its `__init__`, once the state type is
+  known and the other checks have passed.
+  """
+
+  def _init_hparams(
+      self, state_type: computation_types.Type,
+      get_hparams_fn: Optional[computation_impl.Computation],
+      set_hparams_fn: Optional[computation_impl.Computation]) -> None:
+    """Checks or builds the hparams computations (see `build_hparams_fns`)."""
+    self._get_hparams_fn, self._set_hparams_fn = build_hparams_fns(
+        state_type, get_hparams_fn, set_hparams_fn)
+
+  @property
+  def get_hparams(self) -> computation_impl.Computation:
+    """A `tffx.Computation` `(S -> H)` returning the hyperparameters of a state."""
+    return self._get_hparams_fn
+
+  @property
+  def set_hparams(self) -> computation_impl.Computation:
+    """A `tffx.Computation` `(<S, H> -> S)` setting the hyperparameters of a state."""
+    return self._set_hparams_fn

@@ -56,7 +56,8 @@ class LearningProcessOutput(NamedTuple):
   metrics: Any
 
 
-class LearningProcess(iterative_process.IterativeProcess):
+class LearningProcess(iterative_process.IterativeProcess,
+                      hparams_base.HparamsMixin):
   """A stateful process for learning tasks that reports metrics.
 
   Type signatures, with `S` the state, `D*` the client data, `M` the
@@ -191,9 +192,7 @@ class LearningProcess(iterative_process.IterativeProcess):
     self._state_type = state_type
     self._get_model_weights = get_model_weights
     self._set_model_weights = set_model_weights
-    self._get_hparams_fn, self._set_hparams_fn = (
-        hparams_base.build_hparams_fns(state_member, get_hparams_fn,
-                                       set_hparams_fn))
+    self._init_hparams(state_member, get_hparams_fn, set_hparams_fn)
 
   @property
   def next(self) -> computation_impl.Computation:
@@ -217,13 +216,3 @@ class LearningProcess(iterative_process.IterativeProcess):
   def set_model_weights(self) -> computation_impl.Computation:
     """A `tffx.Computation` `(<S, W> -> S)` replacing the weights in a state."""
     return self._set_model_weights
-
-  @property
-  def get_hparams(self) -> computation_impl.Computation:
-    """A `tffx.Computation` `(S -> H)` returning the hyperparameters of a state."""
-    return self._get_hparams_fn
-
-  @property
-  def set_hparams(self) -> computation_impl.Computation:
-    """A `tffx.Computation` `(<S, H> -> S)` setting the hyperparameters of a state."""
-    return self._set_hparams_fn

@@ -5,53 +5,27 @@ from absl.testing import parameterized
 import numpy as np
 import tensorflow as tf
 
-from tffx.backends import reference
 from tffx.learning.models import model_weights
 from tffx.learning.optimizers import adagrad
 from tffx.learning.optimizers import optimizer as optimizer_base
-from tffx.learning.templates import finalizers
-from tffx.types import computation_types as ct
+from tffx_test.learning.optimizers import optimizer_test_utils as test_utils
 
-_SPECS = collections.OrderedDict(
-    kernel=tf.TensorSpec([2, 2], tf.float32),
-    bias=[tf.TensorSpec([2], tf.float32)])
-_WEIGHTS = collections.OrderedDict(
-    kernel=np.array([[1.0, -2.0], [0.5, 3.0]], np.float32),
-    bias=[np.array([0.25, -1.0], np.float32)])
-
-
-def _random_gradients(scales):
-  """One structure like `_WEIGHTS` per scale, normal with that deviation."""
-  random = np.random.RandomState(0)
-  return [
-      tf.nest.map_structure(
-          lambda w: (scale * random.normal(size=w.shape)).astype(np.float32),
-          _WEIGHTS) for scale in scales
-  ]
-
-
-_GRADIENTS = _random_gradients([1.0, 0.5, 2.0, 0.1, 1.0])
 _DEFAULTS = dict(learning_rate=0.1, epsilon=1e-7)
+
+
+def _adagrad_step(t, h, w, g, s):
+  """Textbook Adagrad on one float64 weight; returns (w, s)."""
+  del t  # Adagrad does not count steps.
+  s = s + g**2
+  return w - h['learning_rate'] * g / np.sqrt(s + h['epsilon']), s
 
 
 def _numpy_adagrad(weights, gradients_per_step, hparams_per_step,
                    initial_preconditioner_value=0.1):
-  """Textbook Adagrad in float64 over flat lists; returns (weights, s)."""
-  weights = [np.asarray(w, np.float64) for w in tf.nest.flatten(weights)]
-  s = [np.full_like(w, initial_preconditioner_value) for w in weights]
-  for gradients, h in zip(gradients_per_step, hparams_per_step):
-    g = [np.asarray(x, np.float64) for x in tf.nest.flatten(gradients)]
-    s = [si + gi**2 for si, gi in zip(s, g)]
-    weights = [w - h['learning_rate'] * gi / np.sqrt(si + h['epsilon'])
-               for w, gi, si in zip(weights, g, s)]
-  return weights, s
-
-
-def _assert_all_close(test, actual, expected):
-  actual = tf.nest.flatten(actual)
-  test.assertLen(actual, len(expected))
-  for a, e in zip(actual, expected):
-    np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6)
+  """Textbook Adagrad over flat lists; returns (weights, s)."""
+  return test_utils.numpy_reference(
+      _adagrad_step, weights, gradients_per_step, hparams_per_step,
+      [lambda w: np.full_like(w, initial_preconditioner_value)])
 
 
 class AdagradTest(parameterized.TestCase):
@@ -78,14 +52,13 @@ class AdagradTest(parameterized.TestCase):
     optimizer = adagrad.build_adagrad(
         0.1, initial_preconditioner_value=0.25, epsilon=1e-3)
 
-    state = optimizer.initialize(_SPECS)
+    state = optimizer.initialize(test_utils.SPECS)
 
     self.assertIsInstance(state, collections.OrderedDict)
     self.assertEqual(list(state),
                      ['learning_rate', 'epsilon', 'preconditioner'])
-    for key, value in dict(learning_rate=0.1, epsilon=1e-3).items():
-      self.assertEqual(state[key].dtype, tf.float32)
-      self.assertAlmostEqual(float(state[key]), value, places=6)
+    test_utils.assert_float32_scalars(self, state,
+                                      dict(learning_rate=0.1, epsilon=1e-3))
     self.assertEqual(list(state['preconditioner']), ['kernel', 'bias'])
     np.testing.assert_array_equal(state['preconditioner']['kernel'],
                                   np.full([2, 2], 0.25))
@@ -100,36 +73,33 @@ class AdagradTest(parameterized.TestCase):
   def test_next_matches_numpy_over_five_steps_with_hparams_changed(
       self, changes):
     optimizer = adagrad.build_adagrad(**_DEFAULTS)
-    state = optimizer.initialize(_SPECS)
-    weights = _WEIGHTS
-    hparams_per_step = [_DEFAULTS] * 2 + [dict(_DEFAULTS, **changes)] * 3
 
-    for step, gradients in enumerate(_GRADIENTS):
-      if step == 2:
-        state = optimizer.set_hparams(state, changes)
-      state, weights = optimizer.next(state, weights, gradients)
+    state, weights, hparams_per_step = (
+        test_utils.run_steps_with_hparams_changed(optimizer, _DEFAULTS,
+                                                  changes))
 
-    expected, s = _numpy_adagrad(_WEIGHTS, _GRADIENTS, hparams_per_step)
+    expected, s = _numpy_adagrad(
+        test_utils.WEIGHTS, test_utils.GRADIENTS, hparams_per_step)
     self.assertIsInstance(weights, collections.OrderedDict)
     self.assertEqual(list(weights), ['kernel', 'bias'])
-    _assert_all_close(self, weights, expected)
-    _assert_all_close(self, state['preconditioner'], s)
+    test_utils.assert_all_close(self, weights, expected)
+    test_utils.assert_all_close(self, state['preconditioner'], s)
 
   def test_next_with_zero_initial_preconditioner_matches_numpy(self):
     optimizer = adagrad.build_adagrad(0.1, initial_preconditioner_value=0.0)
-    state = optimizer.initialize(_SPECS)
+    state = optimizer.initialize(test_utils.SPECS)
 
-    _, weights = optimizer.next(state, _WEIGHTS, _GRADIENTS[0])
+    _, weights = optimizer.next(state, test_utils.WEIGHTS,
+                                test_utils.GRADIENTS[0])
 
-    expected, _ = _numpy_adagrad(_WEIGHTS, _GRADIENTS[:1], [_DEFAULTS], 0.0)
-    _assert_all_close(self, weights, expected)
+    expected, _ = _numpy_adagrad(test_utils.WEIGHTS,
+                                 test_utils.GRADIENTS[:1], [_DEFAULTS], 0.0)
+    test_utils.assert_all_close(self, weights, expected)
 
   def test_next_keeps_float64_weights(self):
     optimizer = adagrad.build_adagrad(0.1)
-    state = optimizer.initialize([tf.TensorSpec([], tf.float64)])
 
-    _, weights = optimizer.next(state, [tf.constant(1.0, tf.float64)],
-                                [tf.constant(0.5, tf.float64)])
+    weights = test_utils.run_one_float64_step(optimizer, 1.0, 0.5)
 
     expected, _ = _numpy_adagrad([1.0], [[0.5]], [_DEFAULTS])
     self.assertEqual(weights[0].dtype, tf.float64)
@@ -138,75 +108,48 @@ class AdagradTest(parameterized.TestCase):
 
   def test_next_raises_value_error_for_mismatched_gradients(self):
     optimizer = adagrad.build_adagrad(0.1)
-    state = optimizer.initialize(_SPECS)
+    state = optimizer.initialize(test_utils.SPECS)
 
     with self.assertRaisesRegex(ValueError, 'the gradients to have the'):
-      optimizer.next(state, _WEIGHTS, [np.zeros([2, 2], np.float32)])
+      optimizer.next(state, test_utils.WEIGHTS, [np.zeros([2, 2], np.float32)])
 
   def test_next_raises_value_error_for_state_of_other_weights(self):
     optimizer = adagrad.build_adagrad(0.1)
     state = optimizer.initialize([tf.TensorSpec([2], tf.float32)])
 
     with self.assertRaisesRegex(ValueError, 'the preconditioner in the state'):
-      optimizer.next(state, _WEIGHTS, _GRADIENTS[0])
+      optimizer.next(state, test_utils.WEIGHTS, test_utils.GRADIENTS[0])
 
   def test_get_hparams_set_hparams_round_trip(self):
     optimizer = adagrad.build_adagrad(0.1)
-    state = optimizer.initialize(_SPECS)
     changed = collections.OrderedDict(learning_rate=0.5, epsilon=0.01)
 
-    same = optimizer.set_hparams(state, optimizer.get_hparams(state))
-    updated = optimizer.set_hparams(state, changed)
-    hparams = optimizer.get_hparams(updated)
-
-    self.assertEqual(list(same), list(state))
-    for key in changed:
-      self.assertEqual(float(same[key]), float(state[key]))
-    self.assertEqual(list(hparams), list(changed))
-    for key, value in changed.items():
-      self.assertEqual(hparams[key].dtype, tf.float32)
-      self.assertAlmostEqual(float(hparams[key]), value, places=6)
-    self.assertIs(updated['preconditioner'], state['preconditioner'])
+    test_utils.assert_hparams_round_trip(self, optimizer, changed,
+                                         ['preconditioner'])
 
   def test_set_hparams_raises_key_error_for_preconditioner(self):
     optimizer = adagrad.build_adagrad(0.1)
 
     with self.assertRaisesRegex(KeyError, r"unknown \['preconditioner'\]"):
-      optimizer.set_hparams(optimizer.initialize(_SPECS),
+      optimizer.set_hparams(optimizer.initialize(test_utils.SPECS),
                             {'preconditioner': 1.0})
 
 
 class AdagradFinalizerTest(absltest.TestCase):
 
-  def setUp(self):
-    super().setUp()
-    self.enter_context(reference.create_reference_execution_context())
-
   def test_apply_optimizer_finalizer_over_two_rounds_with_hparams_changed(
       self):
-    weights_type = ct.to_type(
-        model_weights.ModelWeights(
-            [ct.TensorType(np.float32, [2]), np.float32], [np.int32]))
-    process = finalizers.build_apply_optimizer_finalizer(
-        adagrad.build_adagrad(0.1), weights_type)
-    weights = model_weights.ModelWeights(
-        [np.array([1.0, -2.0], np.float32), np.float32(0.5)], [np.int32(7)])
-    updates = [[np.array([0.5, -1.0], np.float32), np.float32(2.0)],
-               [np.array([1.0, 0.25], np.float32), np.float32(-1.0)]]
 
-    first = process.next(process.initialize(), weights, updates[0])
-    hparams = process.get_hparams(first.state)
-    changed = process.set_hparams(
-        first.state, collections.OrderedDict(hparams, learning_rate=0.5))
-    second = process.next(changed, first.result, updates[1])
+    hparams, second = test_utils.run_finalizer_over_two_rounds(
+        adagrad.build_adagrad(0.1), second_learning_rate=0.5)
 
     expected, s = _numpy_adagrad(
-        weights.trainable, updates,
+        test_utils.FINALIZER_WEIGHTS.trainable, test_utils.FINALIZER_UPDATES,
         [_DEFAULTS, dict(_DEFAULTS, learning_rate=0.5)])
     self.assertAlmostEqual(float(hparams['learning_rate']), 0.1, places=6)
     self.assertIsInstance(second.result, model_weights.ModelWeights)
-    _assert_all_close(self, second.result.trainable, expected)
-    _assert_all_close(self, second.state['preconditioner'], s)
+    test_utils.assert_all_close(self, second.result.trainable, expected)
+    test_utils.assert_all_close(self, second.state['preconditioner'], s)
     self.assertEqual(int(second.result.non_trainable[0]), 7)
 
 

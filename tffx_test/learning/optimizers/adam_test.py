@@ -5,57 +5,28 @@ from absl.testing import parameterized
 import numpy as np
 import tensorflow as tf
 
-from tffx.backends import reference
 from tffx.learning.models import model_weights
 from tffx.learning.optimizers import adam
 from tffx.learning.optimizers import optimizer as optimizer_base
-from tffx.learning.templates import finalizers
-from tffx.types import computation_types as ct
+from tffx_test.learning.optimizers import optimizer_test_utils as test_utils
 
-_SPECS = collections.OrderedDict(
-    kernel=tf.TensorSpec([2, 2], tf.float32),
-    bias=[tf.TensorSpec([2], tf.float32)])
-_WEIGHTS = collections.OrderedDict(
-    kernel=np.array([[1.0, -2.0], [0.5, 3.0]], np.float32),
-    bias=[np.array([0.25, -1.0], np.float32)])
-
-
-def _random_gradients(scales):
-  """One structure like `_WEIGHTS` per scale, normal with that deviation."""
-  random = np.random.RandomState(0)
-  return [
-      tf.nest.map_structure(
-          lambda w: (scale * random.normal(size=w.shape)).astype(np.float32),
-          _WEIGHTS) for scale in scales
-  ]
-
-
-_GRADIENTS = _random_gradients([1.0, 0.5, 2.0, 0.1, 1.0])
 _DEFAULTS = dict(learning_rate=0.1, beta_1=0.9, beta_2=0.999, epsilon=1e-7)
 
 
+def _adam_step(t, h, w, g, acc, s):
+  """Textbook Adam on one float64 weight at step t; returns (w, acc, s)."""
+  acc = h['beta_1'] * acc + (1 - h['beta_1']) * g
+  s = h['beta_2'] * s + (1 - h['beta_2']) * g**2
+  lr_t = (h['learning_rate'] * np.sqrt(1 - h['beta_2']**t) /
+          (1 - h['beta_1']**t))
+  return w - lr_t * acc / (np.sqrt(s) + h['epsilon']), acc, s
+
+
 def _numpy_adam(weights, gradients_per_step, hparams_per_step):
-  """Textbook Adam in float64 over flat lists; returns (weights, acc, s)."""
-  weights = [np.asarray(w, np.float64) for w in tf.nest.flatten(weights)]
-  acc = [np.zeros_like(w) for w in weights]
-  s = [np.zeros_like(w) for w in weights]
-  for t, (gradients, h) in enumerate(
-      zip(gradients_per_step, hparams_per_step), start=1):
-    g = [np.asarray(x, np.float64) for x in tf.nest.flatten(gradients)]
-    acc = [h['beta_1'] * a + (1 - h['beta_1']) * gi for a, gi in zip(acc, g)]
-    s = [h['beta_2'] * si + (1 - h['beta_2']) * gi**2 for si, gi in zip(s, g)]
-    lr_t = (h['learning_rate'] * np.sqrt(1 - h['beta_2']**t) /
-            (1 - h['beta_1']**t))
-    weights = [w - lr_t * a / (np.sqrt(si) + h['epsilon'])
-               for w, a, si in zip(weights, acc, s)]
-  return weights, acc, s
-
-
-def _assert_all_close(test, actual, expected):
-  actual = tf.nest.flatten(actual)
-  test.assertLen(actual, len(expected))
-  for a, e in zip(actual, expected):
-    np.testing.assert_allclose(a, e, rtol=1e-5, atol=1e-6)
+  """Textbook Adam over flat lists; returns (weights, acc, s)."""
+  return test_utils.numpy_reference(_adam_step, weights, gradients_per_step,
+                                    hparams_per_step,
+                                    [np.zeros_like, np.zeros_like])
 
 
 class AdamTest(parameterized.TestCase):
@@ -81,17 +52,16 @@ class AdamTest(parameterized.TestCase):
   def test_initialize_state_structure(self):
     optimizer = adam.build_adam(0.1, beta_1=0.5, beta_2=0.75, epsilon=1e-3)
 
-    state = optimizer.initialize(_SPECS)
+    state = optimizer.initialize(test_utils.SPECS)
 
     self.assertIsInstance(state, collections.OrderedDict)
     self.assertEqual(list(state), [
         'learning_rate', 'beta_1', 'beta_2', 'epsilon', 'step', 'accumulator',
         'preconditioner'
     ])
-    for key, value in dict(learning_rate=0.1, beta_1=0.5, beta_2=0.75,
-                           epsilon=1e-3).items():
-      self.assertEqual(state[key].dtype, tf.float32)
-      self.assertAlmostEqual(float(state[key]), value, places=6)
+    test_utils.assert_float32_scalars(
+        self, state,
+        dict(learning_rate=0.1, beta_1=0.5, beta_2=0.75, epsilon=1e-3))
     self.assertEqual(state['step'].dtype, tf.int32)
     self.assertEqual(int(state['step']), 0)
     for key in ('accumulator', 'preconditioner'):
@@ -107,29 +77,24 @@ class AdamTest(parameterized.TestCase):
   def test_next_matches_numpy_over_five_steps_with_hparams_changed(
       self, changes):
     optimizer = adam.build_adam(**_DEFAULTS)
-    state = optimizer.initialize(_SPECS)
-    weights = _WEIGHTS
-    hparams_per_step = [_DEFAULTS] * 2 + [dict(_DEFAULTS, **changes)] * 3
 
-    for step, gradients in enumerate(_GRADIENTS):
-      if step == 2:
-        state = optimizer.set_hparams(state, changes)
-      state, weights = optimizer.next(state, weights, gradients)
+    state, weights, hparams_per_step = (
+        test_utils.run_steps_with_hparams_changed(optimizer, _DEFAULTS,
+                                                  changes))
 
-    expected, acc, s = _numpy_adam(_WEIGHTS, _GRADIENTS, hparams_per_step)
+    expected, acc, s = _numpy_adam(
+        test_utils.WEIGHTS, test_utils.GRADIENTS, hparams_per_step)
     self.assertIsInstance(weights, collections.OrderedDict)
     self.assertEqual(list(weights), ['kernel', 'bias'])
-    _assert_all_close(self, weights, expected)
-    _assert_all_close(self, state['accumulator'], acc)
-    _assert_all_close(self, state['preconditioner'], s)
+    test_utils.assert_all_close(self, weights, expected)
+    test_utils.assert_all_close(self, state['accumulator'], acc)
+    test_utils.assert_all_close(self, state['preconditioner'], s)
     self.assertEqual(int(state['step']), 5)
 
   def test_next_keeps_float64_weights(self):
     optimizer = adam.build_adam(0.1)
-    state = optimizer.initialize([tf.TensorSpec([], tf.float64)])
 
-    _, weights = optimizer.next(state, [tf.constant(1.0, tf.float64)],
-                                [tf.constant(0.5, tf.float64)])
+    weights = test_utils.run_one_float64_step(optimizer, 1.0, 0.5)
 
     expected, _, _ = _numpy_adam([1.0], [[0.5]], [_DEFAULTS])
     self.assertEqual(weights[0].dtype, tf.float64)
@@ -138,75 +103,47 @@ class AdamTest(parameterized.TestCase):
 
   def test_next_raises_value_error_for_mismatched_gradients(self):
     optimizer = adam.build_adam(0.1)
-    state = optimizer.initialize(_SPECS)
+    state = optimizer.initialize(test_utils.SPECS)
 
     with self.assertRaisesRegex(ValueError, 'the gradients to have the'):
-      optimizer.next(state, _WEIGHTS, [np.zeros([2, 2], np.float32)])
+      optimizer.next(state, test_utils.WEIGHTS, [np.zeros([2, 2], np.float32)])
 
   def test_next_raises_value_error_for_state_of_other_weights(self):
     optimizer = adam.build_adam(0.1)
     state = optimizer.initialize([tf.TensorSpec([2], tf.float32)])
 
     with self.assertRaisesRegex(ValueError, 'the accumulator in the state'):
-      optimizer.next(state, _WEIGHTS, _GRADIENTS[0])
+      optimizer.next(state, test_utils.WEIGHTS, test_utils.GRADIENTS[0])
 
   def test_get_hparams_set_hparams_round_trip(self):
     optimizer = adam.build_adam(0.1)
-    state = optimizer.initialize(_SPECS)
     changed = collections.OrderedDict(
         learning_rate=0.5, beta_1=0.25, beta_2=0.75, epsilon=0.01)
 
-    same = optimizer.set_hparams(state, optimizer.get_hparams(state))
-    updated = optimizer.set_hparams(state, changed)
-    hparams = optimizer.get_hparams(updated)
-
-    self.assertEqual(list(same), list(state))
-    for key in changed:
-      self.assertEqual(float(same[key]), float(state[key]))
-    self.assertEqual(list(hparams), list(changed))
-    for key, value in changed.items():
-      self.assertEqual(hparams[key].dtype, tf.float32)
-      self.assertAlmostEqual(float(hparams[key]), value, places=6)
-    self.assertIs(updated['accumulator'], state['accumulator'])
-    self.assertIs(updated['step'], state['step'])
+    test_utils.assert_hparams_round_trip(self, optimizer, changed,
+                                         ['accumulator', 'step'])
 
   def test_set_hparams_raises_key_error_for_step(self):
     optimizer = adam.build_adam(0.1)
 
     with self.assertRaisesRegex(KeyError, r"unknown \['step'\]"):
-      optimizer.set_hparams(optimizer.initialize(_SPECS), {'step': 3})
+      optimizer.set_hparams(optimizer.initialize(test_utils.SPECS), {'step': 3})
 
 
 class AdamFinalizerTest(absltest.TestCase):
 
-  def setUp(self):
-    super().setUp()
-    self.enter_context(reference.create_reference_execution_context())
-
   def test_apply_optimizer_finalizer_over_two_rounds_with_hparams_changed(
       self):
-    weights_type = ct.to_type(
-        model_weights.ModelWeights(
-            [ct.TensorType(np.float32, [2]), np.float32], [np.int32]))
-    process = finalizers.build_apply_optimizer_finalizer(
-        adam.build_adam(0.1), weights_type)
-    weights = model_weights.ModelWeights(
-        [np.array([1.0, -2.0], np.float32), np.float32(0.5)], [np.int32(7)])
-    updates = [[np.array([0.5, -1.0], np.float32), np.float32(2.0)],
-               [np.array([1.0, 0.25], np.float32), np.float32(-1.0)]]
 
-    first = process.next(process.initialize(), weights, updates[0])
-    hparams = process.get_hparams(first.state)
-    changed = process.set_hparams(
-        first.state, collections.OrderedDict(hparams, learning_rate=0.5))
-    second = process.next(changed, first.result, updates[1])
+    hparams, second = test_utils.run_finalizer_over_two_rounds(
+        adam.build_adam(0.1), second_learning_rate=0.5)
 
     expected, _, _ = _numpy_adam(
-        weights.trainable, updates,
+        test_utils.FINALIZER_WEIGHTS.trainable, test_utils.FINALIZER_UPDATES,
         [_DEFAULTS, dict(_DEFAULTS, learning_rate=0.5)])
     self.assertAlmostEqual(float(hparams['learning_rate']), 0.1, places=6)
     self.assertIsInstance(second.result, model_weights.ModelWeights)
-    _assert_all_close(self, second.result.trainable, expected)
+    test_utils.assert_all_close(self, second.result.trainable, expected)
     self.assertEqual(int(second.result.non_trainable[0]), 7)
     self.assertEqual(int(second.state['step']), 2)
 

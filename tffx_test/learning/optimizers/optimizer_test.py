@@ -90,6 +90,79 @@ class OptimizerTest(parameterized.TestCase):
     self.assertEqual(filled['b'][0].shape, ())
     self.assertEqual(float(filled['b'][0]), 0.25)
 
+  def test_check_step_structures_names_first_mismatched_state_entry(self):
+    state = collections.OrderedDict(a=[0.0, 0.0], b=[0.0])
+
+    with self.assertRaisesRegex(ValueError, 'the b in the state'):
+      optimizer.check_step_structures(state, [1.0, 2.0], [0.1, 0.2],
+                                      ('a', 'b'))
+
+  def test_check_step_structures_checks_gradients_first(self):
+    state = collections.OrderedDict(a=[0.0])
+
+    with self.assertRaisesRegex(ValueError, 'the gradients to have the'):
+      optimizer.check_step_structures(state, [1.0, 2.0], [0.1], ('a',))
+
+  def test_moving_average_follows_average_dtype(self):
+    average = tf.constant([1.0, 3.0], tf.float64)
+
+    result = optimizer.moving_average(tf.constant(0.25, tf.float32), average,
+                                      tf.constant([5.0, -1.0], tf.float64))
+
+    self.assertEqual(result.dtype, tf.float64)
+    np.testing.assert_allclose(result, [4.0, 0.0])
+
+
+class _Constant(optimizer.HparamsOptimizer):
+  """Keeps the weights; only its hyperparameters matter here."""
+
+  def initialize(self, specs):
+    state = self.hparams_state()
+    state['count'] = tf.constant(0, tf.int32)
+    return state
+
+  def next(self, state, weights, gradients):
+    return state, weights
+
+
+class HparamsOptimizerTest(absltest.TestCase):
+
+  def test_hparams_state_is_float32_in_given_order(self):
+    constant = _Constant('Constant', [('lr', 0.5), ('decay', 0.25)])
+
+    state = constant.initialize(None)
+
+    self.assertEqual(list(state), ['lr', 'decay', 'count'])
+    self.assertEqual(state['lr'].dtype, tf.float32)
+    self.assertEqual(float(state['decay']), 0.25)
+
+  def test_get_hparams_returns_only_hparams(self):
+    constant = _Constant('Constant', [('lr', 0.5), ('decay', 0.25)])
+
+    hparams = constant.get_hparams(constant.initialize(None))
+
+    self.assertIsInstance(hparams, collections.OrderedDict)
+    self.assertEqual(list(hparams), ['lr', 'decay'])
+    self.assertEqual(float(hparams['lr']), 0.5)
+
+  def test_set_hparams_replaces_named_entries(self):
+    constant = _Constant('Constant', [('lr', 0.5), ('decay', 0.25)])
+    state = constant.initialize(None)
+
+    updated = constant.set_hparams(state, {'decay': 0.75})
+
+    self.assertEqual(float(updated['decay']), 0.75)
+    self.assertIs(updated['lr'], state['lr'])
+    self.assertIs(updated['count'], state['count'])
+
+  def test_set_hparams_raises_key_error_naming_optimizer(self):
+    constant = _Constant('Constant', [('lr', 0.5)])
+
+    with self.assertRaisesRegex(KeyError,
+                                r"Constant among \['lr'\], found unknown "
+                                r"\['count'\]"):
+      constant.set_hparams(constant.initialize(None), {'count': 1})
+
 
 if __name__ == '__main__':
   absltest.main()

@@ -11,6 +11,7 @@ from tffx.learning.optimizers import optimizer as optimizer_base
 from tffx.learning.optimizers import sgdm
 from tffx.types import computation_types as ct
 from tffx.types import type_conversions
+from tffx_test.learning.optimizers import optimizer_test_utils as test_utils
 
 _SPECS = [tf.TensorSpec([2], tf.float32), tf.TensorSpec([], tf.float32)]
 _WEIGHTS = [np.array([1.0, -1.0], np.float32), np.float32(0.5)]
@@ -20,15 +21,21 @@ _GRADIENTS = [
 ]
 
 
+def _sgdm_step(t, h, w, g, a):
+  """Textbook SGD (with momentum unless it is None) on one float64 weight."""
+  del t  # SGD does not count steps.
+  if h['momentum'] is None:
+    return w - h['learning_rate'] * g, a
+  a = h['momentum'] * a + g
+  return w - h['learning_rate'] * a, a
+
+
 def _numpy_sgdm(weights, gradients_per_step, learning_rate, momentum):
-  weights = [np.array(w, np.float64) for w in weights]
-  accumulator = [np.zeros_like(w) for w in weights]
-  for gradients in gradients_per_step:
-    if momentum is None:
-      weights = [w - learning_rate * g for w, g in zip(weights, gradients)]
-    else:
-      accumulator = [momentum * a + g for a, g in zip(accumulator, gradients)]
-      weights = [w - learning_rate * a for w, a in zip(weights, accumulator)]
+  """Textbook SGD over flat lists; returns the weights."""
+  hparams = dict(learning_rate=learning_rate, momentum=momentum)
+  weights, _ = test_utils.numpy_reference(
+      _sgdm_step, weights, gradients_per_step,
+      [hparams] * len(gradients_per_step), [np.zeros_like])
   return weights
 
 

@@ -105,6 +105,36 @@ class BuildHparamsFnsTest(parameterized.TestCase):
       hparams_base.build_hparams_fns(_STATE, get_fn, _set)
 
 
+class _WithHparams(hparams_base.HparamsMixin):
+
+  def __init__(self, get_hparams_fn=None, set_hparams_fn=None):
+    self._init_hparams(_STATE, get_hparams_fn, set_hparams_fn)
+
+
+class HparamsMixinTest(absltest.TestCase):
+
+  def test_properties_return_given_computations(self):
+
+    template = _WithHparams(_get, _set)
+
+    self.assertIs(template.get_hparams, _get)
+    self.assertIs(template.set_hparams, _set)
+
+  def test_properties_return_defaults_without_computations(self):
+
+    template = _WithHparams()
+
+    self.assertEqual(template.get_hparams.type_signature.parameter, _STATE)
+    self.assertLen(template.get_hparams.type_signature.result, 0)
+    self.assertEqual(template.set_hparams.type_signature.result, _STATE)
+
+  def test_init_raises_get_hparams_type_error_for_wrong_getter(self):
+    get_fn = fc(lambda x: x, ct.TensorType(np.str_))
+
+    with self.assertRaises(hparams_base.GetHparamsTypeError):
+      _WithHparams(get_fn, _set)
+
+
 class DefaultsExecutionTest(absltest.TestCase):
 
   def setUp(self):

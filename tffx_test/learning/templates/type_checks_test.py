@@ -4,10 +4,33 @@ from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
 
+from tffx.computations import federated_computation
+from tffx.computations import intrinsics
 from tffx.learning.templates import type_checks
+from tffx.templates import errors
+from tffx.templates import measured_process
 from tffx.types import computation_types as ct
+from tffx.types import placements
+
+fc = federated_computation.federated_computation
 
 _SEQUENCE = ct.SequenceType(np.float32)
+_SIGNATURE = '(<S@SERVER, V@SERVER> -> <state=S@SERVER, ...>)'
+
+
+def _init_at(placement):
+  return fc(lambda: intrinsics.federated_value(0, placement))
+
+
+def _next(state_type, value_type, measurements_placed=True):
+  """A `next_fn` over `<state_type, value_type>` returning the value."""
+
+  def next_fn(state, value):
+    measurements = (intrinsics.federated_value((), placements.SERVER)
+                    if measurements_placed else ())
+    return measured_process.MeasuredProcessOutput(state, value, measurements)
+
+  return fc(next_fn, state_type, value_type)
 
 
 class TypeChecksTest(parameterized.TestCase):
@@ -50,6 +73,46 @@ class TypeChecksTest(parameterized.TestCase):
                                 '^custom$'):
       type_checks.check_is_client_placed_structure_of_sequences(
           _SEQUENCE, 'custom')
+
+
+class CheckFederatedProcessTest(parameterized.TestCase):
+
+  def test_returns_next_context_for_matching_process(self):
+    next_fn = _next(ct.type_at_server(np.int32), ct.type_at_server(np.int32))
+
+    context = type_checks.check_federated_process(
+        _init_at(placements.SERVER), next_fn, 2, _SIGNATURE)
+
+    self.assertEqual(context, f'\n  next_fn: {next_fn.type_signature}')
+
+  @parameterized.named_parameters(
+      ('unplaced_state', fc(lambda: 0),
+       _next(ct.TensorType(np.int32), ct.type_at_server(np.int32)),
+       errors.TemplateNotFederatedError, 'the result of `initialize_fn`'),
+      # Whether `next_fn` is federated is checked before the placement of
+      # the state: both are wrong here.
+      ('unplaced_measurements_and_state_at_clients',
+       _init_at(placements.CLIENTS),
+       _next(ct.type_at_clients(np.int32), ct.type_at_clients(np.int32),
+             measurements_placed=False),
+       errors.TemplateNotFederatedError, 'result field measurements'),
+      ('state_at_clients', _init_at(placements.CLIENTS),
+       _next(ct.type_at_clients(np.int32), ct.type_at_clients(np.int32)),
+       errors.TemplatePlacementError,
+       'the state returned by `initialize_fn` to be placed at SERVER'),
+  )
+  def test_raises(self, init_fn, next_fn, error, message):
+
+    with self.assertRaisesRegex(error, message):
+      type_checks.check_federated_process(init_fn, next_fn, 2, _SIGNATURE)
+
+  def test_raises_num_args_error_for_other_count(self):
+    next_fn = _next(ct.type_at_server(np.int32), ct.type_at_server(np.int32))
+
+    with self.assertRaisesRegex(errors.TemplateNextFnNumArgsError,
+                                'exactly 3 arguments'):
+      type_checks.check_federated_process(_init_at(placements.SERVER),
+                                          next_fn, 3, _SIGNATURE)
 
 
 if __name__ == '__main__':
