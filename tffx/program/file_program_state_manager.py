@@ -131,11 +131,18 @@ class FileProgramStateManager(program_state_manager.ProgramStateManager):
     """The saved versions in increasing order, or None if there are none.
 
     Temporary files of unfinished saves are not versions.
+
+    Raises:
+      NotADirectoryError: if `root_dir` (or a parent) exists but is a file.
     """
     try:
       names = os.listdir(self._root_dir)
     except FileNotFoundError:
       return None
+    except NotADirectoryError:
+      raise NotADirectoryError(
+          f'Expected root_dir {self._root_dir!r} to be a directory for program '
+          f'state, found a file at that path (or above it).') from None
     versions = sorted(
         int(m.group(1)) for m in map(self._name_re.match, names) if m)
     return versions or None

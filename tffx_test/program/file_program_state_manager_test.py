@@ -109,6 +109,16 @@ class FileProgramStateManagerTest(parameterized.TestCase):
     self.assertIsNone(manager.get_versions())
     self.assertFalse(os.path.exists(root))
 
+  def test_get_versions_raises_not_a_directory_when_root_dir_is_a_file(self):
+    path = self.create_tempfile('not_a_dir').full_path
+    manager = FileProgramStateManager(path)
+
+    with self.assertRaises(NotADirectoryError) as raised:
+      manager.get_versions()
+
+    self.assertIn(path, str(raised.exception))
+    self.assertIn('found a file', str(raised.exception))
+
   def test_get_versions_sorts_numerically_and_ignores_other_files(self):
     manager = self._manager()
     for version in (10, 2, 0):
