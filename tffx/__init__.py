@@ -74,7 +74,8 @@ from tffx import simulation as simulation
 
 from tffx.computations import context_stack as _context_stack
 
-# Until a faster backend is the default, computations run on the reference
-# executor. The context is built on first use, so importing tffx is cheap.
+# Computations run on the thread-pool executor unless a context is set
+# (tffx.backends.{reference,native,remote}). The context is built on first
+# use, so importing tffx starts no threads.
 _context_stack.set_default_context_factory(
-    backends.reference.create_reference_execution_context)
+    backends.native.create_local_execution_context)

@@ -70,6 +70,13 @@ class PublicApiTest(absltest.TestCase):
                   tffx.computations.intrinsics.federated_map)
     self.assertIs(tffx.tensorflow.computation, tffx.tf_computation)
 
+  def test_default_context_is_the_thread_pool_executor(self):
+
+    context = tffx.computations.context_stack.get_context()
+
+    self.assertIsInstance(context.executor,
+                          tffx.executors.thread_pool_executor.ThreadPoolExecutor)
+
   def test_default_context_runs_a_computation(self):
 
     @tffx.federated_computation(tffx.type_at_clients(tffx.TensorType('int32')))

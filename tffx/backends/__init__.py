@@ -1,3 +1,4 @@
 """Backends: functions that create and install execution contexts."""
 
+from tffx.backends import native
 from tffx.backends import reference

@@ -1,0 +1,293 @@
+"""Benchmarks of the native (thread-pool) backend, one JSON line per case.
+
+    python tools/benchmark.py                       # every case
+    python tools/benchmark.py --cases=map_mean,vec_sum --repeats=9
+    bazel run //tools:benchmark -- --cases=fedavg_round
+
+Cases (the sizes are fixed; the targets are 4x faster than TensorFlow
+Federated 0.87's C++ runtime measured on the same 2-core machine type):
+
+    map_mean      federated_mean(federated_map(add_one, x)), N scalar float32
+                  clients, N = 100, 1,000, 10,000
+    vec_sum       federated_sum of a 100,000-float32 vector per client, 10 and
+                  100 clients; also the ratio to a NumPy sum of the arrays
+    fedavg_round  one round of federated averaging of a 784->10 softmax
+                  regression, 100 examples per client in batches of 20,
+                  1 local epoch, 10 and 100 clients
+    cold_start    a fresh Python process: import, trace, one fedavg_round
+                  of 10 clients; seconds from start to the result
+
+Each line holds the median of `--repeats` timed calls after `--warmup`
+calls, the TFF figure, the target, the speedup over TFF, the peak memory of
+one extra call (Python allocations, numpy buffers included, by
+tracemalloc), the process's peak RSS so far, and the load average (the
+machine may be shared; compare runs at similar load). Every call goes
+through the public path: Python values in, Python values out.
+"""
+
+import collections
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+
+from absl import app
+from absl import flags
+import numpy as np
+import tensorflow as tf
+
+# tools/ is not a package; the repository root holds tffx.
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+# pylint: disable=g-import-not-at-top,wrong-import-position
+from tffx.backends import native
+from tffx.computations import federated_computation as fc
+from tffx.computations import intrinsics
+from tffx.computations import tensorflow_computation as tfc
+from tffx.types import computation_types as ct
+# pylint: enable=g-import-not-at-top,wrong-import-position
+
+_CASES = flags.DEFINE_list(
+    'cases', ['map_mean', 'vec_sum', 'fedavg_round', 'cold_start'],
+    'Cases to run, in order.')
+_REPEATS = flags.DEFINE_integer('repeats', 7, 'Timed calls per case.')
+_WARMUP = flags.DEFINE_integer('warmup', 2, 'Untimed calls before timing.')
+_MAX_CONCURRENT = flags.DEFINE_integer(
+    'max_concurrent_computation_calls', None,
+    'For the native context; default: one per CPU core.')
+_CHILD = flags.DEFINE_bool(
+    'cold_start_child', False,
+    'Internal: run one fedavg round and print when its result is ready.')
+
+# TFF 0.87 C++ runtime medians (seconds) on the same machine type.
+_TFF_SECONDS = {
+    ('map_mean', 100): 0.028,
+    ('map_mean', 1000): 0.233,
+    ('map_mean', 10000): 2.49,
+    ('vec_sum', 10): 0.030,
+    ('vec_sum', 100): 0.46,
+    ('fedavg_round', 10): 0.134,
+    ('fedavg_round', 100): 1.21,
+}
+_SPEEDUP_TARGET = 4.0
+_VECTOR_SIZE = 100_000
+_NUMPY_RATIO_TARGET = 3.0
+F32 = np.float32
+
+
+# ---------------------------------------------------------------------------
+# The programs.
+
+
+@tfc.tf_computation(np.float32)
+def add_one(x):
+  return x + 1.0
+
+
+@fc.federated_computation(ct.type_at_clients(np.float32))
+def map_mean(x):
+  return intrinsics.federated_mean(intrinsics.federated_map(add_one, x))
+
+
+@fc.federated_computation(
+    ct.type_at_clients(ct.TensorType(np.float32, [_VECTOR_SIZE])))
+def vec_sum(x):
+  return intrinsics.federated_sum(x)
+
+
+_MODEL = collections.OrderedDict(w=ct.TensorType(np.float32, [784, 10]),
+                                 b=ct.TensorType(np.float32, [10]))
+_BATCH = collections.OrderedDict(x=ct.TensorType(np.float32, [None, 784]),
+                                 y=ct.TensorType(np.int32, [None]))
+_LEARNING_RATE = 0.1
+
+
+@tfc.tf_computation(_MODEL, ct.SequenceType(_BATCH))
+def client_update(weights, dataset):
+  """One local epoch of SGD on softmax regression; returns the model delta."""
+
+  def step(state, batch):
+    w, b, count = state
+    with tf.GradientTape() as tape:
+      tape.watch([w, b])
+      logits = tf.matmul(batch['x'], w) + b
+      loss = tf.reduce_mean(
+          tf.nn.sparse_softmax_cross_entropy_with_logits(
+              labels=batch['y'], logits=logits))
+    grad_w, grad_b = tape.gradient(loss, [w, b])
+    n = tf.cast(tf.shape(batch['y'])[0], tf.float32)
+    return (w - _LEARNING_RATE * grad_w, b - _LEARNING_RATE * grad_b,
+            count + n)
+
+  w, b, count = dataset.reduce((weights['w'], weights['b'], 0.0), step)
+  return collections.OrderedDict(
+      delta=collections.OrderedDict(w=w - weights['w'], b=b - weights['b']),
+      num_examples=count)
+
+
+@tfc.tf_computation(_MODEL, _MODEL)
+def server_update(weights, delta):
+  return collections.OrderedDict(w=weights['w'] + delta['w'],
+                                 b=weights['b'] + delta['b'])
+
+
+@fc.federated_computation(ct.type_at_server(_MODEL),
+                          ct.type_at_clients(ct.SequenceType(_BATCH)))
+def fedavg_round(server_weights, client_data):
+  broadcast = intrinsics.federated_broadcast(server_weights)
+  outputs = intrinsics.federated_map(client_update, (broadcast, client_data))
+  delta = intrinsics.federated_mean(outputs.delta, weight=outputs.num_examples)
+  return intrinsics.federated_map(server_update, (server_weights, delta))
+
+
+def fedavg_arguments(num_clients: int):
+  """Server weights and one dataset per client (100 examples, batches of 20)."""
+  rng = np.random.default_rng(0)
+  weights = collections.OrderedDict(w=np.zeros((784, 10), np.float32),
+                                    b=np.zeros(10, np.float32))
+  datasets = []
+  for _ in range(num_clients):
+    x = rng.random((100, 784), dtype=np.float32)
+    y = rng.integers(0, 10, size=100).astype(np.int32)
+    datasets.append(tf.data.Dataset.from_tensor_slices(
+        collections.OrderedDict(x=x, y=y)).batch(20))
+  return weights, datasets
+
+
+# ---------------------------------------------------------------------------
+# Measuring.
+
+
+def _time_calls(fn, repeats: int, warmup: int) -> list:
+  for _ in range(warmup):
+    fn()
+  times = []
+  for _ in range(repeats):
+    start = time.perf_counter()
+    fn()
+    times.append(time.perf_counter() - start)
+  return times
+
+
+def _python_peak_mib(fn) -> float:
+  """Peak Python allocations (numpy buffers included) of one call, in MiB."""
+  tracemalloc.start()
+  try:
+    fn()
+    _, peak = tracemalloc.get_traced_memory()
+  finally:
+    tracemalloc.stop()
+  return peak / 2**20
+
+
+def _max_rss_mib() -> float:
+  return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _line(case: str, clients: int, times: list, **extra) -> dict:
+  median = statistics.median(times)
+  line = {'case': case, 'clients': clients, 'median_s': round(median, 6),
+          'runs_s': [round(t, 6) for t in times]}
+  tff = _TFF_SECONDS.get((case, clients))
+  if tff is not None:
+    line.update(tff_s=tff, target_s=round(tff / _SPEEDUP_TARGET, 6),
+                speedup_vs_tff=round(tff / median, 2),
+                meets_target=median <= tff / _SPEEDUP_TARGET)
+  line.update(extra)
+  line['load_avg'] = [round(x, 2) for x in os.getloadavg()]
+  return line
+
+
+def _timed_case(case: str, clients: int, fn, **extra) -> dict:
+  times = _time_calls(fn, _REPEATS.value, _WARMUP.value)
+  return _line(case, clients, times, python_peak_mib=round(
+      _python_peak_mib(fn), 1), max_rss_mib=round(_max_rss_mib(), 1), **extra)
+
+
+def run_map_mean():
+  rng = np.random.default_rng(0)
+  for clients in (100, 1000, 10000):
+    values = list(rng.random(clients, dtype=np.float32))
+    yield _timed_case('map_mean', clients, lambda: map_mean(values))
+
+
+def run_vec_sum():
+  rng = np.random.default_rng(0)
+  for clients in (10, 100):
+    arrays = [rng.random(_VECTOR_SIZE, dtype=np.float32)
+              for _ in range(clients)]
+
+    def numpy_sum():
+      total = arrays[0].copy()
+      for a in arrays[1:]:
+        np.add(total, a, out=total)
+      return total
+
+    numpy_median = statistics.median(
+        _time_calls(numpy_sum, _REPEATS.value, _WARMUP.value))
+    line = _timed_case('vec_sum', clients, lambda: vec_sum(arrays),
+                       numpy_s=round(numpy_median, 6))
+    line['ratio_to_numpy'] = round(line['median_s'] / numpy_median, 2)
+    if clients == 100:
+      line['numpy_ratio_target'] = _NUMPY_RATIO_TARGET
+    yield line
+
+
+def run_fedavg_round():
+  for clients in (10, 100):
+    weights, datasets = fedavg_arguments(clients)
+    yield _timed_case('fedavg_round', clients,
+                      lambda: fedavg_round(weights, datasets))
+
+
+def run_cold_start():
+  command = [sys.executable, os.path.abspath(__file__), '--cold_start_child']
+  if _MAX_CONCURRENT.value is not None:
+    command.append(f'--max_concurrent_computation_calls='
+                   f'{_MAX_CONCURRENT.value}')
+  env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3')
+  times = []
+  for _ in range(max(1, min(_REPEATS.value, 3))):
+    start = time.time()
+    output = subprocess.run(command, env=env, check=True,
+                            capture_output=True, text=True).stdout
+    result_at = json.loads(output.strip().splitlines()[-1])['result_at']
+    times.append(result_at - start)
+  yield _line('cold_start', 10, times)
+
+
+def _cold_start_child() -> None:
+  weights, datasets = fedavg_arguments(10)
+  fedavg_round(weights, datasets)
+  print(json.dumps({'result_at': time.time()}), flush=True)
+
+
+_RUNNERS = {
+    'map_mean': run_map_mean,
+    'vec_sum': run_vec_sum,
+    'fedavg_round': run_fedavg_round,
+    'cold_start': run_cold_start,
+}
+
+
+def main(argv) -> None:
+  del argv  # Unused.
+  native.set_local_execution_context(
+      max_concurrent_computation_calls=_MAX_CONCURRENT.value)
+  if _CHILD.value:
+    _cold_start_child()
+    return
+  unknown = [c for c in _CASES.value if c not in _RUNNERS]
+  if unknown:
+    raise app.UsageError(f'Unknown cases {unknown}; known: {list(_RUNNERS)}.')
+  for case in _CASES.value:
+    for line in _RUNNERS[case]():
+      print(json.dumps(line), flush=True)
+
+
+if __name__ == '__main__':
+  app.run(main)
