@@ -16,6 +16,8 @@ Federated 0.87's C++ runtime measured on the same 2-core machine type):
                   1 local epoch, 10 and 100 clients
     cold_start    a fresh Python process: import, trace, one fedavg_round
                   of 10 clients; seconds from start to the result
+    fedavg_round_remote  (only when asked for) fedavg_round of 100 clients
+                  on 2 tffx-worker processes on loopback (tffx.remote)
 
 Each line holds the median of `--repeats` timed calls after `--warmup`
 calls, the TFF figure, the target, the speedup over TFF, the peak memory of
@@ -29,6 +31,7 @@ import collections
 import json
 import os
 import resource
+import socket
 import statistics
 import subprocess
 import sys
@@ -45,9 +48,12 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 # pylint: disable=g-import-not-at-top,wrong-import-position
 from tffx.backends import native
+from tffx.backends import remote
 from tffx.computations import federated_computation as fc
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation as tfc
+from tffx.remote import errors as remote_errors
+from tffx.remote import transport
 from tffx.types import computation_types as ct
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
@@ -266,11 +272,73 @@ def _cold_start_child() -> None:
   print(json.dumps({'result_at': time.time()}), flush=True)
 
 
+# ---------------------------------------------------------------------------
+# Remote execution (tffx.remote): the fedavg_round program and data, on
+# tffx-worker processes on loopback. Not in the default --cases: it starts
+# processes. Read it next to fedavg_round's line of the same run.
+
+_REMOTE_WORKERS = 2
+_REMOTE_CLIENTS = 100
+
+
+def _start_local_workers(count: int) -> list:
+  """Starts `count` workers on free loopback ports; returns (target, process)
+  pairs once every worker answers a health check."""
+  root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+  env = dict(os.environ, PYTHONPATH=root, TF_CPP_MIN_LOG_LEVEL='3')
+  extra = []
+  if _MAX_CONCURRENT.value is not None:
+    extra.append(f'--max_concurrent_computation_calls={_MAX_CONCURRENT.value}')
+  workers = []
+  for _ in range(count):
+    with socket.socket() as s:
+      s.bind(('127.0.0.1', 0))
+      port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, '-m', 'tffx.cli.worker', f'--port={port}', *extra],
+        env=env, stdout=subprocess.DEVNULL)
+    workers.append((f'127.0.0.1:{port}', process))
+  for target, process in workers:
+    connection = transport.WorkerConnection(target)
+    try:
+      while True:
+        if process.poll() is not None:
+          raise RuntimeError(f'Worker {target} exited while starting.')
+        try:
+          connection.health(timeout=2, wait_for_ready=True)
+          break
+        except remote_errors.WorkerUnavailableError:
+          continue
+    finally:
+      connection.close()
+  return workers
+
+
+def run_fedavg_round_remote():
+  weights, datasets = fedavg_arguments(_REMOTE_CLIENTS)
+  workers = _start_local_workers(_REMOTE_WORKERS)
+  try:
+    context = remote.create_remote_execution_context(
+        [target for target, _ in workers])
+    try:
+      with context:
+        yield _timed_case('fedavg_round_remote', _REMOTE_CLIENTS,
+                          lambda: fedavg_round(weights, datasets),
+                          workers=_REMOTE_WORKERS)
+    finally:
+      context.executor.close()
+  finally:
+    for _, process in workers:
+      process.kill()
+      process.wait()
+
+
 _RUNNERS = {
     'map_mean': run_map_mean,
     'vec_sum': run_vec_sum,
     'fedavg_round': run_fedavg_round,
     'cold_start': run_cold_start,
+    'fedavg_round_remote': run_fedavg_round_remote,
 }
 
 

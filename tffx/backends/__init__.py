@@ -2,3 +2,4 @@
 
 from tffx.backends import native
 from tffx.backends import reference
+from tffx.backends import remote

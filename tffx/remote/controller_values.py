@@ -1,0 +1,201 @@
+"""The values of the controller during a run: functions and CLIENTS values.
+
+    Environment    a chain of bindings (Lambda parameters, Block locals)
+    Function       a building block and the environment it closes over;
+                   callable here, or `closed_block()` to send to workers
+    ClientsValue   a CLIENTS-placed value: members held here (the user's
+                   argument), one member shared by every client (broadcast),
+                   or one handle per shard, held by the workers
+
+`closed_block` binds a function's free references around it (`Block`), so a
+function that captured tensors or structs of them can travel. A
+`ClientsValue` held here travels to each worker as that worker's slice of
+members; client datasets as tf.data graphs when they can (`dataset_graphs`).
+This module neither evaluates blocks (`controller_interpreter`) nor talks
+to workers.
+"""
+
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+import tensorflow as tf
+
+from tffx.computations import building_blocks as bb
+from tffx.executors import federated_value
+from tffx.executors import value_serialization
+from tffx.proto import remote_pb2
+from tffx.remote import dataset_graphs
+from tffx.remote import worker_session
+from tffx.types import computation_types as ct
+from tffx.types import placements
+from tffx.types import structure
+from tffx.types import type_serialization
+
+NOTHING = object()  # `shared` of a ClientsValue that is not shared.
+
+
+class Environment:
+  """A chain of bindings: each scope binds one name and defers to its parent."""
+
+  __slots__ = ('_name', '_value', '_parent')
+
+  def __init__(self, name=None, value=None, parent=None):
+    self._name, self._value, self._parent = name, value, parent
+
+  def bind(self, name: str, value: Any) -> 'Environment':
+    return Environment(name, value, self)
+
+  def lookup(self, name: str) -> Any:
+    env = self
+    while env is not None:
+      if env._name == name:
+        return env._value
+      env = env._parent
+    raise NameError(f'Reference to {name!r}, which no enclosing Lambda or '
+                    f'Block binds.')
+
+
+class Function:
+  """A function value: a block and, for a `Lambda`, the environment it closes.
+
+  Calling it asks `interpreter.call(function, arg)`.
+  """
+
+  __slots__ = ('block', 'env', '_interpreter', '_closed')
+
+  def __init__(self, block: bb.ComputationBuildingBlock, env: Environment,
+               interpreter):
+    self.block = block
+    self.env = env
+    self._interpreter = interpreter
+    self._closed = None
+
+  def __call__(self, arg: Any = None) -> Any:
+    return self._interpreter.call(self, arg)
+
+  def closed_block(self) -> bb.ComputationBuildingBlock:
+    """The block with its free references bound, ready to travel.
+
+    Raises:
+      NotImplementedError: if it captures a value that cannot become a
+        block (a sequence or a federated value).
+    """
+    if self._closed is None:
+      free = free_references(self.block)
+      if not free:
+        self._closed = self.block
+      else:
+        bindings = [(name, value_block(self.env.lookup(name), t, name))
+                    for name, t in free.items()]
+        self._closed = bb.Block(bindings, self.block)
+    return self._closed
+
+
+class ClientsValue:
+  """A value placed at CLIENTS during one run.
+
+  Exactly one of: `members` (held here), `shared` (one member every client
+  holds), `handles` (one per shard, held by the workers).
+  """
+
+  __slots__ = ('type_signature', 'num_clients', 'members', 'shared',
+               'handles')
+
+  def __init__(self, type_signature: ct.FederatedType, num_clients: int, *,
+               members: Optional[tuple] = None, shared: Any = NOTHING,
+               handles: Optional[List[str]] = None):
+    self.type_signature = type_signature
+    self.num_clients = num_clients
+    self.members = members
+    self.shared = shared
+    self.handles = handles
+
+  @property
+  def is_shared(self) -> bool:
+    return self.shared is not NOTHING
+
+  def wire_type(self) -> ct.FederatedType:
+    """Its type on the wire: all-equal when shared, so one member travels."""
+    if self.is_shared:
+      return ct.FederatedType(self.type_signature.member, placements.CLIENTS,
+                              all_equal=True)
+    return self.type_signature
+
+  def argument(self, shard: worker_session.Shard) -> remote_pb2.Argument:
+    """The shard's part of the value, as a request argument.
+
+    Client datasets travel as graphs when they all can (`dataset_graphs`),
+    otherwise as their elements.
+    """
+    if self.handles is not None:
+      return remote_pb2.Argument(handle=self.handles[shard.index])
+    if self.is_shared:
+      members = [self.shared] * shard.size
+    else:
+      members = self.members[shard.start:shard.stop]
+      graphs = self._dataset_graphs(members)
+      if graphs is not None:
+        argument = remote_pb2.Argument()
+        type_serialization.write_type(self.type_signature,
+                                      argument.dataset_graphs.type)
+        argument.dataset_graphs.graph_def.extend(graphs)
+        return argument
+    wire_type = self.wire_type()
+    value = federated_value.FederatedValue(wire_type, members)
+    return remote_pb2.Argument(
+        value=value_serialization.serialize_value(value, wire_type))
+
+  def _dataset_graphs(self, members) -> Optional[List[bytes]]:
+    member_type = self.type_signature.member
+    if not isinstance(member_type, ct.SequenceType):
+      return None
+    graphs = []
+    for member in members:
+      graph = None
+      if isinstance(member, tf.data.Dataset):
+        graph = dataset_graphs.to_graph(member, member_type.element)
+      if graph is None:
+        return None
+      graphs.append(graph)
+    return graphs
+
+
+def free_references(block: bb.ComputationBuildingBlock) -> Dict[str, ct.Type]:
+  """The names `block` refers to but does not bind, with their types."""
+  free = {}
+
+  def walk(b, bound):
+    if isinstance(b, bb.Reference):
+      if b.name not in bound:
+        free.setdefault(b.name, b.type_signature)
+    elif isinstance(b, bb.Lambda):
+      walk(b.result, bound | {b.parameter_name} if b.parameter_name else bound)
+    elif isinstance(b, bb.Block):
+      for name, value in b.locals:
+        walk(value, bound)
+        bound = bound | {name}
+      walk(b.result, bound)
+    else:
+      for child in b.children():
+        walk(child, bound)
+
+  walk(block, frozenset())
+  return free
+
+
+def value_block(value: Any, type_spec: ct.Type,
+                 name: str) -> bb.ComputationBuildingBlock:
+  """A closed block evaluating to `value`, for a captured name."""
+  if isinstance(value, Function):
+    return value.closed_block()
+  if isinstance(type_spec, ct.TensorType):
+    return bb.Literal(np.asarray(value), type_spec)
+  if isinstance(type_spec, ct.StructType) and isinstance(value,
+                                                         structure.Struct):
+    return bb.Struct([(n, value_block(v, t, name))
+                      for (n, t), v in zip(type_spec.items(), value.values())],
+                     type_spec.python_container)
+  raise NotImplementedError(
+      f'A function sent to workers captures {name!r} of type {type_spec}, '
+      f'which cannot travel inside a function. Tip: pass it to the '
+      f'function as an argument instead.')
