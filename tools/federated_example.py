@@ -1,4 +1,4 @@
-"""A short federated example: the README's first command until `tffx-train`.
+"""A short federated example written with tffx's core API only.
 
 Runs two classic federated programs on simulated clients:
   1. the mean of client temperatures above a server threshold;

@@ -1,0 +1,250 @@
+"""Tests of the `tffx-train` binary, run as real processes.
+
+Each test starts `python -m tffx.cli.train` (the code behind the console
+script and the Bazel binary): bad flags, a run killed with SIGKILL and
+resumed, and a run on remote workers. In-process tests of the program are in
+train_program_test.py.
+"""
+
+import csv
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+
+from absl.testing import absltest
+from absl.testing import parameterized
+import numpy as np
+
+import tffx
+from tffx.program import file_program_state_manager
+from tffx_test.remote import worker_processes
+
+_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(tffx.__file__)))
+# A process imports TensorFlow and traces the learning process first; on a
+# loaded two-core machine that alone can take half a minute.
+_TIMEOUT_SECONDS = 300
+# Small and fast settings shared by the runs below.
+_SMALL_RUN = ['--dataset=synthetic_iid', '--clients_per_round=3',
+              '--batch_size=64', '--rounds_per_checkpoint=2']
+# TensorFlow's C++ runtime logs a few lines to stderr when it is imported,
+# before any tffx code runs, and TF 2.21 has no setting that silences them:
+#   WARNING: All log messages before absl::InitializeLog() is called ...
+#   I0000 00:00:17952... 9123 port.cc:153] oneDNN custom operations are on...
+#   To enable the following instructions: AVX2 ... rebuild TensorFlow ...
+_TENSORFLOW_LOG_LINE = re.compile(
+    r'^(WARNING: All log messages before absl::InitializeLog\(\)'
+    r'|[IWEF]\d{4} [\d:.]+ +\d+ [\w.]+:\d+\] '
+    r'|To enable the following instructions: )')
+
+
+def _train_command(*flags):
+  return [sys.executable, '-m', 'tffx.cli.train', *flags]
+
+
+def _environment():
+  env = dict(os.environ)
+  env['PYTHONPATH'] = os.pathsep.join(
+      p for p in (_REPO_ROOT, env.get('PYTHONPATH')) if p)
+  env.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
+  return env
+
+
+def _run_train(*flags) -> subprocess.CompletedProcess:
+  return subprocess.run(_train_command(*flags), env=_environment(),
+                        capture_output=True, text=True,
+                        timeout=_TIMEOUT_SECONDS)
+
+
+def _own_stderr_lines(stderr: str):
+  """The lines of stderr that tffx-train wrote (not TensorFlow's start-up)."""
+  return [l for l in stderr.splitlines()
+          if l.strip() and not _TENSORFLOW_LOG_LINE.match(l)]
+
+
+def _final_checkpoint(root_dir: str, round_num: int):
+  """{name: array} of the checkpoint of `round_num` in a run's root_dir."""
+  path = os.path.join(root_dir, 'checkpoints',
+                      f'program_state_{round_num}.npz')
+  with np.load(path, allow_pickle=False) as archive:
+    return {name: archive[name] for name in archive.files}
+
+
+def _csv_rows(root_dir: str):
+  with open(os.path.join(root_dir, 'metrics.csv'), newline='') as f:
+    return list(csv.DictReader(f))
+
+
+def _read_until_round(process: subprocess.Popen, round_num: int) -> str:
+  """Reads the progress lines of `process` until round `round_num` is done.
+
+  A round's line is printed after its checkpoint (if any) is saved. Waits on
+  the pipe with `select`, so the test never sleeps, and fails if the process
+  exits or the deadline passes first.
+  """
+  deadline = time.monotonic() + _TIMEOUT_SECONDS
+  seen = []
+  while True:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+      raise AssertionError(f'No round {round_num} within {_TIMEOUT_SECONDS} s;'
+                           f' output so far: {seen}')
+    ready, _, _ = select.select([process.stdout], [], [], remaining)
+    if not ready:
+      continue
+    line = process.stdout.readline()
+    if not line:
+      raise AssertionError(f'tffx-train exited with {process.wait()} before '
+                           f'round {round_num}; output: {seen}')
+    seen.append(line.rstrip('\n'))
+    match = re.match(r'round +(\d+)/', line)
+    if match and int(match.group(1)) >= round_num:
+      return line
+
+
+class BadFlagsTest(parameterized.TestCase):
+
+  @parameterized.named_parameters(
+      ('unknown_algorithm', ['--algorithm=foo'],
+       'tffx-train: error: flag --algorithm=foo: value should be one of '
+       '<fedavg|fedavg_unweighted|fedprox|fedsgd>'),
+      ('not_an_integer', ['--clients_per_round=abc'],
+       'tffx-train: error: flag --clients_per_round=abc: invalid literal for '
+       "int() with base 10: 'abc'"),
+      ('unknown_flag', ['--no_such_flag=1'],
+       "tffx-train: error: Unknown command line flag 'no_such_flag'"),
+      ('out_of_range', ['--rounds=0'],
+       'tffx-train: error: --rounds=0: expected a positive integer'),
+      ('remote_without_workers', ['--executor=remote'],
+       'tffx-train: error: --executor=remote: expected '
+       '--workers=host:port,... (the addresses of running tffx-worker '
+       'processes)'),
+  )
+  def test_bad_flag_prints_one_error_line_and_exits_2(self, flags, line):
+    root_dir = self.create_tempdir().full_path
+
+    result = _run_train(*flags, f'--root_dir={root_dir}')
+
+    self.assertEqual(result.returncode, 2, result.stderr)
+    self.assertEqual(_own_stderr_lines(result.stderr), [line])
+    self.assertNotIn('Traceback', result.stderr)
+    self.assertEqual(result.stdout, '')
+
+  def test_missing_dataset_file_prints_one_error_line(self):
+    root_dir = self.create_tempdir().full_path
+    path = os.path.join(root_dir, 'nope.h5')
+
+    result = _run_train(f'--dataset=hdf5:{path}', f'--root_dir={root_dir}')
+
+    self.assertEqual(result.returncode, 2, result.stderr)
+    self.assertEqual(_own_stderr_lines(result.stderr),
+                     [f'tffx-train: error: --dataset=hdf5:{path}: file not '
+                      f'found'])
+    self.assertEqual(os.listdir(root_dir), [])
+
+
+class KillAndResumeTest(absltest.TestCase):
+
+  def test_run_killed_after_a_checkpoint_resumes_to_same_weights(self):
+    # The reference executor's rounds take a good fraction of a second, so
+    # the run is still in its first rounds when the kill lands.
+    rounds = 12
+    flags = [*_SMALL_RUN, f'--rounds={rounds}', '--eval_every=0',
+             '--executor=reference']
+    straight_dir = self.create_tempdir().full_path
+    killed_dir = self.create_tempdir().full_path
+    # The uninterrupted run and the one to kill run side by side.
+    straight = subprocess.Popen(
+        _train_command(*flags, f'--root_dir={straight_dir}'),
+        env=_environment(), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    self.addCleanup(straight.kill)
+    victim = subprocess.Popen(
+        _train_command(*flags, f'--root_dir={killed_dir}'),
+        env=_environment(), stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True)
+    self.addCleanup(victim.kill)
+    _read_until_round(victim, 4)
+    victim.kill()  # SIGKILL: no handler, no flush, no cleanup.
+    victim.wait()
+    victim.stdout.close()
+    checkpoints = file_program_state_manager.FileProgramStateManager(
+        os.path.join(killed_dir, 'checkpoints'))
+    killed_at = max(checkpoints.get_versions())
+
+    resumed = _run_train(*flags, f'--root_dir={killed_dir}')
+
+    self.assertEqual(victim.returncode, -9)
+    self.assertBetween(killed_at, 4, rounds - 1)
+    self.assertEqual(resumed.returncode, 0, resumed.stderr)
+    self.assertIn(f'(resuming from round {killed_at})', resumed.stdout)
+    self.assertEqual(straight.wait(timeout=_TIMEOUT_SECONDS), 0)
+    expected = _final_checkpoint(straight_dir, rounds)
+    actual = _final_checkpoint(killed_dir, rounds)
+    self.assertEqual(sorted(actual), sorted(expected))
+    for name in expected:
+      # Bitwise: same seed, same flags, same weights and optimizer states.
+      np.testing.assert_array_equal(actual[name], expected[name], err_msg=name)
+    straight_rows, resumed_rows = _csv_rows(straight_dir), _csv_rows(killed_dir)
+    self.assertEqual([int(r['key']) for r in resumed_rows],
+                     list(range(1, rounds + 1)))
+    for a, b in zip(straight_rows, resumed_rows):
+      del a['round_seconds'], b['round_seconds']
+      self.assertEqual(a, b)
+
+
+class RemoteExecutorTest(absltest.TestCase):
+
+  def test_training_on_two_workers_matches_native_executor(self):
+    workers = worker_processes.start_workers(2)
+    self.addCleanup(worker_processes.stop_workers, workers)
+    flags = [*_SMALL_RUN, '--rounds=2', '--eval_every=1']
+    remote_dir = self.create_tempdir().full_path
+    local_dir = self.create_tempdir().full_path
+    local = subprocess.Popen(
+        _train_command(*flags, f'--root_dir={local_dir}', '--executor=native'),
+        env=_environment(), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+    self.addCleanup(local.kill)
+
+    result = _run_train(*flags, f'--root_dir={remote_dir}',
+                        '--executor=remote',
+                        f'--workers={workers[0].target},{workers[1].target}')
+
+    self.assertEqual(result.returncode, 0, result.stderr)
+    self.assertIn('remote executor', result.stdout)
+    self.assertEqual(local.wait(timeout=_TIMEOUT_SECONDS), 0)
+    expected = _final_checkpoint(local_dir, 2)
+    actual = _final_checkpoint(remote_dir, 2)
+    self.assertEqual(sorted(actual), sorted(expected))
+    for name in expected:
+      if expected[name].dtype.kind == 'f':
+        # Workers sum their shards first, so sums may round differently.
+        np.testing.assert_allclose(actual[name], expected[name], rtol=1e-5,
+                                   atol=1e-6, err_msg=name)
+      else:
+        np.testing.assert_array_equal(actual[name], expected[name],
+                                      err_msg=name)
+    remote_eval = [r['eval/accuracy'] for r in _csv_rows(remote_dir)]
+    local_eval = [r['eval/accuracy'] for r in _csv_rows(local_dir)]
+    np.testing.assert_allclose(np.asarray(remote_eval, float),
+                               np.asarray(local_eval, float), atol=1e-6)
+
+  def test_unreachable_worker_prints_one_error_line_and_exits_1(self):
+    target = f'127.0.0.1:{worker_processes.free_port()}'
+    root_dir = self.create_tempdir().full_path
+
+    result = _run_train(*_SMALL_RUN, '--rounds=1', '--executor=remote',
+                        f'--workers={target}', f'--root_dir={root_dir}')
+
+    self.assertEqual(result.returncode, 1, result.stderr)
+    lines = _own_stderr_lines(result.stderr)
+    self.assertLen(lines, 1)
+    self.assertStartsWith(lines[0], f'tffx-train: error: --workers={target}: ')
+    self.assertNotIn('Traceback', result.stderr)
+
+
+if __name__ == '__main__':
+  absltest.main()
