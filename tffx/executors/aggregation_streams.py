@@ -21,54 +21,23 @@ and round differently).
 
 Checks that do not depend on the values (dtypes, bounds, zero clients)
 happen when a stream is built, as the reference executor makes them before
-reading any value. This module does not schedule work or call computations.
+reading any value; checks and zeros are those of `value_arithmetic`. This
+module does not schedule work or call computations.
 """
 
-from typing import Any, Callable, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Iterator, List, Optional
 
 import numpy as np
 
 from tffx.executors import client_batches
 from tffx.executors import errors
+from tffx.executors import value_arithmetic as arithmetic
 from tffx.types import computation_types as ct
 from tffx.types import structure
 
 # Stacked leaves of at most this many elements per client are folded with
 # one `ufunc.accumulate`; larger ones row by row, in place.
 _ACCUMULATE_MAX_ELEMENTS = 64
-
-
-def tensor_types(type_spec: ct.Type,
-                 path: str = '') -> Iterator[Tuple[str, ct.TensorType]]:
-  """Yields (path, tensor type) for the tensors of a struct, depth-first.
-
-  Raises:
-    TypeError: if `type_spec` holds anything but tensors and structs.
-  """
-  if isinstance(type_spec, ct.TensorType):
-    yield path, type_spec
-  elif isinstance(type_spec, ct.StructType):
-    for i, (name, t) in enumerate(type_spec.items()):
-      label = repr(name) if name else str(i)
-      yield from tensor_types(t, f'{path}[{label}]')
-  else:
-    raise TypeError(
-        f'Expected tensors or structs of tensors, found {type_spec}.')
-
-
-def check_dtypes(type_spec: ct.Type, kinds: str, what: str, uri: str) -> None:
-  """Refuses tensors whose dtype kind (numpy `dtype.kind`) is not in `kinds`."""
-  for path, t in tensor_types(type_spec):
-    if t.dtype.kind not in kinds:
-      raise TypeError(f'{uri} needs {what} values, found {t} at '
-                      f'{path or "the top level"} of {type_spec}.')
-
-
-def check_not_empty(num_clients: int, uri: str) -> None:
-  if not num_clients:
-    raise errors.AggregationError(
-        f'{uri} over 0 clients has no result. Tip: pass at least one '
-        f'client value, or set default_num_clients on the execution context.')
 
 
 def _pack(type_spec: ct.Type, leaves: Iterator[Any]) -> Any:
@@ -78,24 +47,12 @@ def _pack(type_spec: ct.Type, leaves: Iterator[Any]) -> Any:
   return structure.Struct([(n, _pack(t, leaves)) for n, t in type_spec.items()])
 
 
-def _zeros(type_spec: ct.Type, uri: str) -> Any:
-  if isinstance(type_spec, ct.TensorType):
-    if type_spec.shape is None or None in type_spec.shape:
-      raise errors.AggregationError(
-          f'{uri} over zero values of type {type_spec} has no result: the '
-          f'shape is not fully known, so there is no zero to return.')
-    return np.zeros(type_spec.shape, dtype=type_spec.dtype)
-  if isinstance(type_spec, ct.StructType):
-    return structure.Struct([(n, _zeros(t, uri)) for n, t in type_spec.items()])
-  raise TypeError(f'{uri} cannot sum values of type {type_spec}.')
-
-
 class _LeafFold:
   """Folds values leaf by leaf with a binary ufunc, in client order."""
 
   def __init__(self, member_type: ct.Type, ufunc: np.ufunc):
     self._ufunc = ufunc
-    self._num_leaves = len(list(tensor_types(member_type)))
+    self._num_leaves = len(list(arithmetic.tensor_types(member_type)))
     self._accumulators: Optional[List[np.ndarray]] = None
     self.count = 0
 
@@ -176,7 +133,7 @@ class SumStream:
 
   def result(self) -> Any:
     if not self._fold.count:
-      return _zeros(self._type, self._uri)
+      return arithmetic.zeros(self._type, self._uri)
     return _pack(self._type, iter(self._fold.leaves()))
 
 
@@ -189,8 +146,8 @@ class MeanStream:
   """
 
   def __init__(self, member_type: ct.Type, uri: str, num_clients: int):
-    check_not_empty(num_clients, uri)
-    check_dtypes(member_type, 'fc', 'floating-point', uri)
+    arithmetic.check_not_empty(num_clients, uri)
+    arithmetic.check_dtypes(member_type, 'fc', 'floating-point', uri)
     self._type = member_type
     self._sum = SumStream(member_type, uri)
 
@@ -212,7 +169,7 @@ class ExtremumStream:
 
   def __init__(self, member_type: ct.Type, uri: str, num_clients: int,
                ufunc: np.ufunc):
-    check_not_empty(num_clients, uri)
+    arithmetic.check_not_empty(num_clients, uri)
     self._type = member_type
     self._fold = _LeafFold(member_type, ufunc)
 
@@ -237,8 +194,8 @@ class WeightedMeanStream:
   """
 
   def __init__(self, member_type: ct.Type, uri: str, num_clients: int):
-    check_not_empty(num_clients, uri)
-    self._types = [t for _, t in tensor_types(member_type)]
+    arithmetic.check_not_empty(num_clients, uri)
+    self._types = [t for _, t in arithmetic.tensor_types(member_type)]
     self._type = member_type
     self._uri = uri
     self._weights: List[Any] = []
@@ -273,17 +230,6 @@ class WeightedMeanStream:
     return _pack(self._type, iter(means))
 
 
-def bound_leaves(bound: Any, type_spec: ct.Type) -> list:
-  """The bound of each tensor leaf: a scalar bound applies to every leaf."""
-  if isinstance(type_spec, ct.StructType):
-    result = []
-    for i, t in enumerate(type_spec):
-      element = bound[i] if isinstance(bound, structure.Struct) else bound
-      result.extend(bound_leaves(element, t))
-    return result
-  return [np.asarray(bound)]
-
-
 class SecureSumStream:
   """A sum of integers that refuses client values outside [0, bound].
 
@@ -302,31 +248,20 @@ class SecureSumStream:
 
   def __init__(self, member_type: ct.Type, uri: str, upper_bounds: list,
                described: Callable[[int], str]):
-    check_dtypes(member_type, 'iu', 'integer', uri)
-    for leaf, upper in enumerate(upper_bounds):
-      if np.any(np.asarray(upper) < 0):
-        raise errors.SecureBoundsError(
-            f'{uri} needs a non-negative bound, found {described(leaf)}.')
+    arithmetic.check_dtypes(member_type, 'iu', 'integer', uri)
+    descriptions = [described(leaf) for leaf in range(len(upper_bounds))]
+    arithmetic.check_non_negative_bounds(upper_bounds, uri, descriptions)
+    self._type = member_type
     self._uri = uri
     self._bounds = upper_bounds
-    self._described = described
-    self._paths = [path for path, _ in tensor_types(member_type)]
+    self._descriptions = descriptions
     self._sum = SumStream(member_type, uri)
 
   def add(self, batch: client_batches.ClientBatch, start: int) -> None:
-    for j, member in enumerate(batch.members()):
-      for leaf, x in enumerate(structure.flatten(member)):
-        x = np.asarray(x)
-        upper = self._bounds[leaf]
-        outside = (x < 0) | (x > upper)
-        if np.any(outside):
-          path = self._paths[leaf]
-          where = f' at {path}' if path else ''
-          raise errors.SecureBoundsError(
-              f'{self._uri}: client {start + j} has the value '
-              f'{x[outside].flat[0]}{where}, outside [0, {upper}] '
-              f'({self._described(leaf)}). Tip: clip client values to the '
-              f'bound before a secure sum.')
+    members = batch.members()
+    arithmetic.check_in_range(members, self._type, self._bounds, self._uri,
+                              self._descriptions, first_client=start)
+    for member in members:
       self._sum.add_one(member)
 
   def result(self) -> Any:

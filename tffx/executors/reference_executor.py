@@ -6,7 +6,7 @@ two disagree, this one is presumed right. Keep it obvious.
 
     ReferenceExecutor().run(comp, arg, num_clients)
       `-- _Interpreter.eval(block, environment)     one loop over the blocks
-            |-- Lambda, Block, Reference            an environment chain
+            |-- Lambda, Block, Reference            an `environment` chain
             |-- Intrinsic                           _HANDLERS[uri], one
             |                                       function per intrinsic
             `-- TensorFlow                          tensorflow_runner.load
@@ -17,23 +17,26 @@ of one argument (None for a function of no parameter). Clients are handled
 one after the other in a Python loop, and aggregations accumulate the clients
 in order: `federated_aggregate` folds every client into one accumulator with
 `accumulate` and never calls `merge`, whose contract faster executors rely
-on. Sums, means, minima and maxima work element-wise over structs.
+on. Sums, means, minima and maxima work element-wise over structs, with the
+numpy arithmetic all executors share (`value_arithmetic`).
 
 What it does not do: run anything concurrently, stream values, resolve `Data`
 blocks, or check each intermediate value against its type.
 """
 
 import functools
-from typing import Any, Callable, Iterator, NamedTuple, Optional, Tuple
+from typing import Any, Callable, NamedTuple
 
 import numpy as np
 
 from tffx.computations import building_blocks as bb
 from tffx.computations import intrinsic_defs
+from tffx.executors import environment
 from tffx.executors import errors
 from tffx.executors import executor_base
 from tffx.executors import federated_value
 from tffx.executors import tensorflow_runner
+from tffx.executors import value_arithmetic as arithmetic
 from tffx.executors import value_conversions
 from tffx.types import computation_types as ct
 from tffx.types import structure
@@ -62,32 +65,8 @@ class ReferenceExecutor(executor_base.Executor):
       raise errors.ClientCountError(
           f'Expected a non-negative number of clients, found {num_clients}.')
     interpreter = _Interpreter(self._load_tensorflow, num_clients)
-    fn = interpreter.eval(comp, _Environment())
+    fn = interpreter.eval(comp, environment.Environment())
     return fn(interpreter.functions_to_callables(arg))
-
-
-class _Environment:
-  """A chain of bindings: each scope binds one name and defers to its parent."""
-
-  __slots__ = ('_name', '_value', '_parent')
-
-  def __init__(self, name: Optional[str] = None, value: Any = None,
-               parent: Optional['_Environment'] = None):
-    self._name = name
-    self._value = value
-    self._parent = parent
-
-  def bind(self, name: str, value: Any) -> '_Environment':
-    return _Environment(name, value, self)
-
-  def lookup(self, name: str) -> Any:
-    env = self
-    while env is not None:
-      if env._name == name:
-        return env._value
-      env = env._parent
-    raise NameError(f'Reference to {name!r}, which no enclosing Lambda or '
-                    f'Block binds.')
 
 
 class _Call(NamedTuple):
@@ -105,7 +84,8 @@ class _Interpreter:
     self._load_tensorflow = load_tensorflow
     self._num_clients = num_clients
 
-  def eval(self, block: bb.ComputationBuildingBlock, env: _Environment) -> Any:
+  def eval(self, block: bb.ComputationBuildingBlock,
+           env: environment.Environment) -> Any:
     if isinstance(block, bb.Reference):
       return env.lookup(block.name)
     if isinstance(block, bb.Selection):
@@ -141,7 +121,8 @@ class _Interpreter:
           f'The reference executor cannot resolve data<{block.uri}>.')
     raise TypeError(f'Unknown building block {type(block).__name__}.')
 
-  def _apply_lambda(self, block: bb.Lambda, env: _Environment, arg: Any) -> Any:
+  def _apply_lambda(self, block: bb.Lambda, env: environment.Environment,
+                    arg: Any) -> Any:
     if block.parameter_name is not None:
       env = env.bind(block.parameter_name, arg)
     return self.eval(block.result, env)
@@ -149,7 +130,7 @@ class _Interpreter:
   def functions_to_callables(self, value: Any) -> Any:
     """Evaluates the computations (building blocks) inside an argument."""
     if isinstance(value, bb.ComputationBuildingBlock):
-      return self.eval(value, _Environment())
+      return self.eval(value, environment.Environment())
     if isinstance(value, structure.Struct):
       return structure.Struct([(n, self.functions_to_callables(v))
                                for n, v in value.items()])
@@ -163,67 +144,6 @@ class _Interpreter:
 def _args(fn_type: ct.FunctionType, *values) -> structure.Struct:
   """The struct argument of `fn_type`, named after its parameter's elements."""
   return structure.Struct(list(zip(fn_type.parameter.names(), values)))
-
-
-def _tensor_types(type_spec: ct.Type,
-                  path: str = '') -> Iterator[Tuple[str, ct.TensorType]]:
-  """Yields (path, tensor type) for the tensors of a struct, depth-first."""
-  if isinstance(type_spec, ct.TensorType):
-    yield path, type_spec
-  elif isinstance(type_spec, ct.StructType):
-    for i, (name, t) in enumerate(type_spec.items()):
-      label = repr(name) if name else str(i)
-      yield from _tensor_types(t, f'{path}[{label}]')
-  else:
-    raise TypeError(
-        f'Expected tensors or structs of tensors, found {type_spec}.')
-
-
-def _check_dtypes(type_spec: ct.Type, kinds: str, what: str,
-                  call: _Call) -> None:
-  """Refuses tensors whose dtype kind (numpy `dtype.kind`) is not in `kinds`."""
-  for path, t in _tensor_types(type_spec):
-    if t.dtype.kind not in kinds:
-      raise TypeError(f'{call.uri} needs {what} values, found {t} at '
-                      f'{path or "the top level"} of {type_spec}.')
-
-
-def _map_leaves(fn: Callable, type_spec: ct.Type, *values) -> Any:
-  """Applies `fn(tensor_type, *leaves)` to the tensors of same-typed values."""
-  if isinstance(type_spec, ct.TensorType):
-    return np.asarray(fn(type_spec, *values), dtype=type_spec.dtype)
-  if isinstance(type_spec, ct.StructType):
-    return structure.Struct([
-        (name, _map_leaves(fn, t, *(v[i] for v in values)))
-        for i, (name, t) in enumerate(type_spec.items())
-    ])
-  raise TypeError(f'Expected tensors or structs of tensors, found {type_spec}.')
-
-
-def _zeros(type_spec: ct.Type, uri: str) -> Any:
-  if isinstance(type_spec, ct.TensorType):
-    if type_spec.shape is None or None in type_spec.shape:
-      raise errors.AggregationError(
-          f'{uri} over zero values of type {type_spec} has no result: the '
-          f'shape is not fully known, so there is no zero to return.')
-    return np.zeros(type_spec.shape, dtype=type_spec.dtype)
-  if isinstance(type_spec, ct.StructType):
-    return structure.Struct([(n, _zeros(t, uri)) for n, t in type_spec.items()])
-  raise TypeError(f'{uri} cannot sum values of type {type_spec}.')
-
-
-def _sum(values: list, type_spec: ct.Type, uri: str) -> Any:
-  if not values:
-    return _zeros(type_spec, uri)
-  return _map_leaves(lambda t, *xs: functools.reduce(np.add, xs), type_spec,
-                     *values)
-
-
-def _check_not_empty(members: tuple, call: _Call) -> None:
-  if not members:
-    raise errors.AggregationError(
-        f'{call.uri} over 0 clients has no result. Tip: pass at least one '
-        f'client value, or set default_num_clients on the execution context.')
 
 
 def _at_server(call: _Call, member: Any) -> FederatedValue:
@@ -306,28 +226,25 @@ def _federated_aggregate(arg, call: _Call):
 
 def _federated_sum(arg, call: _Call):
   member_type = call.type_signature.result.member
-  return _at_server(call, _sum(arg.members, member_type, call.uri))
+  return _at_server(call, arithmetic.total(arg.members, member_type,
+                                           call.uri))
 
 
 def _federated_mean(arg, call: _Call):
-  _check_not_empty(arg.members, call)
+  arithmetic.check_not_empty(len(arg.members), call.uri)
   member_type = call.type_signature.result.member
-  _check_dtypes(member_type, 'fc', 'floating-point', call)
-  total = _sum(arg.members, member_type, call.uri)
+  arithmetic.check_dtypes(member_type, 'fc', 'floating-point', call.uri)
+  total = arithmetic.total(arg.members, member_type, call.uri)
   count = len(arg.members)
-  return _at_server(call, _map_leaves(lambda t, x: x / count, member_type,
-                                      total))
+  return _at_server(call, arithmetic.map_leaves(lambda t, x: x / count,
+                                                member_type, total))
 
 
 def _federated_weighted_mean(arg, call: _Call):
   value, weight = arg
-  _check_not_empty(value.members, call)
+  arithmetic.check_not_empty(len(value.members), call.uri)
   member_type = call.type_signature.result.member
-  weights = [np.asarray(w) for w in weight.members]
-  for i, w in enumerate(weights):
-    if w.shape:
-      raise TypeError(f'{call.uri} needs a scalar weight per client, found '
-                      f'shape {w.shape} at client {i}.')
+  weights = arithmetic.check_scalar_weights(weight.members, call.uri)
   total_weight = functools.reduce(np.add, weights)
   if total_weight == 0:
     raise errors.AggregationError(
@@ -338,24 +255,20 @@ def _federated_weighted_mean(arg, call: _Call):
     weighted = [w.astype(t.dtype) * x for w, x in zip(weights, xs)]
     return functools.reduce(np.add, weighted) / total_weight.astype(t.dtype)
 
-  return _at_server(call, _map_leaves(weighted_mean, member_type,
-                                      *value.members))
+  return _at_server(call, arithmetic.map_leaves(weighted_mean, member_type,
+                                                *value.members))
 
 
 def _federated_min(arg, call: _Call):
-  _check_not_empty(arg.members, call)
+  arithmetic.check_not_empty(len(arg.members), call.uri)
   member_type = call.type_signature.result.member
-  return _at_server(call, _map_leaves(
-      lambda t, *xs: functools.reduce(np.minimum, xs), member_type,
-      *arg.members))
+  return _at_server(call, arithmetic.minimum(arg.members, member_type))
 
 
 def _federated_max(arg, call: _Call):
-  _check_not_empty(arg.members, call)
+  arithmetic.check_not_empty(len(arg.members), call.uri)
   member_type = call.type_signature.result.member
-  return _at_server(call, _map_leaves(
-      lambda t, *xs: functools.reduce(np.maximum, xs), member_type,
-      *arg.members))
+  return _at_server(call, arithmetic.maximum(arg.members, member_type))
 
 
 # ---------------------------------------------------------------------------
@@ -363,60 +276,34 @@ def _federated_max(arg, call: _Call):
 # the promised range are refused rather than silently wrapped or clipped.
 
 
-def _bound_leaves(bound: Any, type_spec: ct.Type) -> list:
-  """The bound of each tensor leaf: a scalar bound applies to every leaf."""
-  if isinstance(type_spec, ct.StructType):
-    result = []
-    for i, t in enumerate(type_spec):
-      element = bound[i] if isinstance(bound, structure.Struct) else bound
-      result.extend(_bound_leaves(element, t))
-    return result
-  return [np.asarray(bound)]
-
-
-def _check_in_range(members: tuple, member_type: ct.Type, upper_bounds: list,
-                    call: _Call, described: Callable[[int], str]) -> None:
-  """Refuses client values outside [0, upper bound] for each tensor leaf.
-
-  `described(leaf_index)` says how the bound was given, for the message.
-  """
-  _check_dtypes(member_type, 'iu', 'integer', call)
-  for leaf, upper in enumerate(upper_bounds):
-    if np.any(np.asarray(upper) < 0):
-      raise errors.SecureBoundsError(
-          f'{call.uri} needs a non-negative bound, found {described(leaf)}.')
-  paths = [path for path, _ in _tensor_types(member_type)]
-  for client, member in enumerate(members):
-    for leaf, x in enumerate(structure.flatten(member)):
-      x = np.asarray(x)
-      upper = upper_bounds[leaf]
-      outside = (x < 0) | (x > upper)
-      if np.any(outside):
-        where = f' at {paths[leaf]}' if paths[leaf] else ''
-        raise errors.SecureBoundsError(
-            f'{call.uri}: client {client} has the value {x[outside].flat[0]}'
-            f'{where}, outside [0, {upper}] ({described(leaf)}). Tip: clip '
-            f'client values to the bound before a secure sum.')
+def _secure_sum(members: tuple, member_type: ct.Type, upper_bounds: list,
+                descriptions: list, call: _Call) -> Any:
+  """The sum of integer client values, each checked against [0, bound]."""
+  arithmetic.check_dtypes(member_type, 'iu', 'integer', call.uri)
+  arithmetic.check_non_negative_bounds(upper_bounds, call.uri, descriptions)
+  arithmetic.check_in_range(members, member_type, upper_bounds, call.uri,
+                            descriptions)
+  return arithmetic.total(members, member_type, call.uri)
 
 
 def _federated_secure_sum(arg, call: _Call):
   value, max_input = arg
   member_type = call.type_signature.result.member
-  bounds = _bound_leaves(max_input, member_type)
-  _check_in_range(value.members, member_type, bounds, call,
-                  lambda leaf: f'max_input={bounds[leaf]}')
-  return _at_server(call, _sum(value.members, member_type, call.uri))
+  bounds = arithmetic.bound_leaves(max_input, member_type)
+  return _at_server(call, _secure_sum(
+      value.members, member_type, bounds,
+      [f'max_input={b}' for b in bounds], call))
 
 
 def _federated_secure_sum_bitwidth(arg, call: _Call):
   value, bitwidth = arg
   member_type = call.type_signature.result.member
-  bitwidths = _bound_leaves(bitwidth, member_type)
+  bitwidths = arithmetic.bound_leaves(bitwidth, member_type)
   # Python ints, so that 2**64 - 1 does not overflow.
   bounds = [2**int(b) - 1 for b in bitwidths]
-  _check_in_range(value.members, member_type, bounds, call,
-                  lambda leaf: f'bitwidth={bitwidths[leaf]}')
-  return _at_server(call, _sum(value.members, member_type, call.uri))
+  return _at_server(call, _secure_sum(
+      value.members, member_type, bounds,
+      [f'bitwidth={b}' for b in bitwidths], call))
 
 
 # ---------------------------------------------------------------------------
@@ -470,7 +357,7 @@ def _sequence_reduce(arg, call: _Call):
 def _sequence_sum(sequence, call: _Call):
   element_type = call.type_signature.result
   elements = value_conversions.dataset_elements(sequence, element_type)
-  return _sum(elements, element_type, call.uri)
+  return arithmetic.total(elements, element_type, call.uri)
 
 
 _HANDLERS = {

@@ -56,6 +56,7 @@ from tffx.computations import building_blocks as bb
 from tffx.executors import batched_computation
 from tffx.executors import client_scheduler
 from tffx.executors import dataset_reduce_rewrite
+from tffx.executors import environment
 from tffx.executors import errors
 from tffx.executors import executor_base
 from tffx.executors import lazy_client_values
@@ -120,7 +121,7 @@ class ThreadPoolExecutor(executor_base.Executor):
       raise errors.ClientCountError(
           f'Expected a non-negative number of clients, found {num_clients}.')
     interpreter = _Interpreter(self._scheduler, self._caches, num_clients)
-    fn = interpreter.eval(comp, _Environment())
+    fn = interpreter.eval(comp, environment.Environment())
     result = fn(interpreter.functions_to_callables(arg))
     return interpreter.materialize(result)
 
@@ -170,7 +171,7 @@ class _Closure:
   __slots__ = ('_interpreter', '_block', '_env')
 
   def __init__(self, interpreter: '_Interpreter', block: bb.Lambda,
-               env: '_Environment'):
+               env: environment.Environment):
     self._interpreter = interpreter
     self._block = block
     self._env = env
@@ -315,30 +316,6 @@ def _has_federated(type_spec: Optional[ct.Type]) -> bool:
 # The interpreter.
 
 
-class _Environment:
-  """A chain of bindings: each scope binds one name and defers to its parent."""
-
-  __slots__ = ('_name', '_value', '_parent')
-
-  def __init__(self, name: Optional[str] = None, value: Any = None,
-               parent: Optional['_Environment'] = None):
-    self._name = name
-    self._value = value
-    self._parent = parent
-
-  def bind(self, name: str, value: Any) -> '_Environment':
-    return _Environment(name, value, self)
-
-  def lookup(self, name: str) -> Any:
-    env = self
-    while env is not None:
-      if env._name == name:
-        return env._value
-      env = env._parent
-    raise NameError(f'Reference to {name!r}, which no enclosing Lambda or '
-                    f'Block binds.')
-
-
 class _Interpreter:
   """Evaluates building blocks for one `run`, with a fixed number of clients."""
 
@@ -348,7 +325,8 @@ class _Interpreter:
     self.caches = caches
     self.num_clients = num_clients
 
-  def eval(self, block: bb.ComputationBuildingBlock, env: _Environment) -> Any:
+  def eval(self, block: bb.ComputationBuildingBlock,
+           env: environment.Environment) -> Any:
     if isinstance(block, bb.Reference):
       return env.lookup(block.name)
     if isinstance(block, bb.Selection):
@@ -432,7 +410,7 @@ class _Interpreter:
   def functions_to_callables(self, value: Any) -> Any:
     """Evaluates the computations (building blocks) inside an argument."""
     if isinstance(value, bb.ComputationBuildingBlock):
-      return self.eval(value, _Environment())
+      return self.eval(value, environment.Environment())
     if isinstance(value, structure.Struct):
       return structure.Struct([(n, self.functions_to_callables(v))
                                for n, v in value.items()])

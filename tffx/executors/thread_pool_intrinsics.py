@@ -30,6 +30,7 @@ from tffx.executors import client_batches
 from tffx.executors import errors
 from tffx.executors import federated_value
 from tffx.executors import lazy_client_values
+from tffx.executors import value_arithmetic as arithmetic
 from tffx.executors import value_conversions
 from tffx.types import computation_types as ct
 from tffx.types import structure
@@ -248,7 +249,7 @@ def _federated_weighted_mean(interpreter, arg, call: Call):
 def _federated_secure_sum(interpreter, arg, call: Call):
   value, max_input = arg
   member_type = call.type_signature.result.member
-  bounds = aggregation_streams.bound_leaves(max_input, member_type)
+  bounds = arithmetic.bound_leaves(max_input, member_type)
   stream = aggregation_streams.SecureSumStream(
       member_type, call.uri, bounds, lambda leaf: f'max_input={bounds[leaf]}')
   return _streamed(interpreter, value, stream, call)
@@ -257,7 +258,7 @@ def _federated_secure_sum(interpreter, arg, call: Call):
 def _federated_secure_sum_bitwidth(interpreter, arg, call: Call):
   value, bitwidth = arg
   member_type = call.type_signature.result.member
-  bitwidths = aggregation_streams.bound_leaves(bitwidth, member_type)
+  bitwidths = arithmetic.bound_leaves(bitwidth, member_type)
   # Python ints, so that 2**64 - 1 does not overflow.
   bounds = [2**int(b) - 1 for b in bitwidths]
   stream = aggregation_streams.SecureSumStream(

@@ -31,8 +31,10 @@ import numpy as np
 
 from tffx.computations import building_blocks as bb
 from tffx.computations import intrinsic_defs
+from tffx.executors import environment
 from tffx.executors import errors
 from tffx.executors import federated_value
+from tffx.executors import value_arithmetic as arithmetic
 from tffx.executors import value_conversions
 from tffx.executors import value_serialization
 from tffx.proto import remote_pb2
@@ -79,10 +81,10 @@ class ControllerInterpreter:
   # The loop over blocks.
 
   def eval(self, block: bb.ComputationBuildingBlock,
-           env: Optional[cv.Environment] = None) -> Any:
+           env: Optional[environment.Environment] = None) -> Any:
     """Evaluates `block` in `env` (no bindings when None)."""
     if env is None:
-      env = cv.Environment()
+      env = environment.Environment()
     if isinstance(block, bb.Reference):
       return env.lookup(block.name)
     if isinstance(block, bb.Selection):
@@ -222,30 +224,25 @@ class ControllerInterpreter:
         weight=None if weight is None else weight.argument,
         upper_bounds=upper_bounds, descriptions=descriptions)
 
-  def _check_not_empty(self, call: _Call) -> None:
-    if self._num_clients == 0:
-      raise errors.AggregationError(
-          f'{call.uri} over 0 clients has no result. Tip: pass at least one '
-          f'client value, or set default_num_clients on the execution '
-          f'context.')
-
   def _sum(self, arg: cv.ClientsValue, call: _Call) -> FederatedValue:
     member_type = call.type_signature.result.member
     partials = self._partials('sum', call, arg)
-    return _at_server(call, pa.total(partials, member_type, call.uri))
+    return _at_server(call, arithmetic.total(partials, member_type,
+                                             call.uri))
 
   def _mean(self, arg: cv.ClientsValue, call: _Call) -> FederatedValue:
-    self._check_not_empty(call)
+    arithmetic.check_not_empty(self._num_clients, call.uri)
     member_type = call.type_signature.result.member
-    pa.check_dtypes(member_type, 'fc', 'floating-point', call.uri)
-    total = pa.total(self._partials('sum', call, arg), member_type, call.uri)
+    arithmetic.check_dtypes(member_type, 'fc', 'floating-point', call.uri)
+    total = arithmetic.total(self._partials('sum', call, arg), member_type,
+                             call.uri)
     count = self._num_clients
-    return _at_server(call, pa.map_leaves(lambda t, x: x / count, member_type,
-                                          total))
+    return _at_server(call, arithmetic.map_leaves(lambda t, x: x / count,
+                                                  member_type, total))
 
   def _weighted_mean(self, arg, call: _Call) -> FederatedValue:
     value, weight = arg
-    self._check_not_empty(call)
+    arithmetic.check_not_empty(self._num_clients, call.uri)
     member_type = call.type_signature.result.member
     partials = self._partials('weighted_sum', call, value, weight)
     total_weight = functools.reduce(np.add, [p[1] for p in partials])
@@ -253,27 +250,27 @@ class ControllerInterpreter:
       raise errors.AggregationError(
           f'{call.uri} has no result when the weights sum to zero; the '
           f'{self._num_clients} client weights sum to {total_weight}.')
-    total = pa.total([p[0] for p in partials], member_type, call.uri)
-    return _at_server(call, pa.map_leaves(
+    total = arithmetic.total([p[0] for p in partials], member_type, call.uri)
+    return _at_server(call, arithmetic.map_leaves(
         lambda t, x: x / total_weight.astype(t.dtype), member_type, total))
 
   def _min(self, arg: cv.ClientsValue, call: _Call) -> FederatedValue:
-    self._check_not_empty(call)
+    arithmetic.check_not_empty(self._num_clients, call.uri)
     member_type = call.type_signature.result.member
-    return _at_server(call, pa.minimum(self._partials('min', call, arg),
-                                       member_type))
+    return _at_server(call, arithmetic.minimum(
+        self._partials('min', call, arg), member_type))
 
   def _max(self, arg: cv.ClientsValue, call: _Call) -> FederatedValue:
-    self._check_not_empty(call)
+    arithmetic.check_not_empty(self._num_clients, call.uri)
     member_type = call.type_signature.result.member
-    return _at_server(call, pa.maximum(self._partials('max', call, arg),
-                                       member_type))
+    return _at_server(call, arithmetic.maximum(
+        self._partials('max', call, arg), member_type))
 
   def _secure_sum(self, arg, call: _Call) -> FederatedValue:
     value, bound = arg
     member_type = call.type_signature.result.member
-    pa.check_dtypes(member_type, 'iu', 'integer', call.uri)
-    leaves = _bound_leaves(bound, member_type)
+    arithmetic.check_dtypes(member_type, 'iu', 'integer', call.uri)
+    leaves = arithmetic.bound_leaves(bound, member_type)
     if call.uri == 'federated_secure_sum':
       upper = [np.asarray(b) for b in leaves]
       described = [f'max_input={b}' for b in leaves]
@@ -281,15 +278,12 @@ class ControllerInterpreter:
       # Python ints, so that 2**64 - 1 does not overflow.
       upper = [2**int(b) - 1 for b in leaves]
       described = [f'bitwidth={b}' for b in leaves]
-    for leaf, bound_value in enumerate(upper):
-      if np.any(np.asarray(bound_value) < 0):
-        raise errors.SecureBoundsError(
-            f'{call.uri} needs a non-negative bound, found '
-            f'{described[leaf]}.')
+    arithmetic.check_non_negative_bounds(upper, call.uri, described)
     bounds = structure.Struct([(None, np.asarray(b)) for b in upper])
     partials = self._partials('bounded_sum', call, value,
                               upper_bounds=bounds, descriptions=described)
-    return _at_server(call, pa.total(partials, member_type, call.uri))
+    return _at_server(call, arithmetic.total(partials, member_type,
+                                             call.uri))
 
   def _aggregate(self, arg, call: _Call) -> FederatedValue:
     value, zero, accumulate, merge, report = arg
@@ -365,7 +359,7 @@ class ControllerInterpreter:
   def _sequence_sum(self, sequence, call: _Call):
     element_type = call.type_signature.result
     elements = value_conversions.dataset_elements(sequence, element_type)
-    return pa.total(elements, element_type, call.uri)
+    return arithmetic.total(elements, element_type, call.uri)
 
 
 _HANDLERS = {
@@ -425,17 +419,6 @@ def _clients_values(value: Any) -> List[cv.ClientsValue]:
   if isinstance(value, structure.Struct):
     return [c for v in value.values() for c in _clients_values(v)]
   return []
-
-
-def _bound_leaves(bound: Any, type_spec: ct.Type) -> list:
-  """The bound of each tensor leaf: a scalar bound applies to every leaf."""
-  if isinstance(type_spec, ct.StructType):
-    result = []
-    for i, t in enumerate(type_spec):
-      element = bound[i] if isinstance(bound, structure.Struct) else bound
-      result.extend(_bound_leaves(element, t))
-    return result
-  return [np.asarray(bound)]
 
 
 def _contains_placed_or_functional(type_spec: ct.Type) -> bool:

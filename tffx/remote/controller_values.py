@@ -1,7 +1,7 @@
 """The values of the controller during a run: functions and CLIENTS values.
 
-    Environment    a chain of bindings (Lambda parameters, Block locals)
-    Function       a building block and the environment it closes over;
+    Function       a building block and the environment (the executors'
+                   `environment.Environment`) it closes over;
                    callable here, or `closed_block()` to send to workers
     ClientsValue   a CLIENTS-placed value: members held here (the user's
                    argument), one member shared by every client (broadcast),
@@ -21,6 +21,7 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.computations import building_blocks as bb
+from tffx.executors import environment
 from tffx.executors import federated_value
 from tffx.executors import value_serialization
 from tffx.proto import remote_pb2
@@ -34,27 +35,6 @@ from tffx.types import type_serialization
 NOTHING = object()  # `shared` of a ClientsValue that is not shared.
 
 
-class Environment:
-  """A chain of bindings: each scope binds one name and defers to its parent."""
-
-  __slots__ = ('_name', '_value', '_parent')
-
-  def __init__(self, name=None, value=None, parent=None):
-    self._name, self._value, self._parent = name, value, parent
-
-  def bind(self, name: str, value: Any) -> 'Environment':
-    return Environment(name, value, self)
-
-  def lookup(self, name: str) -> Any:
-    env = self
-    while env is not None:
-      if env._name == name:
-        return env._value
-      env = env._parent
-    raise NameError(f'Reference to {name!r}, which no enclosing Lambda or '
-                    f'Block binds.')
-
-
 class Function:
   """A function value: a block and, for a `Lambda`, the environment it closes.
 
@@ -63,8 +43,8 @@ class Function:
 
   __slots__ = ('block', 'env', '_interpreter', '_closed')
 
-  def __init__(self, block: bb.ComputationBuildingBlock, env: Environment,
-               interpreter):
+  def __init__(self, block: bb.ComputationBuildingBlock,
+               env: environment.Environment, interpreter):
     self.block = block
     self.env = env
     self._interpreter = interpreter

@@ -7,6 +7,7 @@ import numpy as np
 from tffx.executors import aggregation_streams
 from tffx.executors import client_batches
 from tffx.executors import errors
+from tffx.executors import value_arithmetic
 from tffx.types import computation_types as ct
 from tffx.types import structure
 
@@ -153,7 +154,7 @@ class WeightedMeanStreamTest(absltest.TestCase):
 class SecureSumStreamTest(absltest.TestCase):
 
   def _stream(self, bound, member=I32):
-    bounds = aggregation_streams.bound_leaves(np.int32(bound), member)
+    bounds = value_arithmetic.bound_leaves(np.int32(bound), member)
     return aggregation_streams.SecureSumStream(
         member, 'secure', bounds, lambda leaf: f'max_input={bounds[leaf]}')
 

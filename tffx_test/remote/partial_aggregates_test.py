@@ -1,10 +1,9 @@
-import collections
-
 from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
 
 from tffx.executors import errors
+from tffx.executors import value_arithmetic as arithmetic
 from tffx.remote import partial_aggregates as pa
 from tffx.types import computation_types as ct
 from tffx.types import structure
@@ -24,9 +23,9 @@ def _members():
 class PartialAggregatesTest(parameterized.TestCase):
 
   @parameterized.named_parameters(
-      ('sum', 'sum', pa.total),
-      ('min', 'min', lambda values, t, uri: pa.minimum(values, t)),
-      ('max', 'max', lambda values, t, uri: pa.maximum(values, t)),
+      ('sum', 'sum', arithmetic.total),
+      ('min', 'min', lambda values, t, uri: arithmetic.minimum(values, t)),
+      ('max', 'max', lambda values, t, uri: arithmetic.maximum(values, t)),
   )
   def test_combined_partials_equal_aggregate_of_all_members(self, kind,
                                                             combine):
@@ -87,24 +86,6 @@ class PartialAggregatesTest(parameterized.TestCase):
   def test_partial_refuses_no_members(self):
     with self.assertRaisesRegex(ValueError, 'at least one client'):
       pa.partial('sum', [], MEMBER, uri='u')
-
-  def test_total_of_nothing_is_zeros(self):
-    result = pa.total([], MEMBER, 'federated_sum')
-
-    self.assertEqual(result, Struct.named(a=np.int32(0),
-                                          b=np.int32([0, 0])))
-
-  def test_zeros_refuses_unknown_shape(self):
-    with self.assertRaisesRegex(errors.AggregationError,
-                                'shape is not fully known'):
-      pa.zeros(ct.TensorType(np.float32, [None]), 'federated_sum')
-
-  def test_check_dtypes_names_offending_leaf(self):
-    member = collections.OrderedDict(x=F32, n=I32)
-
-    with self.assertRaisesRegex(TypeError, r"int32 at \['n'\]"):
-      pa.check_dtypes(ct.to_type(member), 'fc', 'floating-point',
-                      'federated_mean')
 
 
 if __name__ == '__main__':
