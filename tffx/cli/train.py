@@ -25,11 +25,11 @@ with status 2. This module parses flags; the program is
 import sys
 import time
 
-from absl import app
 from absl import flags
 from absl import logging
 import tensorflow as tf
 
+from tffx.cli import console_scripts
 from tffx.cli import errors
 from tffx.cli import progress
 from tffx.cli import train_config
@@ -244,7 +244,7 @@ def _parse_flags(argv):
 
 def run() -> None:
   """The console-script entry point, `tffx-train`."""
-  app.run(main, flags_parser=_parse_flags)
+  console_scripts.run(main, sys.modules[__name__], flags_parser=_parse_flags)
 
 
 if __name__ == '__main__':

@@ -26,6 +26,7 @@ from absl import app
 from absl import flags
 from absl import logging
 
+from tffx.cli import console_scripts
 from tffx.remote import auth
 from tffx.remote import graph_allowlist
 from tffx.remote import wire
@@ -139,7 +140,7 @@ def main(argv) -> None:
 
 def run() -> None:
   """The console-script entry point, `tffx-worker`."""
-  app.run(main)
+  console_scripts.run(main, sys.modules[__name__])
 
 
 if __name__ == '__main__':

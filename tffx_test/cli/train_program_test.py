@@ -73,6 +73,9 @@ class PrepareRootDirTest(absltest.TestCase):
     train_program.prepare_root_dir(dataclasses.replace(_SMALL, rounds=50),
                                    root_dir)
 
+    with open(os.path.join(root_dir, 'config.json')) as f:
+      self.assertEqual(json.load(f), train_config.run_settings(_SMALL))
+
   def test_prepare_root_dir_refuses_other_settings_with_checkpoints(self):
     directory = self.create_tempdir()
     root_dir = directory.full_path
