@@ -121,6 +121,20 @@ _EXECUTOR = flags.DEFINE_enum(
 _WORKERS = flags.DEFINE_list(
     'workers', list(_DEFAULTS.workers),
     'With --executor=remote: host:port of each tffx-worker.')
+_AUTH_TOKEN_FILE = flags.DEFINE_string(
+    'auth_token_file', _DEFAULTS.auth_token_file,
+    'With --executor=remote: a file holding the workers\' shared secret '
+    '(their --auth_token_file).')
+_TLS_CA = flags.DEFINE_string(
+    'tls_ca', _DEFAULTS.tls_ca,
+    'With --executor=remote: the PEM CA of the workers\' certificates; '
+    'turns TLS on.')
+_TLS_CERT = flags.DEFINE_string(
+    'tls_cert', _DEFAULTS.tls_cert,
+    'With --executor=remote and --tls_ca: a PEM client certificate, for '
+    'workers started with --tls_ca.')
+_TLS_KEY = flags.DEFINE_string(
+    'tls_key', _DEFAULTS.tls_key, 'The private key of --tls_cert.')
 _ROOT_DIR = flags.DEFINE_string(
     'root_dir', _DEFAULTS.root_dir,
     'Directory of checkpoints and metrics; default '
@@ -175,6 +189,10 @@ def config_from_flags() -> train_config.TrainConfig:
       seed=_SEED.value,
       executor=_EXECUTOR.value,
       workers=tuple(_WORKERS.value),
+      auth_token_file=_AUTH_TOKEN_FILE.value,
+      tls_ca=_TLS_CA.value,
+      tls_cert=_TLS_CERT.value,
+      tls_key=_TLS_KEY.value,
       root_dir=_ROOT_DIR.value,
       rounds_per_checkpoint=_ROUNDS_PER_CHECKPOINT.value,
       eval_every=_EVAL_EVERY.value,

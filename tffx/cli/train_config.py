@@ -21,6 +21,7 @@ This module builds no data and runs nothing; `train_program` does.
 
 import dataclasses
 import math
+import os
 from typing import Any, Dict, Optional, Tuple
 
 from tffx.aggregators import differential_privacy
@@ -86,6 +87,11 @@ class TrainConfig:
   seed: int = 0
   executor: str = 'native'
   workers: Tuple[str, ...] = ()
+  # How to reach workers that require a token or TLS (see tffx-worker).
+  auth_token_file: str = ''
+  tls_ca: str = ''
+  tls_cert: str = ''
+  tls_key: str = ''
   root_dir: str = ''
   rounds_per_checkpoint: int = 5
   eval_every: int = 5
@@ -116,6 +122,28 @@ def _check_number(config: TrainConfig, name: str, positive: bool) -> None:
   if (isinstance(value, bool) or not isinstance(value, (int, float)) or
       not math.isfinite(value) or value < 0 or (positive and value == 0)):
     _fail(name, value, 'a number > 0' if positive else 'a number >= 0')
+
+
+def _check_worker_credentials(config: TrainConfig) -> None:
+  """Token and TLS files: only for remote workers, existing, complete."""
+  names = ('auth_token_file', 'tls_ca', 'tls_cert', 'tls_key')
+  for name in names:
+    value = getattr(config, name)
+    if not value:
+      continue
+    if config.executor != 'remote':
+      _fail(name, value, f'only with --executor=remote, found '
+            f'--executor={config.executor}')
+    if not os.path.isfile(value):
+      _fail(name, value, 'an existing file')
+  if bool(config.tls_cert) != bool(config.tls_key):
+    raise errors.TrainConfigError(
+        '--tls_cert and --tls_key: expected both (a client certificate and '
+        'its key) or neither')
+  if config.tls_cert and not config.tls_ca:
+    _fail('tls_cert', config.tls_cert,
+          '--tls_ca too (the CA of the workers\' certificates; it turns TLS '
+          'on)')
 
 
 def check_config(config: TrainConfig) -> None:
@@ -153,6 +181,7 @@ def check_config(config: TrainConfig) -> None:
     raise errors.TrainConfigError(
         f'--workers={",".join(config.workers)}: expected only with '
         f'--executor=remote, found --executor={config.executor}')
+  _check_worker_credentials(config)
   if config.algorithm == 'fedsgd' and config.aggregator == 'dp':
     raise errors.TrainConfigError(
         '--aggregator=dp: expected --algorithm=fedavg, fedavg_unweighted or '

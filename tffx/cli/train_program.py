@@ -175,7 +175,12 @@ def _prepare_root_dir(config: TrainConfig, root_dir: str) -> None:
 def create_execution_context(config: TrainConfig):
   """The execution context of `config.executor`."""
   if config.executor == 'remote':
-    return remote.create_remote_execution_context(targets=config.workers)
+    return remote.create_remote_execution_context(
+        targets=config.workers,
+        auth_token_file=config.auth_token_file or None,
+        tls_ca=config.tls_ca or None,
+        tls_cert=config.tls_cert or None,
+        tls_key=config.tls_key or None)
   if config.executor == 'native':
     return native.create_local_execution_context()
   return reference.create_reference_execution_context()

@@ -56,6 +56,21 @@ class CheckConfigTest(parameterized.TestCase):
       ('workers_without_remote', dict(workers=('localhost:1',)),
        '--workers=localhost:1: expected only with --executor=remote, found '
        '--executor=native'),
+      ('token_without_remote', dict(auth_token_file=__file__),
+       f'--auth_token_file={__file__}: expected only with --executor=remote, '
+       f'found --executor=native'),
+      ('missing_token_file',
+       dict(executor='remote', workers=('a:1',),
+            auth_token_file='/nonexistent/token'),
+       '--auth_token_file=/nonexistent/token: expected an existing file'),
+      ('cert_without_key',
+       dict(executor='remote', workers=('a:1',), tls_ca=__file__,
+            tls_cert=__file__),
+       '--tls_cert and --tls_key: expected both'),
+      ('cert_without_ca',
+       dict(executor='remote', workers=('a:1',), tls_cert=__file__,
+            tls_key=__file__),
+       f'--tls_cert={__file__}: expected --tls_ca too'),
       ('dp_with_fedsgd', dict(algorithm='fedsgd', aggregator='dp'),
        '--aggregator=dp: expected --algorithm=fedavg, fedavg_unweighted or '
        'fedprox'),

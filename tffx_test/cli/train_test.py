@@ -232,6 +232,29 @@ class RemoteExecutorTest(absltest.TestCase):
     np.testing.assert_allclose(np.asarray(remote_eval, float),
                                np.asarray(local_eval, float), atol=1e-6)
 
+  def test_worker_requiring_a_token_trains_with_it_and_refuses_others(self):
+    token_file = self.create_tempfile('token', content='s3cret\n').full_path
+    wrong_file = self.create_tempfile('wrong', content='guess\n').full_path
+    workers = worker_processes.start_workers(
+        1, flags=[f'--auth_token_file={token_file}'], auth_token='s3cret')
+    self.addCleanup(worker_processes.stop_workers, workers)
+    run = [*_SMALL_RUN, '--rounds=1', '--executor=remote',
+           f'--workers={workers[0].target}']
+
+    refused = _run_train(*run, f'--auth_token_file={wrong_file}',
+                         f'--root_dir={self.create_tempdir().full_path}')
+    accepted = _run_train(*run, f'--auth_token_file={token_file}',
+                          f'--root_dir={self.create_tempdir().full_path}')
+
+    self.assertEqual(refused.returncode, 1, refused.stderr)
+    lines = _own_stderr_lines(refused.stderr)
+    self.assertLen(lines, 1)
+    self.assertStartsWith(
+        lines[0], f'tffx-train: error: --workers={workers[0].target}: ')
+    self.assertIn('UNAUTHENTICATED', lines[0])
+    self.assertEqual(accepted.returncode, 0, accepted.stderr)
+    self.assertIn('remote executor', accepted.stdout)
+
   def test_unreachable_worker_prints_one_error_line_and_exits_1(self):
     target = f'127.0.0.1:{worker_processes.free_port()}'
     root_dir = self.create_tempdir().full_path
