@@ -398,37 +398,7 @@ class ClassicExamplesTest(absltest.TestCase):
     self.assertAlmostEqual(by_mean, expected, places=5)
 
   def test_federated_averaging_round_matches_numpy(self):
-    learning_rate = 0.1
-    model = collections.OrderedDict(w=ct.TensorType(np.float32, [2]), b=F32)
-    batch = collections.OrderedDict(x=ct.TensorType(np.float32, [None, 2]),
-                                    y=ct.TensorType(np.float32, [None]))
-
-    @tfc.tf_computation(model, ct.SequenceType(batch))
-    def client_update(weights, dataset):
-      """Gradient steps on the mean squared error of a linear model."""
-
-      def step(state, b):
-        w, bias, count = state
-        error = tf.linalg.matvec(b['x'], w) + bias - b['y']
-        n = tf.cast(tf.size(b['y']), tf.float32)
-        grad_w = 2.0 * tf.linalg.matvec(b['x'], error, transpose_a=True) / n
-        grad_b = 2.0 * tf.reduce_sum(error) / n
-        return (w - learning_rate * grad_w, bias - learning_rate * grad_b,
-                count + n)
-
-      w, bias, count = dataset.reduce((weights['w'], weights['b'], 0.0), step)
-      return collections.OrderedDict(
-          weights=collections.OrderedDict(w=w, b=bias), num_examples=count)
-
-    @fc.federated_computation(ct.type_at_server(model),
-                              ct.type_at_clients(ct.SequenceType(batch)))
-    def fed_avg_round(server_weights, client_data):
-      broadcast = intrinsics.federated_broadcast(server_weights)
-      outputs = intrinsics.federated_map(client_update,
-                                         (broadcast, client_data))
-      return intrinsics.federated_mean(outputs.weights,
-                                       weight=outputs.num_examples)
-
+    fed_avg_round = test_utils.fed_avg_round()
     rng = np.random.default_rng(0)
     client_arrays = []
     for num_examples in (5, 3, 8):
@@ -446,9 +416,9 @@ class ClassicExamplesTest(absltest.TestCase):
     result = test_utils.call_with_round_trip(self, fed_avg_round,
                                              server_weights, datasets)
 
-    expected_w, expected_b = _numpy_fed_avg_round(server_weights, client_arrays,
-                                                  batch_size=3,
-                                                  learning_rate=learning_rate)
+    expected_w, expected_b = _numpy_fed_avg_round(
+        server_weights, client_arrays, batch_size=3,
+        learning_rate=test_utils.FED_AVG_LEARNING_RATE)
     self.assertIsInstance(result, collections.OrderedDict)
     np.testing.assert_allclose(result['w'], expected_w, rtol=1e-5)
     np.testing.assert_allclose(result['b'], expected_b, rtol=1e-5, atol=1e-6)

@@ -4,11 +4,14 @@ checks that a program gives the same result after a serialization round trip.
     block = python_tf_block(lambda x: x + 1, np.int32, np.int32)
     executor = ReferenceExecutor(load)     # runs stand-ins and real graphs
     result = call_with_round_trip(self, comp, arg)
+    round_comp = fed_avg_round()           # a FedAvg round of a linear model
 
 A stand-in is a real `TensorFlow` block (it serializes like one) whose graph
 holds only placeholders; `load` finds its Python function by the block's name.
 """
 
+import collections
+import functools
 import itertools
 from typing import Any, Callable
 
@@ -17,7 +20,10 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.computations import building_blocks as bb
+from tffx.computations import federated_computation as fc
+from tffx.computations import intrinsics
 from tffx.computations import serialization
+from tffx.computations import tensorflow_computation as tfc
 from tffx.executors import federated_value
 from tffx.executors import tensorflow_runner
 from tffx.proto import computation_pb2
@@ -129,3 +135,49 @@ def run_with_round_trip(test: absltest.TestCase, executor, block, arg,
   copy = serialization.round_trip(block).to_building_block()
   assert_same_result(test, executor.run(copy, arg, num_clients), result)
   return result
+
+
+FED_AVG_LEARNING_RATE = 0.1
+
+
+@functools.lru_cache(maxsize=None)
+def fed_avg_round():
+  """A federated averaging round of a linear model `y = x @ w + b`.
+
+  `(<w=float32[2],b=float32>@SERVER, {<x=float32[?,2],y=float32[?]>*}@CLIENTS
+  -> <w=float32[2],b=float32>@SERVER)`: each client takes gradient steps of
+  rate `FED_AVG_LEARNING_RATE` on the mean squared error, one per batch; the
+  server takes the example-weighted mean of the client weights. Traced on
+  first use, so tests that import this module but not the round pay nothing.
+  """
+  model = collections.OrderedDict(w=ct.TensorType(np.float32, [2]),
+                                  b=ct.TensorType(np.float32))
+  batch = collections.OrderedDict(x=ct.TensorType(np.float32, [None, 2]),
+                                  y=ct.TensorType(np.float32, [None]))
+
+  @tfc.tf_computation(model, ct.SequenceType(batch))
+  def client_update(weights, dataset):
+    """Gradient steps on the mean squared error of a linear model."""
+
+    def step(state, b):
+      w, bias, count = state
+      error = tf.linalg.matvec(b['x'], w) + bias - b['y']
+      n = tf.cast(tf.size(b['y']), tf.float32)
+      grad_w = 2.0 * tf.linalg.matvec(b['x'], error, transpose_a=True) / n
+      grad_b = 2.0 * tf.reduce_sum(error) / n
+      return (w - FED_AVG_LEARNING_RATE * grad_w,
+              bias - FED_AVG_LEARNING_RATE * grad_b, count + n)
+
+    w, bias, count = dataset.reduce((weights['w'], weights['b'], 0.0), step)
+    return collections.OrderedDict(
+        weights=collections.OrderedDict(w=w, b=bias), num_examples=count)
+
+  @fc.federated_computation(ct.type_at_server(model),
+                            ct.type_at_clients(ct.SequenceType(batch)))
+  def fed_avg_round(server_weights, client_data):
+    broadcast = intrinsics.federated_broadcast(server_weights)
+    outputs = intrinsics.federated_map(client_update, (broadcast, client_data))
+    return intrinsics.federated_mean(outputs.weights,
+                                     weight=outputs.num_examples)
+
+  return fed_avg_round

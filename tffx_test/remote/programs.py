@@ -18,6 +18,7 @@ from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation as tfc
 from tffx.types import computation_types as ct
 from tffx.types import placements
+from tffx_test.executors import test_utils
 
 CLIENTS = placements.CLIENTS
 SERVER = placements.SERVER
@@ -194,39 +195,10 @@ PROGRAMS = {
 }
 
 # ---------------------------------------------------------------------------
-# A federated averaging round (as in tffx_test/backends/reference_test.py).
+# A federated averaging round (the one the reference backend tests check
+# against NumPy).
 
-_LEARNING_RATE = 0.1
-_MODEL = collections.OrderedDict(w=ct.TensorType(np.float32, [2]), b=F32)
-_BATCH = collections.OrderedDict(x=ct.TensorType(np.float32, [None, 2]),
-                                 y=ct.TensorType(np.float32, [None]))
-
-
-@tfc.tf_computation(_MODEL, ct.SequenceType(_BATCH))
-def _client_update(weights, dataset):
-  """Gradient steps on the mean squared error of a linear model."""
-
-  def step(state, b):
-    w, bias, count = state
-    error = tf.linalg.matvec(b['x'], w) + bias - b['y']
-    n = tf.cast(tf.size(b['y']), tf.float32)
-    grad_w = 2.0 * tf.linalg.matvec(b['x'], error, transpose_a=True) / n
-    grad_b = 2.0 * tf.reduce_sum(error) / n
-    return (w - _LEARNING_RATE * grad_w, bias - _LEARNING_RATE * grad_b,
-            count + n)
-
-  w, bias, count = dataset.reduce((weights['w'], weights['b'], 0.0), step)
-  return collections.OrderedDict(
-      weights=collections.OrderedDict(w=w, b=bias), num_examples=count)
-
-
-@fc.federated_computation(ct.type_at_server(_MODEL),
-                          ct.type_at_clients(ct.SequenceType(_BATCH)))
-def fed_avg_round(server_weights, client_data):
-  broadcast = intrinsics.federated_broadcast(server_weights)
-  outputs = intrinsics.federated_map(_client_update, (broadcast, client_data))
-  return intrinsics.federated_mean(outputs.weights,
-                                   weight=outputs.num_examples)
+fed_avg_round = test_utils.fed_avg_round()
 
 
 def fed_avg_arguments(num_clients: int, seed: int = 0,
