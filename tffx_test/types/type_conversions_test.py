@@ -98,7 +98,7 @@ class InferTypeTest(parameterized.TestCase):
        'within the range of int64'),
       ('type', I32, errors.UnsupportedTypeSpecError, 'use to_type'),
       ('placement', placements.CLIENTS, errors.UnsupportedTypeSpecError,
-       'found CLIENTS'),
+       "found PlacementLiteral\\('clients'\\)"),
       ('nested_unsupported', {'a': [1, object()]},
        errors.UnsupportedTypeSpecError, 'Expected a tensor-like value'),
       ('int_dict_key', {1: 2}, errors.InvalidTypeError, 'non-empty strings'),
