@@ -11,11 +11,13 @@ _EXPORTED = frozenset({
     # Types and placements.
     'AbstractType', 'CLIENTS', 'FederatedType', 'FunctionType',
     'PlacementType', 'SERVER', 'SequenceType', 'StructType',
-    'StructWithPythonType', 'TensorType', 'Type', 'infer_type', 'structure',
-    'to_type', 'type_at_clients', 'type_at_server',
+    'StructWithPythonType', 'TensorType', 'Type', 'TypedObject', 'infer_type',
+    'structure', 'to_type', 'type_at_clients', 'type_at_server', 'types',
     # Computations.
     'Computation', 'Value', 'deserialize_computation', 'federated_computation',
-    'serialize_computation', 'tensorflow', 'tf_computation',
+    'serialize_computation', 'tensorflow', 'tf_computation', 'to_value',
+    # Test helpers.
+    'test',
     # Intrinsics.
     'federated_aggregate', 'federated_broadcast', 'federated_eval',
     'federated_map', 'federated_max', 'federated_mean', 'federated_min',
@@ -31,7 +33,7 @@ _EXPORTED = frozenset({
 # Area packages become attributes of `tffx` when they are imported; they are
 # namespaces, and their modules are reached through them, not through `tffx`.
 _AREA_PACKAGES = frozenset({
-    'cli', 'computations', 'executors', 'proto', 'remote', 'types',
+    'cli', 'computations', 'executors', 'proto', 'remote', 'testing',
 })
 
 _INTERNAL_MODULES = (
