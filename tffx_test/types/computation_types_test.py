@@ -993,5 +993,86 @@ class ToTypeTest(parameterized.TestCase):
       computation_types.to_type(spec)
 
 
+class FormattedRepresentationTest(parameterized.TestCase):
+
+  @parameterized.named_parameters(
+      ('tensor', TensorType(np.int32, [2]), 'int32[2]'),
+      ('empty_struct', StructType([]), '<>'),
+      ('struct', StructType([('a', np.int32), ('b', [np.int32, np.bool_])]),
+       '<\n  a=int32,\n  b=<\n    int32,\n    bool\n  >\n>'),
+      ('federated', FederatedType([('x', np.int32)], CLIENTS),
+       '{<\n  x=int32\n>}@CLIENTS'),
+      ('all_equal', FederatedType(np.int32, SERVER), 'int32@SERVER'),
+      ('sequence', SequenceType([np.int32]), '<\n  int32\n>*'),
+      ('function', FunctionType(StructType([np.int32]), np.bool_),
+       '(<\n  int32\n> -> bool)'),
+      ('no_parameter', FunctionType(None, np.bool_), '( -> bool)'),
+  )
+  def test_formatted_representation(self, type_spec, expected):
+
+    formatted = type_spec.formatted_representation()
+
+    self.assertEqual(formatted, expected)
+
+  def test_compact_representation_is_one_line(self):
+    type_spec = StructType([('a', np.int32), ('b', [np.int32, np.bool_])])
+
+    compact = type_spec.compact_representation()
+
+    self.assertEqual(compact, '<a=int32,b=<int32,bool>>')
+
+
+class TffToTypeFormsTest(parameterized.TestCase):
+
+  def test_to_type_of_a_lone_named_pair_is_a_tuple_struct(self):
+
+    type_spec = computation_types.to_type(('a', np.int32))
+
+    self.assertIs(type_spec,
+                  StructWithPythonType([('a', np.int32)], tuple))
+    self.assertEqual(str(type_spec), '<a=int32>')
+
+  def test_to_type_of_a_list_of_pairs_is_a_plain_struct(self):
+
+    type_spec = computation_types.to_type([('a', np.int32), ('b', np.bool_)])
+
+    self.assertIs(type_spec, StructType([('a', np.int32), ('b', np.bool_)]))
+
+  def test_to_type_of_a_struct_is_a_plain_struct(self):
+    struct = computation_types.struct_value.Struct([(None, np.int32),
+                                                    ('b', np.int64)])
+
+    type_spec = computation_types.to_type(struct)
+
+    self.assertIs(type_spec, StructType([np.int32, ('b', np.int64)]))
+
+  def test_at_clients_and_at_server(self):
+    self.assertIs(computation_types.at_clients(np.int32),
+                  FederatedType(np.int32, CLIENTS))
+    self.assertIs(computation_types.at_server(np.int32),
+                  FederatedType(np.int32, SERVER))
+
+
+class InvalidMemberTest(parameterized.TestCase):
+
+  @parameterized.named_parameters(
+      ('federated', FederatedType(np.int32, CLIENTS)),
+      ('function', FunctionType(np.int32, np.int32)),
+      ('nested_function', StructType([FunctionType(np.int32, np.int32)])),
+  )
+  def test_federated_type_of_invalid_member_raises_value_error(self, member):
+    with self.assertRaises(ValueError):
+      FederatedType(member, CLIENTS)
+
+  @parameterized.named_parameters(
+      ('federated', FederatedType(np.int32, CLIENTS)),
+      ('function', FunctionType(np.int32, np.int32)),
+      ('sequence', SequenceType([np.int32])),
+  )
+  def test_sequence_type_of_invalid_element_raises_value_error(self, element):
+    with self.assertRaises(ValueError):
+      SequenceType(element)
+
+
 if __name__ == '__main__':
   absltest.main()

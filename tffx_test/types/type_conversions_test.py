@@ -174,5 +174,62 @@ class ToTfSpecTest(parameterized.TestCase):
       type_conversions.to_tf_spec(type_spec)
 
 
+class TffConversionFunctionsTest(parameterized.TestCase):
+
+  @parameterized.named_parameters(
+      ('dtype', tf.int32, computation_types.TensorType(np.int32)),
+      ('dtype_and_shape', (tf.int32, tf.TensorShape([2, 3])),
+       computation_types.TensorType(np.int32, [2, 3])),
+      ('tensor_spec', tf.TensorSpec([2, 3], tf.int32),
+       computation_types.TensorType(np.int32, [2, 3])),
+      ('dataset_spec', tf.data.DatasetSpec(tf.TensorSpec([2], tf.int32)),
+       computation_types.SequenceType(computation_types.TensorType(
+           np.int32, [2]))),
+      ('nested', [tf.TensorSpec([2], tf.int32), np.float32],
+       computation_types.StructWithPythonType([
+           computation_types.TensorType(np.int32, [2]),
+           computation_types.TensorType(np.float32)
+       ], list)),
+  )
+  def test_tensorflow_to_type(self, obj, expected):
+    self.assertIs(type_conversions.tensorflow_to_type(obj), expected)
+
+  def test_type_to_tf_tensor_specs(self):
+    type_spec = computation_types.StructWithPythonType(
+        [('a', np.int32), ('b', (np.float32, [2]))], collections.OrderedDict)
+
+    specs = type_conversions.type_to_tf_tensor_specs(type_spec)
+
+    self.assertEqual(specs, collections.OrderedDict(
+        a=tf.TensorSpec([], tf.int32), b=tf.TensorSpec([2], tf.float32)))
+
+  def test_type_from_tensors(self):
+    tensors = {'a': tf.constant([1, 2]), 'b': tf.constant(1.0)}
+
+    type_spec = type_conversions.type_from_tensors(tensors)
+
+    self.assertEqual(str(type_spec), '<a=int32[2],b=float32>')
+
+  def test_type_to_py_container_of_federated_struct(self):
+    type_spec = computation_types.FederatedType(
+        computation_types.StructWithPythonType([('a', np.int32)], dict),
+        placements.CLIENTS)
+    value = [structure.Struct([('a', 1)]), structure.Struct([('a', 2)])]
+
+    converted = type_conversions.type_to_py_container(value, type_spec)
+
+    self.assertEqual(converted, [{'a': 1}, {'a': 2}])
+
+  def test_type_to_py_container_of_all_equal_value(self):
+    type_spec = computation_types.FederatedType(
+        computation_types.StructWithPythonType([np.int32], tuple),
+        placements.SERVER)
+
+    converted = type_conversions.type_to_py_container(
+        structure.Struct.unnamed(1), type_spec)
+
+    self.assertEqual(converted, (1,))
+
+
 if __name__ == '__main__':
   absltest.main()
