@@ -339,7 +339,8 @@ class SequenceType(Type):
   """The type of a sequence (a `tf.data.Dataset`) of `element` values.
 
   Elements are tensors or structs of tensors; a sequence cannot hold
-  functions, sequences, placements or federated values.
+  functions, sequences, placements or federated values. List structs in the
+  element become tuple structs, as `tf.data` reads a list as one tensor.
   """
 
   @classmethod
@@ -347,7 +348,7 @@ class SequenceType(Type):
     element = to_type(element)
     _check_contains_only(element, (TensorType, StructType, AbstractType),
                          'the element of a sequence type')
-    return (element,)
+    return (_lists_to_tuples(element),)
 
   @property
   def element(self) -> Type:
@@ -374,6 +375,19 @@ class SequenceType(Type):
 
   def __repr__(self):
     return f'SequenceType({self.element!r})'
+
+
+def _lists_to_tuples(type_spec: Type) -> Type:
+  """`type_spec` with every list struct in it made a tuple struct."""
+  if not isinstance(type_spec, StructType):
+    return type_spec
+  elements = [(n, _lists_to_tuples(t)) for n, t in type_spec.items()]
+  container = type_spec.python_container
+  if container is None:
+    return StructType(elements)
+  if issubclass(container, list):
+    container = tuple
+  return StructWithPythonType(elements, container)
 
 
 class FunctionType(Type):

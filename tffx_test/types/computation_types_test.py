@@ -1053,6 +1053,32 @@ class TffToTypeFormsTest(parameterized.TestCase):
                   FederatedType(np.int32, SERVER))
 
 
+class SequenceElementContainerTest(absltest.TestCase):
+
+  def test_list_element_becomes_tuple(self):
+
+    type_spec = SequenceType(StructWithPythonType([np.int32, np.bool_], list))
+
+    self.assertIs(type_spec.element.python_container, tuple)
+
+  def test_nested_list_elements_become_tuples(self):
+    inner = StructWithPythonType([np.int32, np.bool_], list)
+
+    type_spec = SequenceType(
+        StructWithPythonType([inner, ('a', inner)], list))
+
+    self.assertIs(type_spec.element.python_container, tuple)
+    self.assertIs(type_spec.element[0].python_container, tuple)
+    self.assertIs(type_spec.element.a.python_container, tuple)
+
+  def test_other_containers_are_kept(self):
+
+    type_spec = SequenceType(
+        StructWithPythonType([('a', np.int32)], collections.OrderedDict))
+
+    self.assertIs(type_spec.element.python_container, collections.OrderedDict)
+
+
 class InvalidMemberTest(parameterized.TestCase):
 
   @parameterized.named_parameters(
