@@ -34,39 +34,35 @@ def _intrinsic_uris(comp: computation_impl.ConcreteComputation) -> List[str]:
   return uris
 
 
-def _calls(comp, kinds: frozenset) -> List[str]:
-  return [uri for uri in _intrinsic_uris(comp) if uri in kinds]
+def _check_calls(comp, kinds: frozenset, kind_name: str,
+                 expected: bool) -> None:
+  """Raises `AssertionError` unless `comp` calls `kinds` iff `expected`."""
+  calls = [uri for uri in _intrinsic_uris(comp) if uri in kinds]
+  if expected and not calls:
+    raise AssertionError(
+        f'Computation of type {comp.type_signature} contains no {kind_name} '
+        f'aggregation ({", ".join(sorted(kinds))}).')
+  if calls and not expected:
+    raise AssertionError(
+        f'Computation of type {comp.type_signature} contains {kind_name} '
+        f'aggregations: {calls}.')
 
 
 def assert_contains_secure_aggregation(comp) -> None:
   """Raises `AssertionError` unless `comp` makes a secure aggregation."""
-  if not _calls(comp, SECURE_AGGREGATIONS):
-    raise AssertionError(
-        f'Computation of type {comp.type_signature} contains no secure '
-        f'aggregation ({", ".join(sorted(SECURE_AGGREGATIONS))}).')
+  _check_calls(comp, SECURE_AGGREGATIONS, 'secure', expected=True)
 
 
 def assert_not_contains_secure_aggregation(comp) -> None:
   """Raises `AssertionError` if `comp` makes a secure aggregation."""
-  calls = _calls(comp, SECURE_AGGREGATIONS)
-  if calls:
-    raise AssertionError(
-        f'Computation of type {comp.type_signature} contains secure '
-        f'aggregations: {calls}.')
+  _check_calls(comp, SECURE_AGGREGATIONS, 'secure', expected=False)
 
 
 def assert_contains_unsecure_aggregation(comp) -> None:
   """Raises `AssertionError` unless `comp` makes an unsecure aggregation."""
-  if not _calls(comp, UNSECURE_AGGREGATIONS):
-    raise AssertionError(
-        f'Computation of type {comp.type_signature} contains no unsecure '
-        f'aggregation ({", ".join(sorted(UNSECURE_AGGREGATIONS))}).')
+  _check_calls(comp, UNSECURE_AGGREGATIONS, 'unsecure', expected=True)
 
 
 def assert_not_contains_unsecure_aggregation(comp) -> None:
   """Raises `AssertionError` if `comp` makes an unsecure aggregation."""
-  calls = _calls(comp, UNSECURE_AGGREGATIONS)
-  if calls:
-    raise AssertionError(
-        f'Computation of type {comp.type_signature} contains unsecure '
-        f'aggregations: {calls}.')
+  _check_calls(comp, UNSECURE_AGGREGATIONS, 'unsecure', expected=False)
