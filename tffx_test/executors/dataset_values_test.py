@@ -51,6 +51,21 @@ class AsValueTest(absltest.TestCase):
     self.assertEqual(_first_pass(rebuilt), first)
     self.assertNotEqual(_first_pass(dataset), first)
 
+  def test_as_value_of_a_generator_dataset(self):
+
+    def generate():
+      yield from range(6)
+
+    dataset = tf.data.Dataset.from_generator(
+        generate, output_signature=tf.TensorSpec([], tf.int64)).shuffle(
+            6, seed=1)
+    first = _first_pass(dataset)
+    _first_pass(dataset)
+
+    rebuilt = dataset_values.as_value(dataset)
+
+    self.assertEqual(_first_pass(rebuilt), first)
+
   def test_as_value_keeps_a_dataset_without_shuffle(self):
     dataset = tf.data.Dataset.range(3).map(lambda x: x * 2)
 
