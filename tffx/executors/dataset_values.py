@@ -30,8 +30,9 @@ _SEEDED_SHUFFLES = {
 
 @functools.cache
 def _shuffle_dataset_class() -> type:
-  # The class is private to tf.data; find it from a dataset that has it.
-  return type(tf.data.Dataset.range(1).shuffle(1))
+  # The class is private to tf.data; find it from a dataset that has it. The
+  # seed keeps this working under tf.config.experimental.enable_op_determinism.
+  return type(tf.data.Dataset.range(1).shuffle(1, seed=0))
 
 
 def _reshuffles(dataset: tf.data.Dataset) -> bool:

@@ -1,5 +1,9 @@
 """Tests for dataset_values: a dataset argument is a value on every call."""
 
+import subprocess
+import sys
+import textwrap
+
 from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
@@ -65,6 +69,22 @@ class AsValueTest(absltest.TestCase):
     rebuilt = dataset_values.as_value(dataset)
 
     self.assertEqual(_first_pass(rebuilt), first)
+
+  def test_as_value_under_op_determinism(self):
+    # Op determinism cannot be turned off again, so it runs in a subprocess.
+    program = textwrap.dedent("""
+        import tensorflow as tf
+        from tffx.executors import dataset_values
+        tf.config.experimental.enable_op_determinism()
+        dataset = tf.data.Dataset.range(3)
+        assert dataset_values.as_value(dataset) is dataset
+        print('ok')
+    """)
+
+    run = subprocess.run([sys.executable, '-c', program], capture_output=True,
+                         text=True, timeout=300, check=False)
+
+    self.assertEqual(run.stdout.strip(), 'ok', run.stderr[-2000:])
 
   def test_as_value_keeps_a_dataset_without_shuffle(self):
     dataset = tf.data.Dataset.range(3).map(lambda x: x * 2)
