@@ -180,7 +180,7 @@ class CompositionTypeTest(parameterized.TestCase):
     self.assertTrue(chained.next.type_signature.is_equivalent_to(
         ct.FunctionType(
             ct.StructType([('state', state_type),
-                           ('value', ct.type_at_clients(np.float32))]),
+                           ('values', ct.type_at_clients(np.float32))]),
             ct.StructType([('state', state_type),
                            ('result', ct.type_at_server(np.float32)),
                            ('measurements',
@@ -238,6 +238,35 @@ class CompositionTypeTest(parameterized.TestCase):
 
     with self.assertRaises(errors.TemplateNextFnNumArgsError):
       compose(collections.OrderedDict(a=single))
+
+  def test_next_parameters_are_named_as_in_tff(self):
+    processes = collections.OrderedDict(f=_scale_process(), g=_sum_process())
+
+    chained = measured_process.chain_measured_processes(processes)
+    concatenated = measured_process.concatenate_measured_processes(processes)
+
+    for process in (chained, concatenated):
+      self.assertEqual([n for n, _ in process.next.type_signature.parameter
+                        .items()], ['state', 'values'])
+
+  @parameterized.named_parameters(
+      ('chain', measured_process.chain_measured_processes),
+      ('concatenate', measured_process.concatenate_measured_processes),
+  )
+  def test_raises_type_error_for_states_at_different_placements(
+      self, compose):
+    unplaced = measured_process.MeasuredProcess(
+        _const(0), fc(lambda s, v: MeasuredProcessOutput(s, v, s), _INT,
+                      ct.type_at_clients(np.float32)))
+    processes = collections.OrderedDict(f=_scale_process(), u=unplaced)
+
+    with self.assertRaisesRegex(
+        TypeError, 'Cannot concatenate the initialization functions as not '
+        'all `tff.templates.MeasuredProcess`es have the same placement of '
+        'the state') as cm:
+      compose(processes)
+
+    self.assertIs(type(cm.exception), TypeError)
 
   def test_chain_raises_type_not_assignable_error_between_processes(self):
     processes = collections.OrderedDict(g=_sum_process(), f=_scale_process())
