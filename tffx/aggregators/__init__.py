@@ -14,6 +14,8 @@ The recommended compositions for model updates are in `tffx.learning`
 
 from tffx.aggregators import errors as errors
 from tffx.aggregators.differential_privacy import DifferentiallyPrivateFactory as DifferentiallyPrivateFactory
+from tffx.aggregators.encoded import EncodedSumFactory as EncodedSumFactory
+from tffx.aggregators.encoded import UniformQuantizationEncoder as UniformQuantizationEncoder
 from tffx.aggregators.factory import AggregationFactory as AggregationFactory
 from tffx.aggregators.factory import UnweightedAggregationFactory as UnweightedAggregationFactory
 from tffx.aggregators.factory import WeightedAggregationFactory as WeightedAggregationFactory
