@@ -4,6 +4,10 @@
                       create_tf_dataset_for_client, preprocess, ...)
     TestClientData    in memory, from {client_id: structure of arrays}
     HDF5ClientData    from a local HDF5 file in TFF's layout (e.g. EMNIST)
+    SqlClientData     from a local SQLite file in TFF's layout
+    emnist, shakespeare, stackoverflow, cifar100
+                      TFF's published datasets, read from a local cache
+                      (`load_data(cache_dir=...)`); nothing is downloaded
     synthetic         FedProx's Synthetic(alpha, beta): synthetic.load_data
 
 A namespace only: each name is defined in its own module of
@@ -11,7 +15,12 @@ A namespace only: each name is defined in its own module of
 works as an attribute path; import the module as `tffx.simulation.synthetic`.
 """
 
+from tffx.simulation import cifar100 as cifar100
+from tffx.simulation import emnist as emnist
+from tffx.simulation import shakespeare as shakespeare
+from tffx.simulation import stackoverflow as stackoverflow
 from tffx.simulation import synthetic as synthetic
 from tffx.simulation.client_data import ClientData as ClientData
 from tffx.simulation.hdf5_client_data import HDF5ClientData as HDF5ClientData
+from tffx.simulation.sql_client_data import SqlClientData as SqlClientData
 from tffx.simulation.tensor_slices_client_data import TestClientData as TestClientData

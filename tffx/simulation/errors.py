@@ -19,3 +19,20 @@ class ClientDataFileError(ValueError):
   one dataset per feature in it, all features of a client with the same
   number of examples.
   """
+
+
+class DatabaseFormatError(ClientDataFileError):
+  """An SQLite file without TFF's `examples` and `client_metadata` tables.
+
+  As `tff.simulation.datasets.SqlClientData`'s `DatabaseFormatError`; the
+  table `examples` has the columns `split_name`, `client_id` and
+  `serialized_example_proto` (a serialized `tf.train.Example`).
+  """
+
+
+class DatasetFileNotFoundError(ClientDataFileError):
+  """A published dataset file (e.g. EMNIST's) is not in the local cache.
+
+  tffx does not download datasets; the message names the file to fetch and
+  the path to place it at.
+  """

@@ -21,7 +21,9 @@ class DatasetsTest(absltest.TestCase):
     public = {n for n in vars(datasets) if not n.startswith('_')}
 
     self.assertEqual(
-        public, {'ClientData', 'HDF5ClientData', 'TestClientData', 'synthetic'})
+        public, {'ClientData', 'HDF5ClientData', 'SqlClientData',
+                 'TestClientData', 'cifar100', 'emnist', 'shakespeare',
+                 'stackoverflow', 'synthetic'})
 
   def test_datasets_names_come_from_their_defining_modules(self):
 

@@ -1,0 +1,118 @@
+"""Federated Stack Overflow (`tffx.simulation.datasets.stackoverflow`).
+
+Reads TFF's files from local caches; nothing is downloaded (see
+`dataset_cache`):
+
+    load_data         stackoverflow.sqlite (TFF publishes
+                      .../stackoverflow.sqlite.lzma), cache ~/.tff
+    load_word_counts  stackoverflow.word_count, from the Keras archive
+                      stackoverflow.word_count.tar.bz2, cache ~/.keras/datasets
+    load_tag_counts   stackoverflow.tag_count (JSON), from
+                      stackoverflow.tag_count.tar.bz2, cache ~/.keras/datasets
+
+Each example is an `OrderedDict` of `creation_date`, `score` (int64),
+`tags`, `title`, `tokens` and `type`, all other fields `tf.string`.
+"""
+
+import collections
+import json
+from typing import Optional, Tuple
+
+import tensorflow as tf
+
+from tffx.simulation import client_data
+from tffx.simulation import dataset_cache
+from tffx.simulation import sql_client_data
+
+_BUCKET = 'https://storage.googleapis.com/tff-datasets-public/'
+ORIGIN = _BUCKET + 'stackoverflow.sqlite.lzma'
+WORD_COUNT_ARCHIVE = 'stackoverflow.word_count.tar.bz2'
+TAG_COUNT_ARCHIVE = 'stackoverflow.tag_count.tar.bz2'
+
+_STRING_FIELDS = ('creation_date', 'tags', 'title', 'tokens', 'type')
+
+
+def _parse(serialized: tf.Tensor):
+  spec = {
+      name: tf.io.FixedLenFeature(shape=(), dtype=tf.string)
+      for name in _STRING_FIELDS
+  }
+  spec['score'] = tf.io.FixedLenFeature(shape=(), dtype=tf.int64)
+  features = tf.io.parse_single_example(serialized, spec)
+  return collections.OrderedDict(
+      (name, features[name]) for name in sorted(features))
+
+
+def load_data(
+    cache_dir: Optional[str] = None
+) -> Tuple[client_data.ClientData, client_data.ClientData,
+           client_data.ClientData]:
+  """Loads the federated Stack Overflow dataset from the local cache.
+
+  Args:
+    cache_dir: The directory holding `stackoverflow.sqlite` (or the `.lzma`
+      file TFF downloads); `~/.tff`, TFF's cache, when None.
+
+  Returns:
+    `(train, held_out, test)` `ClientData`s.
+
+  Raises:
+    DatasetFileNotFoundError: if the file is not in the cache.
+  """
+  path = dataset_cache.get_compressed_file(ORIGIN, cache_dir)
+  return sql_client_data.load_splits(path, ('train', 'heldout', 'test'),
+                                     _parse)
+
+
+def load_word_counts(cache_dir: Optional[str] = None,
+                     vocab_size: Optional[int] = None
+                    ) -> 'collections.OrderedDict[str, int]':
+  """Loads the number of training users using each word, most frequent first.
+
+  Args:
+    cache_dir: Keras' cache directory (the file is in its `datasets`
+      subdirectory); `~/.keras` when None.
+    vocab_size: Only the first `vocab_size` words, when given.
+
+  Raises:
+    TypeError: if `vocab_size` is neither None nor an int.
+    ValueError: if `vocab_size` is not positive.
+    DatasetFileNotFoundError: if the file is not in the cache.
+  """
+  if vocab_size is not None:
+    if not isinstance(vocab_size, int):
+      raise TypeError(
+          f'vocab_size should be None or int, got {type(vocab_size)}.')
+    if vocab_size <= 0:
+      raise ValueError(f'vocab_size must be positive, got {vocab_size}.')
+  path = dataset_cache.get_extracted_file(
+      WORD_COUNT_ARCHIVE, _BUCKET + WORD_COUNT_ARCHIVE,
+      'stackoverflow.word_count', cache_dir)
+  word_counts = collections.OrderedDict()
+  with open(path) as f:
+    for line in f:
+      if vocab_size is not None and len(word_counts) >= vocab_size:
+        break
+      word, count = line.split()
+      word_counts[word] = int(count)
+  return word_counts
+
+
+def load_tag_counts(
+    cache_dir: Optional[str] = None) -> 'collections.OrderedDict[str, int]':
+  """Loads the number of training users using each tag, most frequent first.
+
+  Args:
+    cache_dir: Keras' cache directory (the file is in its `datasets`
+      subdirectory); `~/.keras` when None.
+
+  Raises:
+    DatasetFileNotFoundError: if the file is not in the cache.
+  """
+  path = dataset_cache.get_extracted_file(
+      TAG_COUNT_ARCHIVE, _BUCKET + TAG_COUNT_ARCHIVE,
+      'stackoverflow.tag_count', cache_dir)
+  with open(path) as f:
+    tag_counts = json.load(f)
+  return collections.OrderedDict(
+      sorted(tag_counts.items(), key=lambda item: item[1], reverse=True))

@@ -1,0 +1,73 @@
+import collections
+import lzma
+import os
+
+from absl.testing import absltest
+from absl.testing import parameterized
+import numpy as np
+import tensorflow as tf
+
+from tffx.simulation import emnist
+from tffx.simulation import errors
+from tffx.simulation import sql_client_data
+
+
+def _example(label):
+  return {'label': label, 'pixels': np.full((28, 28), label / 10, np.float32)}
+
+
+def _write_emnist_lzma(cache_dir):
+  """TFF's emnist_all.sqlite.lzma layout, with two writers."""
+  path = os.path.join(cache_dir, 'emnist_all.sqlite')
+  sql_client_data.write_database(path, {
+      'digits_only_train': {'w1': [_example(1), _example(2)],
+                            'w2': [_example(3)]},
+      'digits_only_test': {'w1': [_example(4)], 'w2': [_example(5)]},
+      'all_train': {'w1': [_example(40)], 'w3': [_example(61)]},
+      'all_test': {'w3': [_example(36)]},
+  })
+  with open(path, 'rb') as f, lzma.open(path + '.lzma', 'wb') as out:
+    out.write(f.read())
+  os.remove(path)
+
+
+class EmnistTest(parameterized.TestCase):
+
+  def test_load_data_reads_digits_from_lzma_file_in_cache(self):
+    cache_dir = self.create_tempdir().full_path
+    _write_emnist_lzma(cache_dir)
+
+    train, test = emnist.load_data(only_digits=True, cache_dir=cache_dir)
+
+    self.assertEqual(train.client_ids, ['w1', 'w2'])
+    self.assertEqual(
+        train.element_type_structure,
+        collections.OrderedDict(
+            label=tf.TensorSpec((), tf.int32),
+            pixels=tf.TensorSpec((28, 28), tf.float32)))
+    elements = list(train.create_tf_dataset_for_client('w1'))
+    self.assertEqual([int(e['label']) for e in elements], [1, 2])
+    np.testing.assert_allclose(elements[1]['pixels'], np.full((28, 28), 0.2))
+    self.assertEqual(
+        [int(e['label']) for e in test.create_tf_dataset_for_client('w2')],
+        [5])
+
+  def test_load_data_reads_all_characters(self):
+    cache_dir = self.create_tempdir().full_path
+    _write_emnist_lzma(cache_dir)
+
+    train, test = emnist.load_data(only_digits=False, cache_dir=cache_dir)
+
+    self.assertEqual(train.client_ids, ['w1', 'w3'])
+    self.assertEqual(test.client_ids, ['w3'])
+
+  def test_load_data_raises_not_found_with_file_to_place(self):
+    cache_dir = self.create_tempdir().full_path
+
+    with self.assertRaisesRegex(errors.DatasetFileNotFoundError,
+                                'emnist_all.sqlite.lzma'):
+      emnist.load_data(cache_dir=cache_dir)
+
+
+if __name__ == '__main__':
+  absltest.main()
