@@ -9,6 +9,8 @@
                       TFF's published datasets, read from a local cache
                       (`load_data(cache_dir=...)`); nothing is downloaded
     synthetic         FedProx's Synthetic(alpha, beta): synthetic.load_data
+    TransformingClientData, FilePerUserClientData, build_dataset_mixture,
+    build_single_label_dataset, build_synthethic_iid_datasets   as in TFF
 
 A namespace only: each name is defined in its own module of
 `tffx.simulation`. `tffx.simulation.datasets.synthetic.load_data(...)`
@@ -21,6 +23,11 @@ from tffx.simulation import shakespeare as shakespeare
 from tffx.simulation import stackoverflow as stackoverflow
 from tffx.simulation import synthetic as synthetic
 from tffx.simulation.client_data import ClientData as ClientData
+from tffx.simulation.dataset_utils import build_dataset_mixture as build_dataset_mixture
+from tffx.simulation.dataset_utils import build_single_label_dataset as build_single_label_dataset
+from tffx.simulation.dataset_utils import build_synthethic_iid_datasets as build_synthethic_iid_datasets
+from tffx.simulation.file_per_user_client_data import FilePerUserClientData as FilePerUserClientData
 from tffx.simulation.hdf5_client_data import HDF5ClientData as HDF5ClientData
 from tffx.simulation.sql_client_data import SqlClientData as SqlClientData
 from tffx.simulation.tensor_slices_client_data import TestClientData as TestClientData
+from tffx.simulation.transforming_client_data import TransformingClientData as TransformingClientData

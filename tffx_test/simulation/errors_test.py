@@ -6,7 +6,9 @@ from absl.testing import parameterized
 from tffx.simulation import cifar100
 from tffx.simulation import client_data
 from tffx.simulation import dataset_cache
+from tffx.simulation import dataset_utils
 from tffx.simulation import emnist
+from tffx.simulation import file_per_user_client_data
 from tffx.simulation import errors
 from tffx.simulation import hdf5_client_data
 from tffx.simulation import sampling
@@ -15,10 +17,12 @@ from tffx.simulation import sql_client_data
 from tffx.simulation import stackoverflow
 from tffx.simulation import synthetic
 from tffx.simulation import tensor_slices_client_data
+from tffx.simulation import transforming_client_data
 
 _MODULES = (errors, client_data, hdf5_client_data, sampling, synthetic,
             cifar100, dataset_cache, emnist, shakespeare, sql_client_data,
-            stackoverflow, tensor_slices_client_data)
+            stackoverflow, tensor_slices_client_data, dataset_utils,
+            file_per_user_client_data, transforming_client_data)
 
 
 class ErrorsTest(parameterized.TestCase):
