@@ -26,6 +26,8 @@ from tffx.aggregators.mean import UnweightedMeanFactory as UnweightedMeanFactory
 from tffx.aggregators.measurements import add_measurements as add_measurements
 from tffx.aggregators.quantile_estimation import PrivateQuantileEstimationProcess as PrivateQuantileEstimationProcess
 from tffx.aggregators.robust import clipping_factory as clipping_factory
+from tffx.aggregators.rotation import DiscreteFourierTransformFactory as DiscreteFourierTransformFactory
+from tffx.aggregators.rotation import HadamardTransformFactory as HadamardTransformFactory
 from tffx.aggregators.sampling import federated_sample as federated_sample
 from tffx.aggregators.robust import zeroing_factory as zeroing_factory
 from tffx.aggregators.secure import SecureSumFactory as SecureSumFactory
