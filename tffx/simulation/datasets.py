@@ -29,5 +29,7 @@ from tffx.simulation.dataset_utils import build_synthethic_iid_datasets as build
 from tffx.simulation.file_per_user_client_data import FilePerUserClientData as FilePerUserClientData
 from tffx.simulation.hdf5_client_data import HDF5ClientData as HDF5ClientData
 from tffx.simulation.sql_client_data import SqlClientData as SqlClientData
+from tffx.simulation.sql_client_data_utils import load_and_parse_sql_client_data as load_and_parse_sql_client_data
+from tffx.simulation.sql_client_data_utils import save_to_sql_client_data as save_to_sql_client_data
 from tffx.simulation.tensor_slices_client_data import TestClientData as TestClientData
 from tffx.simulation.transforming_client_data import TransformingClientData as TransformingClientData

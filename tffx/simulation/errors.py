@@ -1,7 +1,9 @@
 """Errors raised by the federated datasets of `tffx.simulation`.
 
-Each subclasses `ValueError`: the caller passed a client id or a file that
-does not hold what the dataset expects. Invalid arguments (a negative
+Each subclasses `ValueError` (the caller passed a client id or a file that
+does not hold what the dataset expects), except
+`ElementSpecCompatibilityError`, a `TypeError` as in TFF (data of the wrong
+structure). Invalid arguments (a negative
 count, a non-string client id) raise the built-in `ValueError` and
 `TypeError` directly.
 """
@@ -35,4 +37,12 @@ class DatasetFileNotFoundError(ClientDataFileError):
 
   tffx does not download datasets; the message names the file to fetch and
   the path to place it at.
+  """
+
+
+class ElementSpecCompatibilityError(TypeError):
+  """Client datasets whose elements are not one `Mapping[str, tf.TensorSpec]`.
+
+  As TFF's `sql_client_data_utils.ElementSpecCompatibilityError`: a
+  `TypeError`, since the caller gave data of the wrong structure.
   """

@@ -25,6 +25,7 @@ class DatasetsTest(absltest.TestCase):
                  'SqlClientData', 'TestClientData', 'TransformingClientData',
                  'build_dataset_mixture', 'build_single_label_dataset',
                  'build_synthethic_iid_datasets', 'cifar100', 'emnist',
+                 'load_and_parse_sql_client_data', 'save_to_sql_client_data',
                  'shakespeare', 'stackoverflow', 'synthetic'})
 
   def test_datasets_names_come_from_their_defining_modules(self):

@@ -14,6 +14,7 @@ from tffx.simulation import hdf5_client_data
 from tffx.simulation import sampling
 from tffx.simulation import shakespeare
 from tffx.simulation import sql_client_data
+from tffx.simulation import sql_client_data_utils
 from tffx.simulation import stackoverflow
 from tffx.simulation import synthetic
 from tffx.simulation import tensor_slices_client_data
@@ -22,7 +23,8 @@ from tffx.simulation import transforming_client_data
 _MODULES = (errors, client_data, hdf5_client_data, sampling, synthetic,
             cifar100, dataset_cache, emnist, shakespeare, sql_client_data,
             stackoverflow, tensor_slices_client_data, dataset_utils,
-            file_per_user_client_data, transforming_client_data)
+            file_per_user_client_data, transforming_client_data,
+            sql_client_data_utils)
 
 
 class ErrorsTest(parameterized.TestCase):
@@ -46,6 +48,7 @@ class ErrorsTest(parameterized.TestCase):
         ('tffx.simulation.errors', 'ClientDataFileError'),
         ('tffx.simulation.errors', 'DatabaseFormatError'),
         ('tffx.simulation.errors', 'DatasetFileNotFoundError'),
+        ('tffx.simulation.errors', 'ElementSpecCompatibilityError'),
         ('tffx.simulation.errors', 'UnknownClientIdError'),
     ])
 
