@@ -81,10 +81,12 @@ def _check_bool(value, name: str, owner: str) -> None:
         f'{type(value).__name__}: {value!r}.')
 
 
-def _mean_with_debug(value_sum_factory, weighted: bool,
-                     debug_measurements_fn: Optional[DebugMeasurementsFn],
-                     owner: str) -> factory.AggregationFactory:
-  """The (un)weighted mean over `value_sum_factory`, passed to the debug fn."""
+def _robust_mean(value_sum_factory, zeroing: bool, clipping: bool,
+                 weighted: bool,
+                 debug_measurements_fn: Optional[DebugMeasurementsFn],
+                 owner: str) -> factory.AggregationFactory:
+  """zeroing(clipping(debug(mean over `value_sum_factory`))), as enabled."""
+  _check_flags(owner, zeroing=zeroing, clipping=clipping, weighted=weighted)
   result = (mean.MeanFactory(value_sum_factory) if weighted else
             mean.UnweightedMeanFactory(value_sum_factory))
   if debug_measurements_fn is not None:
@@ -93,6 +95,10 @@ def _mean_with_debug(value_sum_factory, weighted: bool,
     result = debug_measurements_fn(result)
     factory.check_factory(result, expected, 'debug_measurements_fn(...)',
                           owner)
+  if clipping:
+    result = _default_clipping(result)
+  if zeroing:
+    result = _default_zeroing(result)
   return result
 
 
@@ -131,15 +137,8 @@ def robust_aggregator(
     FactoryTypeError: if `debug_measurements_fn` returns no factory, or one
       of another kind than it was given.
   """
-  _check_flags('robust_aggregator', zeroing=zeroing, clipping=clipping,
-               weighted=weighted)
-  result = _mean_with_debug(None, weighted, debug_measurements_fn,
-                            'robust_aggregator')
-  if clipping:
-    result = _default_clipping(result)
-  if zeroing:
-    result = _default_zeroing(result)
-  return result
+  return _robust_mean(None, zeroing, clipping, weighted,
+                      debug_measurements_fn, 'robust_aggregator')
 
 
 def compression_aggregator(
@@ -174,17 +173,10 @@ def compression_aggregator(
     FactoryTypeError: if `debug_measurements_fn` returns no factory, or one
       of another kind than it was given.
   """
-  _check_flags('compression_aggregator', zeroing=zeroing, clipping=clipping,
-               weighted=weighted)
   quantized_sum = encoded.EncodedSumFactory.quantize_above_threshold(
       quantization_bits=8, threshold=20000, **kwargs)
-  result = _mean_with_debug(quantized_sum, weighted, debug_measurements_fn,
-                            'compression_aggregator')
-  if clipping:
-    result = _default_clipping(result)
-  if zeroing:
-    result = _default_zeroing(result)
-  return result
+  return _robust_mean(quantized_sum, zeroing, clipping, weighted,
+                      debug_measurements_fn, 'compression_aggregator')
 
 
 def dp_aggregator(noise_multiplier: float,
