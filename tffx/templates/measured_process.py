@@ -142,21 +142,25 @@ def _check_processes(measured_processes: Mapping[str, MeasuredProcess],
 
 
 def _check_same_state_placement(measured_processes) -> None:
-  """Raises TypeError unless all states have one placement (or none)."""
+  """Raises TypeError unless all states are at SERVER, or all unplaced."""
   state_types = collections.OrderedDict(
       (name, p.state_type) for name, p in measured_processes.items())
   placements_found = {
       t.placement if isinstance(t, computation_types.FederatedType) else None
       for t in state_types.values()
   }
+  listing = ', '.join(f'{n}: {t}' for n, t in state_types.items())
   if len(placements_found) > 1:
-    listing = ', '.join(f'{n}: {t}' for n, t in state_types.items())
     # The first sentence is TFF's message, which its tests match on.
     raise TypeError(
         f'Cannot concatenate the initialization functions as not all '
         f'`tff.templates.MeasuredProcess`es have the same placement of the '
         f'state: {{{listing}}}.\nTip: place every state at SERVER (e.g. with '
         f'`tffx.federated_value(..., tffx.SERVER)`).')
+  if placements_found == {placements.CLIENTS}:
+    raise TypeError(
+        f'Expected the states of composed MeasuredProcesses to be placed at '
+        f'SERVER (or all unplaced), found them at CLIENTS: {{{listing}}}.')
 
 
 def _all_at_server(types) -> bool:
@@ -214,7 +218,7 @@ def chain_measured_processes(
   result>)`. States and measurements are combined into one SERVER value
   with `federated_zip` when they are all placed at SERVER, and into a struct
   of values when none is placed (TFF refuses unplaced states); states at
-  different placements are refused. Each process's `next` must take exactly
+  CLIENTS, or at different placements, are refused. Each process's `next` must take exactly
   `(state, value)`; the parameters of the composed `next` are named `state`
   and `values`, as in TFF.
 

@@ -43,6 +43,12 @@ def _measured_next(state_type):
   return fc(lambda s: MeasuredProcessOutput(s, s, s), state_type)
 
 
+def _measured_next_two_args(state_type):
+  """(<S, {float32}@CLIENTS> -> <state=S,result=value,measurements=S>)."""
+  return fc(lambda s, v: MeasuredProcessOutput(s, v, s), state_type,
+            ct.type_at_clients(np.float32))
+
+
 _double = tf_computation(lambda x: x * 2.0, np.float32)
 _add_one = tf_computation(lambda x: x + 1, np.int32)
 _add = tf_computation(lambda x, y: x + y, np.float32, np.float32)
@@ -265,6 +271,20 @@ class CompositionTypeTest(parameterized.TestCase):
         'all `tff.templates.MeasuredProcess`es have the same placement of '
         'the state') as cm:
       compose(processes)
+
+    self.assertIs(type(cm.exception), TypeError)
+
+  @parameterized.named_parameters(
+      ('chain', measured_process.chain_measured_processes),
+      ('concatenate', measured_process.concatenate_measured_processes),
+  )
+  def test_raises_type_error_for_states_at_clients(self, compose):
+    at_clients = measured_process.MeasuredProcess(
+        fc(lambda: intrinsics.federated_value(0, placements.CLIENTS)),
+        _measured_next_two_args(ct.type_at_clients(np.int32)))
+
+    with self.assertRaisesRegex(TypeError, 'placed at SERVER') as cm:
+      compose(collections.OrderedDict(a=at_clients, b=at_clients))
 
     self.assertIs(type(cm.exception), TypeError)
 
