@@ -32,4 +32,5 @@ from tffx.aggregators.sampling import federated_sample as federated_sample
 from tffx.aggregators.robust import zeroing_factory as zeroing_factory
 from tffx.aggregators.secure import SecureSumFactory as SecureSumFactory
 from tffx.aggregators.secure_modular import SecureModularSumFactory as SecureModularSumFactory
+from tffx.aggregators.secure_quantized import secure_quantized_sum as secure_quantized_sum
 from tffx.aggregators.sum_factory import SumFactory as SumFactory

@@ -48,17 +48,10 @@ class SecureModularSumFactoryTest(parameterized.TestCase):
   def test_sum_goes_through_a_secure_intrinsic(self):
     process = SecureModularSumFactory(8).create(np.int32)
 
-    uris = set()
-    pending = [process.next.to_building_block()]
-    while pending:
-      block = pending.pop()
-      uri = getattr(block, 'uri', None)
-      if uri is not None:
-        uris.add(uri)
-      pending.extend(block.children())
+    text = str(process.next)
 
-    self.assertIn('federated_secure_sum', uris)
-    self.assertNotIn('federated_sum', uris)
+    self.assertIn('federated_secure_sum', text)
+    self.assertNotIn('federated_sum', text)
 
   @parameterized.named_parameters(
       ('zero', 0, errors.ParameterValueError),
