@@ -10,11 +10,13 @@ label=int64)`.
 import collections
 from typing import Optional, Tuple
 
+import numpy as np
 import tensorflow as tf
 
 from tffx.simulation import client_data
 from tffx.simulation import dataset_cache
 from tffx.simulation import sql_client_data
+from tffx.simulation import tensor_slices_client_data
 
 ORIGIN = ('https://storage.googleapis.com/tff-datasets-public/'
           'cifar100.sqlite.lzma')
@@ -49,3 +51,24 @@ def load_data(
   """
   path = dataset_cache.get_compressed_file(ORIGIN, cache_dir)
   return sql_client_data.load_splits(path, ('train', 'test'), _parse)
+
+
+def get_synthetic() -> client_data.ClientData:
+  """A small in-memory `ClientData` with the structure of `load_data`'s.
+
+  Two clients with five 32x32 RGB gradient images each (tffx's own, not
+  CIFAR images), with fine labels in [0, 99] and their coarse labels.
+  """
+  ramp = np.linspace(0, 255, 32).astype(np.uint8)
+  images = np.stack([
+      np.stack([np.tile(ramp, (32, 1)) // (i + 1),
+                np.tile(ramp[:, None], (1, 32)),
+                np.full((32, 32), 40 * i, np.uint8)], axis=-1)
+      for i in range(5)
+  ]).astype(np.uint8)
+  examples = collections.OrderedDict(
+      coarse_label=np.array([4, 4, 8, 10, 18], np.int64),
+      image=images,
+      label=np.array([0, 51, 88, 71, 90], np.int64))
+  return tensor_slices_client_data.TestClientData(
+      {'synthetic1': examples, 'synthetic2': examples})

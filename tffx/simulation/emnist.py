@@ -10,11 +10,13 @@ example is `OrderedDict(label=int32, pixels=float32[28, 28])`, pixels in
 import collections
 from typing import Optional, Tuple
 
+import numpy as np
 import tensorflow as tf
 
 from tffx.simulation import client_data
 from tffx.simulation import dataset_cache
 from tffx.simulation import sql_client_data
+from tffx.simulation import tensor_slices_client_data
 
 ORIGIN = ('https://storage.googleapis.com/tff-datasets-public/'
           'emnist_all.sqlite.lzma')
@@ -52,3 +54,24 @@ def load_data(
   prefix = 'digits_only' if only_digits else 'all'
   return sql_client_data.load_splits(path, (f'{prefix}_train',
                                             f'{prefix}_test'), _parse)
+
+
+def _synthetic_digit(label: int) -> np.ndarray:
+  """A 28x28 image, 1.0 background, with `label + 1` dark vertical bars."""
+  pixels = np.ones((28, 28), np.float32)
+  for bar in range(label + 1):
+    pixels[6:22, 2 + 2 * bar] = 0.0
+  return pixels
+
+
+def get_synthetic() -> client_data.ClientData:
+  """A small in-memory `ClientData` with the structure of `load_data`'s.
+
+  Two clients, 'synthetic1' and 'synthetic2', each with ten examples, one
+  per digit label 0-9 (tffx's own drawings, not EMNIST images).
+  """
+  examples = collections.OrderedDict(
+      label=np.arange(10, dtype=np.int32),
+      pixels=np.stack([_synthetic_digit(label) for label in range(10)]))
+  return tensor_slices_client_data.TestClientData(
+      {'synthetic1': examples, 'synthetic2': examples})

@@ -15,6 +15,7 @@ import tensorflow as tf
 from tffx.simulation import client_data
 from tffx.simulation import dataset_cache
 from tffx.simulation import sql_client_data
+from tffx.simulation import tensor_slices_client_data
 
 ORIGIN = ('https://storage.googleapis.com/tff-datasets-public/'
           'shakespeare.sqlite.lzma')
@@ -44,3 +45,17 @@ def load_data(
   """
   path = dataset_cache.get_compressed_file(ORIGIN, cache_dir)
   return sql_client_data.load_splits(path, ('train', 'test'), _parse)
+
+
+def get_synthetic() -> client_data.ClientData:
+  """A small in-memory `ClientData` with the structure of `load_data`'s.
+
+  Three characters with a few short lines each (tffx's own text).
+  """
+  return tensor_slices_client_data.TestClientData({
+      'THE_TEMPEST_ARIEL': collections.OrderedDict(
+          snippets=[b'All hail, great master!', b'I come.', b'Done.']),
+      'HAMLET_HORATIO': collections.OrderedDict(
+          snippets=[b'Well, my lord.', b'It would, my lord.']),
+      'OTHELLO_IAGO': collections.OrderedDict(snippets=[b'Ay, my lord.']),
+  })

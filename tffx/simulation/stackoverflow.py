@@ -18,11 +18,13 @@ import collections
 import json
 from typing import Optional, Tuple
 
+import numpy as np
 import tensorflow as tf
 
 from tffx.simulation import client_data
 from tffx.simulation import dataset_cache
 from tffx.simulation import sql_client_data
+from tffx.simulation import tensor_slices_client_data
 
 _BUCKET = 'https://storage.googleapis.com/tff-datasets-public/'
 ORIGIN = _BUCKET + 'stackoverflow.sqlite.lzma'
@@ -116,3 +118,61 @@ def load_tag_counts(
     tag_counts = json.load(f)
   return collections.OrderedDict(
       sorted(tag_counts.items(), key=lambda item: item[1], reverse=True))
+
+
+def _post(date: str, score: int, tags: str, title: str, tokens: str,
+          kind: str) -> dict:
+  return dict(creation_date=date, score=score, tags=tags, title=title,
+              tokens=tokens, type=kind)
+
+
+# tffx's own small examples, in the layout of `load_data`.
+_SYNTHETIC_POSTS = {
+    'synthetic_1': [
+        _post('2012-03-01 10:00:00 UTC', 12, 'python|numpy',
+              'sum a numpy array', 'use np . sum on the array .', 'answer'),
+        _post('2012-03-01 09:58:00 UTC', 3, 'python|numpy',
+              'sum a numpy array', 'how do i sum an array ?', 'question'),
+    ],
+    'synthetic_2': [
+        _post('2015-07-10 18:30:00 UTC', 7, 'git|merge',
+              'undo a git merge', 'use git reset to undo the merge .',
+              'answer'),
+        _post('2015-07-10 18:20:00 UTC', -1, 'git|merge',
+              'undo a git merge', 'i merged the wrong branch .', 'question'),
+        _post('2015-07-11 08:00:00 UTC', 2, 'git',
+              'undo a git merge', 'thanks , that worked .', 'answer'),
+    ],
+}
+
+
+def get_synthetic() -> client_data.ClientData:
+  """A small in-memory `ClientData` with the structure of `load_data`'s."""
+  clients = {}
+  for client_id, posts in _SYNTHETIC_POSTS.items():
+    fields = collections.OrderedDict(
+        (name, [post[name] for post in posts])
+        for name in sorted(posts[0]))
+    fields['score'] = np.array(fields['score'], np.int64)
+    clients[client_id] = fields
+  return tensor_slices_client_data.TestClientData(clients)
+
+
+def _sorted_counts(counts: collections.Counter
+                  ) -> 'collections.OrderedDict[str, int]':
+  return collections.OrderedDict(
+      sorted(counts.items(), key=lambda item: (-item[1], item[0])))
+
+
+def get_synthetic_word_counts() -> 'collections.OrderedDict[str, int]':
+  """The word counts of `get_synthetic()`'s tokens, most frequent first."""
+  return _sorted_counts(collections.Counter(
+      word for posts in _SYNTHETIC_POSTS.values() for post in posts
+      for word in post['tokens'].split()))
+
+
+def get_synthetic_tag_counts() -> 'collections.OrderedDict[str, int]':
+  """The tag counts of `get_synthetic()`'s posts, most frequent first."""
+  return _sorted_counts(collections.Counter(
+      tag for posts in _SYNTHETIC_POSTS.values() for post in posts
+      for tag in post['tags'].split('|')))

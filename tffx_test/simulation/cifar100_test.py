@@ -30,6 +30,25 @@ class Cifar100Test(absltest.TestCase):
                      (4, 51))
     self.assertEqual(test.client_ids, ['0'])
 
+  def test_get_synthetic_has_load_data_structure(self):
+    cache_dir = self.create_tempdir().full_path
+    image = np.zeros((32, 32, 3), np.int64)
+    sql_client_data.write_database(
+        os.path.join(cache_dir, 'cifar100.sqlite'), {
+            'train': {'0': [{'coarse_label': 1, 'image': image, 'label': 2}]},
+            'test': {'0': [{'coarse_label': 1, 'image': image, 'label': 2}]},
+        })
+    train, _ = cifar100.load_data(cache_dir=cache_dir)
+
+    synthetic = cifar100.get_synthetic()
+
+    self.assertEqual(synthetic.element_type_structure,
+                     train.element_type_structure)
+    labels = [int(e['label']) for e in
+              synthetic.create_tf_dataset_for_client('synthetic1')]
+    self.assertLen(labels, 5)
+    self.assertTrue(all(0 <= label < 100 for label in labels))
+
   def test_load_data_raises_not_found(self):
 
     with self.assertRaisesRegex(errors.DatasetFileNotFoundError,

@@ -61,6 +61,20 @@ class EmnistTest(parameterized.TestCase):
     self.assertEqual(train.client_ids, ['w1', 'w3'])
     self.assertEqual(test.client_ids, ['w3'])
 
+  def test_get_synthetic_has_load_data_structure(self):
+    cache_dir = self.create_tempdir().full_path
+    _write_emnist_lzma(cache_dir)
+    train, _ = emnist.load_data(cache_dir=cache_dir)
+
+    synthetic = emnist.get_synthetic()
+
+    self.assertEqual(synthetic.client_ids, ['synthetic1', 'synthetic2'])
+    self.assertEqual(synthetic.element_type_structure,
+                     train.element_type_structure)
+    labels = [int(e['label']) for e in
+              synthetic.create_tf_dataset_for_client('synthetic2')]
+    self.assertEqual(labels, list(range(10)))
+
   def test_load_data_raises_not_found_with_file_to_place(self):
     cache_dir = self.create_tempdir().full_path
 

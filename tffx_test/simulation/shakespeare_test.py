@@ -29,6 +29,14 @@ class ShakespeareTest(absltest.TestCase):
                                                             b'When?'])
     self.assertEqual(test.client_ids, ['KING_LEAR'])
 
+  def test_get_synthetic_has_load_data_structure(self):
+
+    synthetic = shakespeare.get_synthetic()
+
+    self.assertEqual(dict(synthetic.element_type_structure),
+                     {'snippets': tf.TensorSpec((), tf.string)})
+    self.assertLen(synthetic.client_ids, 3)
+
   def test_load_data_raises_not_found(self):
 
     with self.assertRaisesRegex(errors.DatasetFileNotFoundError,

@@ -1,3 +1,4 @@
+import collections
 import io
 import json
 import os
@@ -67,6 +68,36 @@ class StackOverflowTest(absltest.TestCase):
 
     self.assertEqual(list(counts.items()), [('sql', 5), ('css', 2),
                                             ('git', 1)])
+
+  def test_get_synthetic_has_load_data_structure(self):
+    cache_dir = self.create_tempdir().full_path
+    sql_client_data.write_database(
+        os.path.join(cache_dir, 'stackoverflow.sqlite'), {
+            split: {'1': [_post('a', 1)]}
+            for split in ('train', 'heldout', 'test')
+        })
+    train, _, _ = stackoverflow.load_data(cache_dir=cache_dir)
+
+    synthetic = stackoverflow.get_synthetic()
+
+    self.assertEqual(synthetic.element_type_structure,
+                     train.element_type_structure)
+
+  def test_synthetic_counts_count_the_synthetic_posts(self):
+    synthetic = stackoverflow.get_synthetic()
+    words, tags = collections.Counter(), collections.Counter()
+    for client_id in synthetic.client_ids:
+      for post in synthetic.create_tf_dataset_for_client(client_id):
+        words.update(post['tokens'].numpy().decode().split())
+        tags.update(post['tags'].numpy().decode().split('|'))
+
+    word_counts = stackoverflow.get_synthetic_word_counts()
+    tag_counts = stackoverflow.get_synthetic_tag_counts()
+
+    self.assertEqual(dict(word_counts), dict(words))
+    self.assertEqual(dict(tag_counts), dict(tags))
+    self.assertEqual(list(word_counts.values()),
+                     sorted(word_counts.values(), reverse=True))
 
   def test_load_word_counts_checks_vocab_size(self):
     for vocab_size, error in ((2.0, TypeError), (0, ValueError)):
