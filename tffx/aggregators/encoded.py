@@ -25,14 +25,11 @@ import tensorflow as tf
 
 from tffx.aggregators import errors
 from tffx.aggregators import factory
+from tffx.aggregators import sum_factory
 from tffx.aggregators import tensor_math
-from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
 from tffx.templates import aggregation_process
-from tffx.templates import measured_process
-from tffx.types import computation_types
-from tffx.types import placements
 
 
 class UniformQuantizationEncoder:
@@ -211,21 +208,9 @@ class EncodedSumFactory(factory.UnweightedAggregationFactory):
     def report(total):
       return total
 
-    @federated_computation.federated_computation
-    def initialize_fn():
-      return intrinsics.federated_value((), placements.SERVER)
-
-    @federated_computation.federated_computation(
-        initialize_fn.type_signature.result,
-        computation_types.type_at_clients(value_type))
-    def next_fn(state, value):
+    def aggregate(value):
       encoded = intrinsics.federated_map(encode, value)
-      total = intrinsics.federated_aggregate(encoded, zero(), accumulate,
-                                             merge, report)
-      return measured_process.MeasuredProcessOutput(
-          state=state,
-          result=total,
-          measurements=intrinsics.federated_value((), placements.SERVER))
+      return intrinsics.federated_aggregate(encoded, zero(), accumulate,
+                                            merge, report)
 
-    return aggregation_process.AggregationProcess(initialize_fn, next_fn)
-
+    return sum_factory.build_stateless_process(value_type, aggregate)

@@ -15,7 +15,6 @@ import collections
 import inspect
 from typing import Any, Callable, Mapping
 
-from tffx.aggregators import errors
 from tffx.aggregators import factory
 from tffx.computations import federated_computation
 from tffx.computations import intrinsics

@@ -168,10 +168,10 @@ class SecureSumFactory(factory.UnweightedAggregationFactory):
                                self._is_integer)
 
 
-def _encoded_type(type_spec: computation_types.Type) -> computation_types.Type:
+def int64_type(type_spec: computation_types.Type) -> computation_types.Type:
   """`type_spec` with int64 leaves: what goes into the secure sum."""
   if isinstance(type_spec, computation_types.StructType):
-    return computation_types.StructType([(n, _encoded_type(t))
+    return computation_types.StructType([(n, int64_type(t))
                                          for n, t in type_spec.items()])
   return computation_types.TensorType(np.int64, type_spec.shape)
 
@@ -186,7 +186,7 @@ def build_encode_fn(value_type: computation_types.Type, dtype: np.dtype,
   and the value's largest absolute element.
   """
   bound_type = computation_types.TensorType(dtype)
-  encoded_type = _encoded_type(value_type)
+  encoded_type = int64_type(value_type)
 
   @tensorflow_computation.tf_computation(value_type, bound_type, bound_type)
   def encode(value, high, low):
@@ -218,7 +218,7 @@ def build_decode_fn(value_type: computation_types.Type, dtype: np.dtype,
                     is_integer: bool) -> Any:
   """`(<E, int64, D, D> -> V)`: the server's side, given the client count."""
   bound_type = computation_types.TensorType(dtype)
-  encoded_type = _encoded_type(value_type)
+  encoded_type = int64_type(value_type)
   dtype = tf.as_dtype(dtype)
   count_type = computation_types.TensorType(np.int64)
 

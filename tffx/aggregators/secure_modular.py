@@ -19,21 +19,12 @@ import tensorflow as tf
 
 from tffx.aggregators import errors
 from tffx.aggregators import factory
+from tffx.aggregators import secure
+from tffx.aggregators import sum_factory
 from tffx.aggregators import tensor_math
-from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
 from tffx.templates import aggregation_process
-from tffx.templates import measured_process
-from tffx.types import computation_types
-from tffx.types import placements
-
-
-def _with_dtype(type_spec: computation_types.Type, dtype) -> Any:
-  if isinstance(type_spec, computation_types.StructType):
-    return computation_types.StructType(
-        [(n, _with_dtype(t, dtype)) for n, t in type_spec.items()])
-  return computation_types.TensorType(dtype, type_spec.shape)
 
 
 class SecureModularSumFactory(factory.UnweightedAggregationFactory):
@@ -84,7 +75,7 @@ class SecureModularSumFactory(factory.UnweightedAggregationFactory):
     modulus = (2 * self._modulus - 1 if self._symmetric_range else
                self._modulus)
     symmetric_range, half = self._symmetric_range, self._modulus
-    wide_type = _with_dtype(value_type, np.int64)
+    wide_type = secure.int64_type(value_type)
 
     @tensorflow_computation.tf_computation(value_type)
     def reduce_at_client(value):
@@ -105,19 +96,9 @@ class SecureModularSumFactory(factory.UnweightedAggregationFactory):
         leaves.append(tf.cast(t, tf.as_dtype(leaf.dtype)))
       return tensor_math.pack(value_type, leaves)
 
-    @federated_computation.federated_computation
-    def initialize_fn():
-      return intrinsics.federated_value((), placements.SERVER)
-
-    @federated_computation.federated_computation(
-        initialize_fn.type_signature.result,
-        computation_types.type_at_clients(value_type))
-    def next_fn(state, value):
+    def aggregate(value):
       reduced = intrinsics.federated_map(reduce_at_client, value)
       total = intrinsics.federated_secure_sum(reduced, modulus - 1)
-      return measured_process.MeasuredProcessOutput(
-          state=state,
-          result=intrinsics.federated_map(reduce_at_server, total),
-          measurements=intrinsics.federated_value((), placements.SERVER))
+      return intrinsics.federated_map(reduce_at_server, total)
 
-    return aggregation_process.AggregationProcess(initialize_fn, next_fn)
+    return sum_factory.build_stateless_process(value_type, aggregate)
