@@ -15,11 +15,14 @@ import tensorflow as tf
 
 from tffx.simulation import client_data
 from tffx.simulation import dataset_cache
+from tffx.simulation import hdf5_client_data
 from tffx.simulation import sql_client_data
 from tffx.simulation import tensor_slices_client_data
 
-ORIGIN = ('https://storage.googleapis.com/tff-datasets-public/'
-          'cifar100.sqlite.lzma')
+ORIGIN = dataset_cache.BUCKET + 'cifar100.sqlite.lzma'
+# The HDF5 files older TFF releases read, used when the database is missing.
+_LEGACY = dataset_cache.LegacyArchive(
+    'fed_cifar100.tar.bz2', ('fed_cifar100_train.h5', 'fed_cifar100_test.h5'))
 
 
 def _parse(serialized: tf.Tensor):
@@ -41,7 +44,9 @@ def load_data(
 
   Args:
     cache_dir: The directory holding `cifar100.sqlite` (or the `.lzma` file
-      TFF downloads); `~/.tff`, TFF's cache, when None.
+      TFF downloads); `~/.tff`, TFF's cache, when None. Without the
+      database, the HDF5 files of older TFF releases are read from
+      `<cache_dir or ~/.keras>/datasets`.
 
   Returns:
     `(train, test)` `ClientData`s (500 and 100 clients in TFF's file).
@@ -49,8 +54,10 @@ def load_data(
   Raises:
     DatasetFileNotFoundError: if the file is not in the cache.
   """
-  path = dataset_cache.get_compressed_file(ORIGIN, cache_dir)
-  return sql_client_data.load_splits(path, ('train', 'test'), _parse)
+  found = dataset_cache.locate(ORIGIN, _LEGACY, cache_dir)
+  if found.database is None:
+    return tuple(hdf5_client_data.HDF5ClientData(f) for f in found.hdf5_files)
+  return sql_client_data.load_splits(found.database, ('train', 'test'), _parse)
 
 
 def get_synthetic() -> client_data.ClientData:

@@ -15,17 +15,21 @@ TFF gets it, and the path to place it at:
       which extracts into <cache_dir or ~/.keras>/datasets/.
       Here: the extracted file is read; the archive placed in that
       directory is extracted there first.
+    HDF5 files of older TFF releases (e.g. fed_emnist_digitsonly_train.h5
+      from fed_emnist_digitsonly.tar.bz2), in that Keras directory: `locate`
+      falls back to them when the SQLite database is missing.
 """
 
 import lzma
 import os
 import shutil
 import tarfile
-from typing import Optional
+from typing import NamedTuple, Optional, Tuple
 import urllib.parse
 
 from tffx.simulation import errors
 
+BUCKET = 'https://storage.googleapis.com/tff-datasets-public/'
 TFF_CACHE_DIR = os.path.join('~', '.tff')
 KERAS_CACHE_DIR = os.path.join('~', '.keras')
 _NO_DOWNLOAD = 'tffx does not download datasets.'
@@ -108,3 +112,45 @@ def get_extracted_file(archive_name: str, origin: str, member: str,
       f'Expected the dataset file {path}, not found. {_NO_DOWNLOAD} Download '
       f'{origin} and place it at {archive} (or its extracted {member!r} at '
       f'{path}); pass `cache_dir` to read another directory.')
+
+
+class LegacyArchive(NamedTuple):
+  """The HDF5 files an older TFF release read, and the archive holding them."""
+  archive_name: str
+  members: Tuple[str, ...]
+
+  @property
+  def origin(self) -> str:
+    return BUCKET + self.archive_name
+
+
+class Located(NamedTuple):
+  """Where a data set was found: an SQLite database, or else HDF5 files."""
+  database: Optional[str]
+  hdf5_files: Tuple[str, ...]
+
+
+def locate(origin: str, legacy: LegacyArchive,
+           cache_dir: Optional[str] = None) -> Located:
+  """Finds TFF 0.87's database of `origin`, else an older release's HDF5 files.
+
+  Raises:
+    DatasetFileNotFoundError: if neither is in the cache; the message names
+      both, with where to place them.
+    ClientDataFileError: if a file placed there cannot be read.
+  """
+  try:
+    return Located(get_compressed_file(origin, cache_dir), ())
+  except errors.DatasetFileNotFoundError as missing:
+    try:
+      files = tuple(
+          get_extracted_file(legacy.archive_name, legacy.origin, member,
+                             cache_dir) for member in legacy.members)
+    except errors.DatasetFileNotFoundError:
+      directory = os.path.join(
+          os.path.expanduser(cache_dir or KERAS_CACHE_DIR), 'datasets')
+      raise errors.DatasetFileNotFoundError(
+          f'{missing} The HDF5 files of older TFF releases are read too: '
+          f'{", ".join(legacy.members)} in {directory} (or the archive '
+          f'{legacy.origin} placed there).') from None
+    return Located(None, files)

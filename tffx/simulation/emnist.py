@@ -15,11 +15,11 @@ import tensorflow as tf
 
 from tffx.simulation import client_data
 from tffx.simulation import dataset_cache
+from tffx.simulation import hdf5_client_data
 from tffx.simulation import sql_client_data
 from tffx.simulation import tensor_slices_client_data
 
-ORIGIN = ('https://storage.googleapis.com/tff-datasets-public/'
-          'emnist_all.sqlite.lzma')
+ORIGIN = dataset_cache.BUCKET + 'emnist_all.sqlite.lzma'
 
 
 def _parse(serialized: tf.Tensor):
@@ -41,7 +41,9 @@ def load_data(
     only_digits: Whether to load the digits only (10 classes, 3,383
       writers) or digits and letters (62 classes, 3,400 writers).
     cache_dir: The directory holding `emnist_all.sqlite` (or the `.lzma`
-      file TFF downloads); `~/.tff`, TFF's cache, when None.
+      file TFF downloads); `~/.tff`, TFF's cache, when None. Without the
+      database, the HDF5 files of older TFF releases are read from
+      `<cache_dir or ~/.keras>/datasets`.
 
   Returns:
     `(train, test)` `ClientData`s, one client per writer.
@@ -50,10 +52,18 @@ def load_data(
     DatasetFileNotFoundError: if the file is not in the cache; the message
       says which file to place where.
   """
-  path = dataset_cache.get_compressed_file(ORIGIN, cache_dir)
+  name = 'fed_emnist_digitsonly' if only_digits else 'fed_emnist'
+  found = dataset_cache.locate(
+      ORIGIN,
+      dataset_cache.LegacyArchive(f'{name}.tar.bz2',
+                                  (f'{name}_train.h5', f'{name}_test.h5')),
+      cache_dir)
+  if found.database is None:
+    return tuple(hdf5_client_data.HDF5ClientData(f) for f in found.hdf5_files)
   prefix = 'digits_only' if only_digits else 'all'
-  return sql_client_data.load_splits(path, (f'{prefix}_train',
-                                            f'{prefix}_test'), _parse)
+  return sql_client_data.load_splits(found.database, (f'{prefix}_train',
+                                                      f'{prefix}_test'),
+                                     _parse)
 
 
 def _synthetic_digit(label: int) -> np.ndarray:

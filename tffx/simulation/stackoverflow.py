@@ -23,15 +23,20 @@ import tensorflow as tf
 
 from tffx.simulation import client_data
 from tffx.simulation import dataset_cache
+from tffx.simulation import hdf5_client_data
 from tffx.simulation import sql_client_data
 from tffx.simulation import tensor_slices_client_data
 
-_BUCKET = 'https://storage.googleapis.com/tff-datasets-public/'
-ORIGIN = _BUCKET + 'stackoverflow.sqlite.lzma'
+ORIGIN = dataset_cache.BUCKET + 'stackoverflow.sqlite.lzma'
 WORD_COUNT_ARCHIVE = 'stackoverflow.word_count.tar.bz2'
 TAG_COUNT_ARCHIVE = 'stackoverflow.tag_count.tar.bz2'
 
 _STRING_FIELDS = ('creation_date', 'tags', 'title', 'tokens', 'type')
+# The HDF5 files older TFF releases read, used when the database is missing.
+_LEGACY = dataset_cache.LegacyArchive(
+    'stackoverflow.tar.bz2', ('stackoverflow_train.h5',
+                              'stackoverflow_held_out.h5',
+                              'stackoverflow_test.h5'))
 
 
 def _parse(serialized: tf.Tensor):
@@ -53,7 +58,9 @@ def load_data(
 
   Args:
     cache_dir: The directory holding `stackoverflow.sqlite` (or the `.lzma`
-      file TFF downloads); `~/.tff`, TFF's cache, when None.
+      file TFF downloads); `~/.tff`, TFF's cache, when None. Without the
+      database, the HDF5 files of older TFF releases are read from
+      `<cache_dir or ~/.keras>/datasets`.
 
   Returns:
     `(train, held_out, test)` `ClientData`s.
@@ -61,9 +68,11 @@ def load_data(
   Raises:
     DatasetFileNotFoundError: if the file is not in the cache.
   """
-  path = dataset_cache.get_compressed_file(ORIGIN, cache_dir)
-  return sql_client_data.load_splits(path, ('train', 'heldout', 'test'),
-                                     _parse)
+  found = dataset_cache.locate(ORIGIN, _LEGACY, cache_dir)
+  if found.database is None:
+    return tuple(hdf5_client_data.HDF5ClientData(f) for f in found.hdf5_files)
+  return sql_client_data.load_splits(found.database,
+                                     ('train', 'heldout', 'test'), _parse)
 
 
 def load_word_counts(cache_dir: Optional[str] = None,
@@ -88,7 +97,7 @@ def load_word_counts(cache_dir: Optional[str] = None,
     if vocab_size <= 0:
       raise ValueError(f'vocab_size must be positive, got {vocab_size}.')
   path = dataset_cache.get_extracted_file(
-      WORD_COUNT_ARCHIVE, _BUCKET + WORD_COUNT_ARCHIVE,
+      WORD_COUNT_ARCHIVE, dataset_cache.BUCKET + WORD_COUNT_ARCHIVE,
       'stackoverflow.word_count', cache_dir)
   word_counts = collections.OrderedDict()
   with open(path) as f:
@@ -112,7 +121,7 @@ def load_tag_counts(
     DatasetFileNotFoundError: if the file is not in the cache.
   """
   path = dataset_cache.get_extracted_file(
-      TAG_COUNT_ARCHIVE, _BUCKET + TAG_COUNT_ARCHIVE,
+      TAG_COUNT_ARCHIVE, dataset_cache.BUCKET + TAG_COUNT_ARCHIVE,
       'stackoverflow.tag_count', cache_dir)
   with open(path) as f:
     tag_counts = json.load(f)

@@ -105,5 +105,48 @@ class GetExtractedFileTest(absltest.TestCase):
                                        'counts', cache_dir)
 
 
+
+class LocateTest(absltest.TestCase):
+
+  def _legacy(self):
+    return dataset_cache.LegacyArchive('old.tar.bz2', ('old_train.h5',
+                                                       'old_test.h5'))
+
+  def _place_legacy_files(self, cache_dir):
+    directory = os.path.join(cache_dir, 'datasets')
+    os.makedirs(directory)
+    for name in self._legacy().members:
+      with open(os.path.join(directory, name), 'wb') as f:
+        f.write(b'h5')
+    return directory
+
+  def test_prefers_the_database(self):
+    cache_dir = self.create_tempdir().full_path
+    self._place_legacy_files(cache_dir)
+    with open(os.path.join(cache_dir, 'x.sqlite'), 'wb') as f:
+      f.write(b'db')
+
+    found = dataset_cache.locate(_ORIGIN, self._legacy(), cache_dir)
+
+    self.assertEqual(found, dataset_cache.Located(
+        os.path.join(cache_dir, 'x.sqlite'), ()))
+
+  def test_falls_back_to_legacy_files(self):
+    cache_dir = self.create_tempdir().full_path
+    directory = self._place_legacy_files(cache_dir)
+
+    found = dataset_cache.locate(_ORIGIN, self._legacy(), cache_dir)
+
+    self.assertIsNone(found.database)
+    self.assertEqual(found.hdf5_files,
+                     (os.path.join(directory, 'old_train.h5'),
+                      os.path.join(directory, 'old_test.h5')))
+
+  def test_legacy_origin_is_in_tffs_bucket(self):
+
+    self.assertEqual(self._legacy().origin, dataset_cache.BUCKET +
+                     'old.tar.bz2')
+
+
 if __name__ == '__main__':
   absltest.main()

@@ -1,9 +1,12 @@
 import collections
+import io
 import lzma
 import os
+import tarfile
 
 from absl.testing import absltest
 from absl.testing import parameterized
+import h5py
 import numpy as np
 import tensorflow as tf
 
@@ -29,6 +32,33 @@ def _write_emnist_lzma(cache_dir):
   with open(path, 'rb') as f, lzma.open(path + '.lzma', 'wb') as out:
     out.write(f.read())
   os.remove(path)
+
+
+def _hdf5_bytes(clients):
+  """An HDF5 file in older TFF releases' layout, examples/<client>/<feature>."""
+  buffer = io.BytesIO()
+  with h5py.File(buffer, 'w') as f:
+    for client_id, labels in clients.items():
+      group = f.create_group(f'examples/{client_id}')
+      group['label'] = np.array(labels, np.int32)
+      group['pixels'] = np.stack([_example(l)['pixels'] for l in labels])
+  return buffer.getvalue()
+
+
+def _write_legacy_archive(cache_dir):
+  """fed_emnist_digitsonly.tar.bz2, as older TFF releases downloaded it."""
+  directory = os.path.join(cache_dir, 'datasets')
+  os.makedirs(directory)
+  members = {
+      'fed_emnist_digitsonly_train.h5': _hdf5_bytes({'f0': [1, 2], 'f1': [3]}),
+      'fed_emnist_digitsonly_test.h5': _hdf5_bytes({'f0': [4]}),
+  }
+  with tarfile.open(os.path.join(directory, 'fed_emnist_digitsonly.tar.bz2'),
+                    'w:bz2') as tar:
+    for name, content in members.items():
+      info = tarfile.TarInfo(name)
+      info.size = len(content)
+      tar.addfile(info, io.BytesIO(content))
 
 
 class EmnistTest(parameterized.TestCase):
@@ -75,12 +105,30 @@ class EmnistTest(parameterized.TestCase):
               synthetic.create_tf_dataset_for_client('synthetic2')]
     self.assertEqual(labels, list(range(10)))
 
-  def test_load_data_raises_not_found_with_file_to_place(self):
+  def test_load_data_falls_back_to_older_hdf5_archive(self):
+    cache_dir = self.create_tempdir().full_path
+    _write_legacy_archive(cache_dir)
+
+    train, test = emnist.load_data(only_digits=True, cache_dir=cache_dir)
+
+    self.assertEqual(train.client_ids, ['f0', 'f1'])
+    self.assertEqual(train.element_type_structure,
+                     emnist.get_synthetic().element_type_structure)
+    self.assertEqual(
+        [int(e['label']) for e in train.create_tf_dataset_for_client('f0')],
+        [1, 2])
+    self.assertEqual(test.client_ids, ['f0'])
+
+  def test_load_data_raises_not_found_with_files_to_place(self):
     cache_dir = self.create_tempdir().full_path
 
-    with self.assertRaisesRegex(errors.DatasetFileNotFoundError,
-                                'emnist_all.sqlite.lzma'):
+    with self.assertRaises(errors.DatasetFileNotFoundError) as cm:
       emnist.load_data(cache_dir=cache_dir)
+
+    message = str(cm.exception)
+    self.assertIn('emnist_all.sqlite.lzma', message)
+    self.assertIn('fed_emnist_digitsonly_train.h5', message)
+    self.assertIn(os.path.join(cache_dir, 'datasets'), message)
 
 
 if __name__ == '__main__':
