@@ -1,5 +1,8 @@
 """Finds TFF's published dataset files in a local cache; never downloads.
 
+`load_splits` gives the `ClientData` of each split of a data set from what
+it finds (the dataset modules `emnist`, `shakespeare`, ... call it).
+
 TFF's loaders download their files on first use and read them from a cache
 afterwards. tffx reads the same files from the same places, and when a file
 is missing raises one `DatasetFileNotFoundError` that names the file, where
@@ -24,10 +27,12 @@ import lzma
 import os
 import shutil
 import tarfile
-from typing import NamedTuple, Optional, Tuple
+from typing import Callable, NamedTuple, Optional, Sequence, Tuple
 import urllib.parse
 
 from tffx.simulation import errors
+from tffx.simulation import hdf5_client_data
+from tffx.simulation import sql_client_data
 
 BUCKET = 'https://storage.googleapis.com/tff-datasets-public/'
 TFF_CACHE_DIR = os.path.join('~', '.tff')
@@ -154,3 +159,20 @@ def locate(origin: str, legacy: LegacyArchive,
           f'{", ".join(legacy.members)} in {directory} (or the archive '
           f'{legacy.origin} placed there).') from None
     return Located(None, files)
+
+
+def load_splits(origin: str, legacy: LegacyArchive,
+                split_names: Sequence[str], parse_fn: Callable,
+                cache_dir: Optional[str] = None) -> tuple:
+  """The `ClientData` of each split of a TFF data set, from the cache.
+
+  From the SQLite database (examples parsed with `parse_fn`), or else from
+  the legacy HDF5 files, one per split, in the order of `split_names`.
+
+  Raises:
+    DatasetFileNotFoundError: if neither is in the cache.
+  """
+  found = locate(origin, legacy, cache_dir)
+  if found.database is None:
+    return tuple(hdf5_client_data.HDF5ClientData(f) for f in found.hdf5_files)
+  return sql_client_data.load_splits(found.database, split_names, parse_fn)

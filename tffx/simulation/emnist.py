@@ -15,8 +15,6 @@ import tensorflow as tf
 
 from tffx.simulation import client_data
 from tffx.simulation import dataset_cache
-from tffx.simulation import hdf5_client_data
-from tffx.simulation import sql_client_data
 from tffx.simulation import tensor_slices_client_data
 
 ORIGIN = dataset_cache.BUCKET + 'emnist_all.sqlite.lzma'
@@ -53,17 +51,12 @@ def load_data(
       says which file to place where.
   """
   name = 'fed_emnist_digitsonly' if only_digits else 'fed_emnist'
-  found = dataset_cache.locate(
-      ORIGIN,
-      dataset_cache.LegacyArchive(f'{name}.tar.bz2',
-                                  (f'{name}_train.h5', f'{name}_test.h5')),
-      cache_dir)
-  if found.database is None:
-    return tuple(hdf5_client_data.HDF5ClientData(f) for f in found.hdf5_files)
+  legacy = dataset_cache.LegacyArchive(f'{name}.tar.bz2',
+                                       (f'{name}_train.h5', f'{name}_test.h5'))
   prefix = 'digits_only' if only_digits else 'all'
-  return sql_client_data.load_splits(found.database, (f'{prefix}_train',
-                                                      f'{prefix}_test'),
-                                     _parse)
+  return dataset_cache.load_splits(ORIGIN, legacy,
+                                   (f'{prefix}_train', f'{prefix}_test'),
+                                   _parse, cache_dir)
 
 
 def _synthetic_digit(label: int) -> np.ndarray:

@@ -14,8 +14,6 @@ import tensorflow as tf
 
 from tffx.simulation import client_data
 from tffx.simulation import dataset_cache
-from tffx.simulation import hdf5_client_data
-from tffx.simulation import sql_client_data
 from tffx.simulation import tensor_slices_client_data
 
 ORIGIN = dataset_cache.BUCKET + 'shakespeare.sqlite.lzma'
@@ -48,10 +46,8 @@ def load_data(
   Raises:
     DatasetFileNotFoundError: if the file is not in the cache.
   """
-  found = dataset_cache.locate(ORIGIN, _LEGACY, cache_dir)
-  if found.database is None:
-    return tuple(hdf5_client_data.HDF5ClientData(f) for f in found.hdf5_files)
-  return sql_client_data.load_splits(found.database, ('train', 'test'), _parse)
+  return dataset_cache.load_splits(ORIGIN, _LEGACY, ('train', 'test'), _parse,
+                                   cache_dir)
 
 
 def get_synthetic() -> client_data.ClientData:

@@ -23,8 +23,6 @@ import tensorflow as tf
 
 from tffx.simulation import client_data
 from tffx.simulation import dataset_cache
-from tffx.simulation import hdf5_client_data
-from tffx.simulation import sql_client_data
 from tffx.simulation import tensor_slices_client_data
 
 ORIGIN = dataset_cache.BUCKET + 'stackoverflow.sqlite.lzma'
@@ -68,11 +66,9 @@ def load_data(
   Raises:
     DatasetFileNotFoundError: if the file is not in the cache.
   """
-  found = dataset_cache.locate(ORIGIN, _LEGACY, cache_dir)
-  if found.database is None:
-    return tuple(hdf5_client_data.HDF5ClientData(f) for f in found.hdf5_files)
-  return sql_client_data.load_splits(found.database,
-                                     ('train', 'heldout', 'test'), _parse)
+  return dataset_cache.load_splits(ORIGIN, _LEGACY,
+                                   ('train', 'heldout', 'test'), _parse,
+                                   cache_dir)
 
 
 def load_word_counts(cache_dir: Optional[str] = None,
