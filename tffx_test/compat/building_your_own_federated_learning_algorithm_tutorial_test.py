@@ -10,6 +10,7 @@ Keras evaluation before and after training (loss falls, accuracy rises).
 """
 
 from absl.testing import absltest
+import numpy as np
 import tensorflow as tf
 
 import tffx as tff
@@ -23,7 +24,8 @@ def preprocess(dataset):
 
   def batch_format_fn(element):
     """Flatten a batch of EMNIST data and return a (features, label) tuple."""
-    return (tf.expand_dims(element['pixels'], -1), element['label'])
+    return (tf.reshape(element['pixels'], [-1, 784]),
+            tf.reshape(element['label'], [-1, 1]))
 
   return dataset.batch(BATCH_SIZE).map(batch_format_fn)
 
@@ -31,8 +33,7 @@ def preprocess(dataset):
 def create_keras_model():
   initializer = tf.keras.initializers.GlorotNormal(seed=0)
   return tf.keras.models.Sequential([
-      tf.keras.layers.Input(shape=(28, 28, 1)),
-      tf.keras.layers.Flatten(),
+      tf.keras.layers.Input(shape=(784,)),
       tf.keras.layers.Dense(10, kernel_initializer=initializer),
       tf.keras.layers.Softmax(),
   ])
@@ -75,6 +76,35 @@ def server_update(model, mean_client_weights):
 
 class BuildingYourOwnFederatedLearningAlgorithmTest(absltest.TestCase):
 
+  def test_introduction_to_the_federated_core(self):
+    federated_float_on_clients = tff.FederatedType(np.float32, tff.CLIENTS)
+
+    @tff.federated_computation(tff.FederatedType(np.float32, tff.CLIENTS))
+    def get_average_temperature(client_temperatures):
+      return tff.federated_mean(client_temperatures)
+
+    @tff.tensorflow.computation(np.float32)
+    def add_half(x):
+      return tf.add(x, 0.5)
+
+    @tff.federated_computation(tff.FederatedType(np.float32, tff.CLIENTS))
+    def add_half_on_clients(x):
+      return tff.federated_map(add_half, x)
+
+    self.assertEqual(str(federated_float_on_clients), '{float32}@CLIENTS')
+    self.assertEqual(
+        str(get_average_temperature.type_signature),
+        '({float32}@CLIENTS -> float32@SERVER)')
+    self.assertAlmostEqual(
+        get_average_temperature([68.5, 70.3, 69.8]),
+        np.mean(np.array([68.5, 70.3, 69.8], np.float32)), places=4)
+    self.assertEqual(str(add_half.type_signature), '(float32 -> float32)')
+    self.assertEqual(
+        str(add_half_on_clients.type_signature),
+        '({float32}@CLIENTS -> {float32}@CLIENTS)')
+    np.testing.assert_allclose(add_half_on_clients([1.0, 3.0, 2.0]),
+                               [1.5, 3.5, 2.5])
+
   def test_tutorial_program(self):
     emnist_train = tutorial_data.emnist_like_client_data(
         num_clients=6, examples_per_client=60, seed=1)
@@ -106,7 +136,7 @@ class BuildingYourOwnFederatedLearningAlgorithmTest(absltest.TestCase):
 
     whimsy_model = model_fn()
     tf_dataset_type = tff.SequenceType(whimsy_model.input_spec)
-    self.assertEqual(str(tf_dataset_type), '<float32[?,28,28,1],int32[?]>*')
+    self.assertEqual(str(tf_dataset_type), '<float32[?,784],int32[?,1]>*')
 
     model_weights_type = server_init.type_signature.result
     self.assertEqual(str(model_weights_type), '<float32[784,10],float32[10]>')
@@ -151,7 +181,7 @@ class BuildingYourOwnFederatedLearningAlgorithmTest(absltest.TestCase):
     self.assertEqual(
         str(federated_algorithm.next.type_signature),
         '(<server_weights=<float32[784,10],float32[10]>@SERVER,'
-        'federated_dataset={<float32[?,28,28,1],int32[?]>*}@CLIENTS> -> '
+        'federated_dataset={<float32[?,784],int32[?,1]>*}@CLIENTS> -> '
         '<float32[784,10],float32[10]>@SERVER)')
 
     central_emnist_test = emnist_test.create_tf_dataset_from_all_clients()
