@@ -201,6 +201,13 @@ class FederatedLearningForImageClassificationTest(absltest.TestCase):
     sample_clients = self.emnist_train.client_ids[0:NUM_CLIENTS]
     return make_federated_data(self.emnist_train, sample_clients)
 
+  def test_environment_greeting_is_bytes(self):
+    # The tutorial's first cell checks the environment with this greeting.
+
+    greeting = tff.federated_computation(lambda: 'Hello, World!')()
+
+    self.assertEqual(greeting, b'Hello, World!')
+
   def test_client_data_has_emnists_structure(self):
     emnist_train = self.emnist_train
 
