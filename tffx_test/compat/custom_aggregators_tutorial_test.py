@@ -1,19 +1,77 @@
 """TFF's tutorial "Implementing Custom Aggregations", run on tffx.
 
-`ExampleTaskFactory` grows as in the tutorial: a stateless scaled sum, then
-state (a round counter that sets the scaling factor), measurements, structured
-values, and delegation to an inner aggregation factory. The checks compare the
-printed type signatures with the tutorial's and the results with the sums
-computed by hand (the tutorial's "expected 8.0").
+`ExampleTaskFactory` grows as in the tutorial: the minimal version (scale by
+2, sum, unscale), state (the iteration index) and measurements (the scaled
+sum), structured values (`tf.nest` in the TensorFlow computations), and
+delegation to an inner aggregation factory, composed with itself. Each step
+prints what the tutorial prints; the checks compare those lines with the
+tutorial's output.
 """
 
 import collections
+import contextlib
+import io
 
 from absl.testing import absltest
 import numpy as np
 import tensorflow as tf
 
 import tffx as tff
+
+
+def _printed(fn):
+  output = io.StringIO()
+  with contextlib.redirect_stdout(output):
+    fn()
+  return output.getvalue().splitlines()
+
+
+class MinimalExampleTaskFactory(tff.aggregators.UnweightedAggregationFactory):
+
+  def create(self, value_type):
+    @tff.federated_computation()
+    def initialize_fn():
+      return tff.federated_value((), tff.SERVER)
+
+    @tff.federated_computation(initialize_fn.type_signature.result,
+                               tff.FederatedType(value_type, tff.CLIENTS))
+    def next_fn(state, value):
+      scaled_value = tff.federated_map(
+          tff.tensorflow.computation(lambda x: x * 2.0), value)
+      summed_value = tff.federated_sum(scaled_value)
+      unscaled_value = tff.federated_map(
+          tff.tensorflow.computation(lambda x: x / 2.0), summed_value)
+      measurements = tff.federated_value((), tff.SERVER)
+      return tff.templates.MeasuredProcessOutput(
+          state=state, result=unscaled_value, measurements=measurements)
+
+    return tff.templates.AggregationProcess(initialize_fn, next_fn)
+
+
+class StatefulExampleTaskFactory(tff.aggregators.UnweightedAggregationFactory):
+
+  def create(self, value_type):
+    @tff.federated_computation()
+    def initialize_fn():
+      return tff.federated_value(0.0, tff.SERVER)
+
+    @tff.federated_computation(initialize_fn.type_signature.result,
+                               tff.FederatedType(value_type, tff.CLIENTS))
+    def next_fn(state, value):
+      new_state = tff.federated_map(
+          tff.tensorflow.computation(lambda x: x + 1.0), state)
+      state_at_clients = tff.federated_broadcast(new_state)
+      scaled_value = tff.federated_map(
+          tff.tensorflow.computation(lambda x, y: x * y),
+          (value, state_at_clients))
+      summed_value = tff.federated_sum(scaled_value)
+      unscaled_value = tff.federated_map(
+          tff.tensorflow.computation(lambda x, y: x / y),
+          (summed_value, new_state))
+      return tff.templates.MeasuredProcessOutput(
+          state=new_state, result=unscaled_value, measurements=summed_value)
+
+    return tff.templates.AggregationProcess(initialize_fn, next_fn)
 
 
 @tff.tensorflow.computation()
@@ -31,36 +89,10 @@ def add_one(value):
   return value + 1.0
 
 
-class ExampleTaskFactory(tff.aggregators.UnweightedAggregationFactory):
-  """The tutorial's first, stateless version."""
+class StructuredExampleTaskFactory(
+    tff.aggregators.UnweightedAggregationFactory):
 
   def create(self, value_type):
-
-    @tff.federated_computation()
-    def initialize_fn():
-      return tff.federated_value((), tff.SERVER)
-
-    @tff.federated_computation(initialize_fn.type_signature.result,
-                               tff.FederatedType(value_type, tff.CLIENTS))
-    def next_fn(state, value):
-      scaling_factor = tff.federated_value(1000.0, tff.SERVER)
-      scaled_value = tff.federated_map(
-          scale, (value, tff.federated_broadcast(scaling_factor)))
-      summed_value = tff.federated_sum(scaled_value)
-      unscaled_value = tff.federated_map(unscale,
-                                         (summed_value, scaling_factor))
-      measurements = tff.federated_value((), tff.SERVER)
-      return tff.templates.MeasuredProcessOutput(
-          state=state, result=unscaled_value, measurements=measurements)
-
-    return tff.templates.AggregationProcess(initialize_fn, next_fn)
-
-
-class StatefulExampleTaskFactory(tff.aggregators.UnweightedAggregationFactory):
-  """With state (the round count) and measurements (the scaled sum)."""
-
-  def create(self, value_type):
-
     @tff.federated_computation()
     def initialize_fn():
       return tff.federated_value(0.0, tff.SERVER)
@@ -79,8 +111,7 @@ class StatefulExampleTaskFactory(tff.aggregators.UnweightedAggregationFactory):
     return tff.templates.AggregationProcess(initialize_fn, next_fn)
 
 
-class InnerExampleTaskFactory(tff.aggregators.UnweightedAggregationFactory):
-  """Delegates the aggregation of the scaled values to an inner factory."""
+class ExampleTaskFactory(tff.aggregators.UnweightedAggregationFactory):
 
   def __init__(self, inner_factory=None):
     if inner_factory is None:
@@ -107,8 +138,8 @@ class InnerExampleTaskFactory(tff.aggregators.UnweightedAggregationFactory):
       # Delegation to an inner factory, returning values placed at SERVER.
       inner_output = inner_process.next(inner_state, scaled_value)
 
-      unscaled_value = tff.federated_map(unscale,
-                                         (inner_output.result, my_new_state))
+      unscaled_value = tff.federated_map(
+          unscale, (inner_output.result, my_new_state))
 
       new_state = tff.federated_zip((my_new_state, inner_output.state))
       measurements = tff.federated_zip(
@@ -124,109 +155,149 @@ class InnerExampleTaskFactory(tff.aggregators.UnweightedAggregationFactory):
 
 class CustomAggregatorsTest(absltest.TestCase):
 
-  def test_stateless_scaled_sum(self):
+  def test_minimal_implementation(self):
+
+    def program():
+      client_data = [1.0, 2.0, 5.0]
+      factory = MinimalExampleTaskFactory()
+      aggregation_process = factory.create(tff.TensorType(np.float32))
+      print(f'Type signatures of the created aggregation process:\n'
+            f'  - initialize: {aggregation_process.initialize.type_signature}\n'
+            f'  - next: {aggregation_process.next.type_signature}\n')
+
+      state = aggregation_process.initialize()
+      output = aggregation_process.next(state, client_data)
+      print(f'Aggregation result: {output.result}  (expected 8.0)')
+
+    self.assertEqual(_printed(program), [
+        'Type signatures of the created aggregation process:',
+        '  - initialize: ( -> <>@SERVER)',
+        '  - next: (<state=<>@SERVER,value={float32}@CLIENTS> -> '
+        '<state=<>@SERVER,result=float32@SERVER,measurements=<>@SERVER>)',
+        '',
+        'Aggregation result: 8.0  (expected 8.0)',
+    ])
+
+  def test_statefulness_and_measurements(self):
+
+    def program():
+      client_data = [1.0, 2.0, 5.0]
+      factory = StatefulExampleTaskFactory()
+      aggregation_process = factory.create(tff.TensorType(np.float32))
+      print(f'Type signatures of the created aggregation process:\n'
+            f'  - initialize: {aggregation_process.initialize.type_signature}\n'
+            f'  - next: {aggregation_process.next.type_signature}\n')
+
+      state = aggregation_process.initialize()
+
+      output = aggregation_process.next(state, client_data)
+      print('| Round #1')
+      print(f'|       Aggregation result: {output.result}   (expected 8.0)')
+      print(f'| Aggregation measurements: {output.measurements}   '
+            '(expected 8.0 * 1)')
+
+      output = aggregation_process.next(output.state, client_data)
+      print('\n| Round #2')
+      print(f'|       Aggregation result: {output.result}   (expected 8.0)')
+      print(f'| Aggregation measurements: {output.measurements}  '
+            '(expected 8.0 * 2)')
+
+      output = aggregation_process.next(output.state, client_data)
+      print('\n| Round #3')
+      print(f'|       Aggregation result: {output.result}   (expected 8.0)')
+      print(f'| Aggregation measurements: {output.measurements}  '
+            '(expected 8.0 * 3)')
+
+    self.assertEqual(_printed(program), [
+        'Type signatures of the created aggregation process:',
+        '  - initialize: ( -> float32@SERVER)',
+        '  - next: (<state=float32@SERVER,value={float32}@CLIENTS> -> '
+        '<state=float32@SERVER,result=float32@SERVER,'
+        'measurements=float32@SERVER>)',
+        '',
+        '| Round #1',
+        '|       Aggregation result: 8.0   (expected 8.0)',
+        '| Aggregation measurements: 8.0   (expected 8.0 * 1)',
+        '',
+        '| Round #2',
+        '|       Aggregation result: 8.0   (expected 8.0)',
+        '| Aggregation measurements: 16.0  (expected 8.0 * 2)',
+        '',
+        '| Round #3',
+        '|       Aggregation result: 8.0   (expected 8.0)',
+        '| Aggregation measurements: 24.0  (expected 8.0 * 3)',
+    ])
+
+  def test_structured_types(self):
+
+    def program():
+      client_data = [[[1.0, 2.0], [3.0, 4.0, 5.0]],
+                     [[1.0, 1.0], [3.0, 0.0, -5.0]]]
+      factory = StructuredExampleTaskFactory()
+      aggregation_process = factory.create(
+          tff.to_type([(np.float32, (2,)), (np.float32, (3,))]))
+      print(f'Type signatures of the created aggregation process:\n'
+            f'  - initialize: {aggregation_process.initialize.type_signature}\n'
+            f'  - next: {aggregation_process.next.type_signature}\n')
+
+      state = aggregation_process.initialize()
+      output = aggregation_process.next(state, client_data)
+      print(f'Aggregation result: [{output.result[0]}, {output.result[1]}]\n'
+            f'          Expected: [[2. 3.], [6. 4. 0.]]')
+
+    self.assertEqual(_printed(program), [
+        'Type signatures of the created aggregation process:',
+        '  - initialize: ( -> float32@SERVER)',
+        '  - next: (<state=float32@SERVER,value={<float32[2],float32[3]>}'
+        '@CLIENTS> -> <state=float32@SERVER,result=<float32[2],float32[3]>'
+        '@SERVER,measurements=<float32[2],float32[3]>@SERVER>)',
+        '',
+        'Aggregation result: [[2. 3.], [6. 4. 0.]]',
+        '          Expected: [[2. 3.], [6. 4. 0.]]',
+    ])
+
+  def test_inner_aggregations(self):
     client_data = [1.0, 2.0, 5.0]
     factory = ExampleTaskFactory()
     aggregation_process = factory.create(tff.TensorType(np.float32))
-
     state = aggregation_process.initialize()
-    output = aggregation_process.next(state, client_data)
 
-    self.assertEqual(
-        str(aggregation_process.initialize.type_signature), '( -> <>@SERVER)')
-    self.assertEqual(
-        str(aggregation_process.next.type_signature),
-        '(<state=<>@SERVER,value={float32}@CLIENTS> -> <state=<>@SERVER,'
-        'result=float32@SERVER,measurements=<>@SERVER>)')
-    self.assertFalse(aggregation_process.is_weighted)
-    self.assertAlmostEqual(output.result, 8.0, places=5)
-    self.assertEqual(output.state, ())
-    self.assertEqual(output.measurements, ())
-
-  def test_state_counts_rounds_and_measurements_are_scaled_sums(self):
-    client_data = [1.0, 2.0, 5.0]
-    factory = StatefulExampleTaskFactory()
-    aggregation_process = factory.create(tff.TensorType(np.float32))
-
-    state = aggregation_process.initialize()
-    output = aggregation_process.next(state, client_data)
-    second = aggregation_process.next(output.state, client_data)
-
-    self.assertEqual(
-        str(aggregation_process.next.type_signature),
-        '(<state=float32@SERVER,value={float32}@CLIENTS> -> '
-        '<state=float32@SERVER,result=float32@SERVER,'
-        'measurements=float32@SERVER>)')
-    self.assertEqual(state, 0.0)
-    self.assertEqual((output.state, second.state), (1.0, 2.0))
-    self.assertAlmostEqual(output.result, 8.0, places=5)
-    self.assertAlmostEqual(second.result, 8.0, places=5)
-    self.assertAlmostEqual(output.measurements, 8.0, places=5)
-    self.assertAlmostEqual(second.measurements, 16.0, places=5)
-
-  def test_structured_values_are_aggregated_per_tensor(self):
-    client_data = [[[1.0, 2.0], [3.0, 4.0, 5.0]],
-                   [[1.0, 1.0], [3.0, 0.0, -5.0]]]
-    factory = StatefulExampleTaskFactory()
-    aggregation_process = factory.create(
-        tff.to_type([(np.float32, (2,)), (np.float32, (3,))]))
-
-    output = aggregation_process.next(aggregation_process.initialize(),
-                                      client_data)
-
-    self.assertEqual(
-        str(aggregation_process.next.type_signature),
-        '(<state=float32@SERVER,value={<float32[2],float32[3]>}@CLIENTS> -> '
-        '<state=float32@SERVER,result=<float32[2],float32[3]>@SERVER,'
-        'measurements=<float32[2],float32[3]>@SERVER>)')
-    np.testing.assert_allclose(output.result[0], [2.0, 3.0])
-    np.testing.assert_allclose(output.result[1], [6.0, 4.0, 0.0])
-
-  def test_inner_sum_factory(self):
-    client_data = [1.0, 2.0, 5.0]
-    factory = InnerExampleTaskFactory()
-    aggregation_process = factory.create(tff.TensorType(np.float32))
-
-    state = aggregation_process.initialize()
-    output = aggregation_process.next(state, client_data)
-    second = aggregation_process.next(output.state, client_data)
+    first = aggregation_process.next(state, client_data)
+    second = aggregation_process.next(first.state, client_data)
 
     self.assertEqual(
         str(aggregation_process.next.type_signature),
         '(<state=<float32,<>>@SERVER,value={float32}@CLIENTS> -> '
         '<state=<float32,<>>@SERVER,result=float32@SERVER,'
         'measurements=<scaled_value=float32,example_task=<>>@SERVER>)')
-    self.assertAlmostEqual(output.result, 8.0, places=5)
-    self.assertAlmostEqual(output.measurements['scaled_value'], 8.0, places=5)
-    self.assertEqual(output.measurements['example_task'], ())
-    self.assertAlmostEqual(second.result, 8.0, places=5)
-    self.assertAlmostEqual(second.measurements['scaled_value'], 16.0, places=5)
+    self.assertEqual((first.result, second.result), (8.0, 8.0))
+    self.assertEqual(first.measurements['scaled_value'], 8.0)
+    self.assertEqual(second.measurements['scaled_value'], 16.0)
+    self.assertEqual(first.measurements['example_task'], ())
 
-  def test_inner_unweighted_mean_factory(self):
+  def test_inner_aggregation_by_another_example_task(self):
     client_data = [1.0, 2.0, 5.0]
-    factory = InnerExampleTaskFactory(tff.aggregators.UnweightedMeanFactory())
+    # Note the inner delegation can be to any UnweightedAggregaionFactory.
+    # In this case, each factory creates process that multiplies by the
+    # iteration index (1, 2, 3, ...), thus their combination multiplies by
+    # (1, 4, 9, ...).
+    factory = ExampleTaskFactory(ExampleTaskFactory())
     aggregation_process = factory.create(tff.TensorType(np.float32))
+    state = aggregation_process.initialize()
 
-    output = aggregation_process.next(aggregation_process.initialize(),
-                                      client_data)
+    first = aggregation_process.next(state, client_data)
+    second = aggregation_process.next(first.state, client_data)
 
-    self.assertAlmostEqual(output.result, 8.0 / 3.0, places=5)
-    self.assertAlmostEqual(output.measurements['scaled_value'], 8.0 / 3.0,
-                           places=5)
-    self.assertEqual(output.measurements['example_task'],
-                     collections.OrderedDict(mean_value=(), mean_count=()))
-
-  def test_weighted_mean_with_custom_inner_factory(self):
-    factory = tff.aggregators.MeanFactory(
-        value_sum_factory=InnerExampleTaskFactory())
-    aggregation_process = factory.create(
-        tff.TensorType(np.float32), tff.TensorType(np.float32))
-
-    output = aggregation_process.next(aggregation_process.initialize(),
-                                      [1.0, 2.0, 5.0], [1.0, 1.0, 2.0])
-
-    self.assertTrue(aggregation_process.is_weighted)
-    self.assertAlmostEqual(output.result, (1.0 + 2.0 + 10.0) / 4.0, places=5)
+    self.assertEqual((first.result, second.result), (8.0, 8.0))
+    self.assertEqual(first.measurements['scaled_value'], 8.0)
+    self.assertEqual(
+        first.measurements['example_task'],
+        collections.OrderedDict([('scaled_value', 8.0), ('example_task', ())]))
+    self.assertEqual(second.measurements['scaled_value'], 16.0)
+    self.assertEqual(
+        second.measurements['example_task'],
+        collections.OrderedDict([('scaled_value', 32.0),
+                                 ('example_task', ())]))
 
 
 if __name__ == '__main__':
