@@ -146,6 +146,9 @@ class CompressionResearchTest(absltest.TestCase):
             learning_rate=0.02),
         server_optimizer_fn=tff.learning.optimizers.build_sgdm(
             learning_rate=1.0))
+    compression_aggregator = tff.learning.compression_aggregator()
+    self.assertIsInstance(compression_aggregator,
+                          tff.aggregators.WeightedAggregationFactory)
     federated_averaging_with_compression = (
         tff.learning.algorithms.build_weighted_fed_avg(
             self.tff_model_fn,
@@ -153,7 +156,7 @@ class CompressionResearchTest(absltest.TestCase):
                 learning_rate=0.02),
             server_optimizer_fn=tff.learning.optimizers.build_sgdm(
                 learning_rate=1.0),
-            model_aggregator=tff.learning.compression_aggregator()))
+            model_aggregator=compression_aggregator))
 
     logdir = self.create_tempdir().full_path
     summary_writer = tf.summary.create_file_writer(
