@@ -151,15 +151,22 @@ class CustomFederatedAlgorithmsPart2Test(absltest.TestCase):
     @tff.federated_computation(MODEL_TYPE, np.float32, LOCAL_DATA_TYPE)
     def local_train(initial_model, learning_rate, all_batches):
 
-      # Reduction function to apply to each batch.
-      @tff.federated_computation((MODEL_TYPE, np.float32), BATCH_TYPE)
-      def batch_fn(model_with_lr, batch):
-        model, lr = model_with_lr
-        return batch_train(model, batch, lr), lr
+      @tff.tensorflow.computation(LOCAL_DATA_TYPE, np.float32)
+      def _insert_learning_rate_to_sequence(dataset, learning_rate):
+        return dataset.map(lambda x: (x, learning_rate))
 
-      trained_model, _ = tff.sequence_reduce(
-          all_batches, (initial_model, learning_rate), batch_fn)
-      return trained_model
+      batches_with_learning_rate = _insert_learning_rate_to_sequence(
+          all_batches, learning_rate)
+
+      # Mapping function to apply to each batch.
+      @tff.federated_computation(
+          MODEL_TYPE, batches_with_learning_rate.type_signature.element)
+      def batch_fn(model, batch_with_lr):
+        batch, lr = batch_with_lr
+        return batch_train(model, batch, lr)
+
+      return tff.sequence_reduce(batches_with_learning_rate, initial_model,
+                                 batch_fn)
 
     self.assertEqual(
         str(local_train.type_signature),
@@ -172,14 +179,20 @@ class CustomFederatedAlgorithmsPart2Test(absltest.TestCase):
     @tff.federated_computation(MODEL_TYPE, LOCAL_DATA_TYPE)
     def local_eval(model, all_batches):
 
-      @tff.tensorflow.computation((MODEL_TYPE, np.float32), BATCH_TYPE)
-      def accumulate_evaluation(model_and_accumulator, batch):
-        model, accumulator = model_and_accumulator
-        return model, accumulator + batch_loss(model, batch)
+      @tff.tensorflow.computation(MODEL_TYPE, LOCAL_DATA_TYPE)
+      def _insert_model_to_sequence(model, dataset):
+        return dataset.map(lambda x: (model, x))
 
-      _, total_loss = tff.sequence_reduce(
-          all_batches, (model, 0.0), accumulate_evaluation)
-      return total_loss
+      model_plus_data = _insert_model_to_sequence(model, all_batches)
+
+      @tff.tensorflow.computation(np.float32, batch_loss.type_signature.result)
+      def tff_add(accumulator, arg):
+        return accumulator + arg
+
+      return tff.sequence_reduce(
+          tff.sequence_map(
+              batch_loss,
+              model_plus_data), 0., tff_add)
 
     self.assertEqual(
         str(local_eval.type_signature),
