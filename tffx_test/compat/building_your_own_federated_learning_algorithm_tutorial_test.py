@@ -105,7 +105,7 @@ class BuildingYourOwnFederatedLearningAlgorithmTest(absltest.TestCase):
     np.testing.assert_allclose(add_half_on_clients([1.0, 3.0, 2.0]),
                                [1.5, 3.5, 2.5])
 
-  def test_tutorial_program(self):
+  def test_tutorial_program_runs_as_written(self):
     emnist_train = tutorial_data.emnist_like_client_data(
         num_clients=6, examples_per_client=60, seed=1)
     emnist_test = tutorial_data.emnist_like_client_data(

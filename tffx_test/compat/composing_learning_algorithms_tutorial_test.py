@@ -153,7 +153,7 @@ def _numpy_round(weights, datasets, learning_rate=0.01):
 
 class ComposingLearningAlgorithmsTest(absltest.TestCase):
 
-  def test_tutorial_program(self):
+  def test_tutorial_program_runs_as_written(self):
     emnist_train = tutorial_data.emnist_like_client_data(
         num_clients=6, examples_per_client=60, seed=2)
     client_ids = sorted(emnist_train.client_ids)[:NUM_CLIENTS]

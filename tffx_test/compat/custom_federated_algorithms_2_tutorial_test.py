@@ -70,7 +70,7 @@ class CustomFederatedAlgorithmsPart2Test(absltest.TestCase):
   @absltest.skipUnless(
       _KERAS_2, 'Keras 3 rejects a tensor learning rate in '
       'tf.keras.optimizers.SGD; run with TF_USE_LEGACY_KERAS=1.')
-  def test_tutorial_program(self):
+  def test_tutorial_program_runs_as_written(self):
     mnist_train = tutorial_data.mnist_like_arrays(400, seed=0)
     self.assertEqual([(x.dtype, x.shape) for x in mnist_train],
                      [(np.dtype('uint8'), (400, 28, 28)),

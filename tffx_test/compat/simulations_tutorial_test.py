@@ -23,7 +23,7 @@ from tffx_test.compat import tutorial_data
 
 class SimulationsTest(absltest.TestCase):
 
-  def test_tutorial_program(self):
+  def test_tutorial_program_runs_as_written(self):
     source = tutorial_data.emnist_like_client_data(
         num_clients=10, examples_per_client=30, seed=3)
 
