@@ -41,6 +41,14 @@ def infer_type(value: Any) -> computation_types.Type:
         f'Expected a value, found the type {value}; use to_type for specs.')
   if isinstance(value, (tf.Tensor, tf.Variable)):
     return computation_types.TensorType(value.dtype, value.shape)
+  # Other objects with `__tf_tensor__` (TensorFlow's conversion protocol),
+  # e.g. Keras 3 variables such as a Keras model's `trainable_variables`.
+  if hasattr(type(value), '__tf_tensor__'):
+    if hasattr(value, 'dtype') and hasattr(value, 'shape'):
+      return computation_types.TensorType(
+          tf.as_dtype(value.dtype), tf.TensorShape(value.shape))
+    tensor = tf.convert_to_tensor(value)
+    return computation_types.TensorType(tensor.dtype, tensor.shape)
   if isinstance(value, tf.data.Dataset):
     return computation_types.SequenceType(
         computation_types.to_type(value.element_spec))

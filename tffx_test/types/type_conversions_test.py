@@ -4,6 +4,7 @@ import collections
 
 from absl.testing import absltest
 from absl.testing import parameterized
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -89,6 +90,27 @@ class InferTypeTest(parameterized.TestCase):
     inferred = type_conversions.infer_type(variable)
 
     self.assertIs(inferred, TensorType(np.float64, [3]))
+
+  def test_infer_type_of_keras_variables(self):
+    # TFF's tutorials type a model's weights with `weights_type_from_model`;
+    # under Keras 3 the variables are Keras variables, not `tf.Variable`s.
+    model = keras.Sequential(
+        [keras.layers.Input(shape=(4,)), keras.layers.Dense(2)])
+
+    inferred = type_conversions.infer_type(model.trainable_variables)
+
+    self.assertEqual(str(inferred), '<float32[4,2],float32[2]>')
+
+  def test_infer_type_of_an_object_converting_to_a_tensor(self):
+
+    class Celsius:
+
+      def __tf_tensor__(self, dtype=None, name=None):
+        return tf.constant([21.5, 19.0], dtype=dtype or tf.float64, name=name)
+
+    inferred = type_conversions.infer_type(Celsius())
+
+    self.assertIs(inferred, TensorType(np.float64, [2]))
 
   @parameterized.named_parameters(
       ('none', None, errors.UnsupportedTypeSpecError, 'found None'),
