@@ -1,0 +1,475 @@
+"""Every aggregation intrinsic, declared once: zero, accumulate, merge, finalize.
+
+`intrinsic_defs` gives each aggregation intrinsic its kind; `build(call,
+arg)` checks what can be checked before reading a value (dtypes, bounds, no
+clients) and returns the kind's `Aggregation` with the client values it
+reads. Every client strategy runs it the same way, whatever it groups:
+
+    acc = agg.zero()
+    acc = agg.accumulate(acc, batches, first_client)    per group of clients
+    acc = agg.merge(acc, other)                         groups, in order
+    result = agg.finalize(acc)                          the SERVER member
+
+    kind                   accumulator                   finalize
+    sum                    one sum per tensor leaf       the sums
+    mean                   one sum per tensor leaf       sums / clients
+    weighted_mean          sums of w * x and of w        sum(w x) / sum(w)
+    min, max               element-wise extremum         it
+    secure_sum(_bitwidth)  integer sums; each value      the sums
+                           checked against [0, bound]
+    aggregate              the user's accumulator        report(it)
+
+A remote worker returns its shard's accumulator (`to_wire`) and the
+controller merges them (`from_wire`). `grouping_free` says whether the
+result is the same however clients are grouped: true for integers, minima,
+maxima and `federated_aggregate` (whose merge contract promises it); float
+sums add in the order values come (as TFF does), so strategies fold them
+client by client, in order. This module does not schedule or call workers.
+"""
+
+import abc
+from typing import Any, Callable, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from tffx.computations import intrinsic_defs
+from tffx.executors import client_batches
+from tffx.executors import errors
+from tffx.executors import function_values
+from tffx.executors import value_arithmetic as arithmetic
+from tffx.types import computation_types as ct
+from tffx.types import structure
+
+ClientBatch = client_batches.ClientBatch
+
+
+def args(fn_type: ct.FunctionType, *values) -> structure.Struct:
+  """The struct argument of `fn_type`, named after its parameter's elements."""
+  return structure.Struct(list(zip(fn_type.parameter.names(), values)))
+
+
+class _RunningSum:
+  """numpy addition in the order values come (ExactSum's interface)."""
+
+  def __init__(self, dtype: np.dtype, total: Optional[np.ndarray] = None):
+    self._dtype = dtype
+    self._total = total
+
+  def add(self, x: Any) -> None:
+    x = np.asarray(x, dtype=self._dtype)
+    if self._total is None:
+      self._total = np.array(x)  # An owned copy.
+    elif x.shape == self._total.shape:
+      np.add(self._total, x, out=self._total)
+    else:
+      self._total = np.asarray(self._total + x, dtype=self._dtype)
+
+  def add_stacked(self, rows: np.ndarray) -> None:
+    if self._dtype.kind in 'iub':  # Integer sums do not depend on order.
+      self.add(np.add.reduce(rows, axis=0, dtype=self._dtype))
+    else:
+      for row in rows:
+        self.add(row)
+
+  def merge(self, other: '_RunningSum') -> None:
+    if other._total is not None:
+      self.add(other._total)
+
+  def result(self) -> Optional[np.ndarray]:
+    return self._total
+
+  def mean(self, count: int) -> np.ndarray:
+    return np.asarray(self._total / count, dtype=self._dtype)
+
+  def to_array(self) -> np.ndarray:
+    return self._total
+
+
+def _new_sum(dtype: np.dtype) -> _RunningSum:
+  return _RunningSum(dtype)
+
+
+def _sum_from_array(dtype: np.dtype, array: np.ndarray) -> _RunningSum:
+  return _RunningSum(dtype, np.array(array, dtype=dtype))
+
+
+class _Sums:
+  """One running sum per tensor leaf of a struct type."""
+
+  def __init__(self, types: Sequence[ct.TensorType]):
+    self.types = list(types)
+    self.leaves: List[Any] = [None] * len(self.types)
+
+  def _leaf(self, i: int):
+    if self.leaves[i] is None:
+      self.leaves[i] = _new_sum(self.types[i].dtype)
+    return self.leaves[i]
+
+  def add(self, batch: ClientBatch) -> None:
+    stacked = batch.stacked() if batch.count > 1 else None
+    if stacked is not None:
+      for i, rows in enumerate(structure.flatten(stacked)):
+        self._leaf(i).add_stacked(np.asarray(rows))
+    else:
+      for member in batch.members():
+        self.add_leaves(structure.flatten(member))
+
+  def add_leaves(self, leaves: Sequence[Any]) -> None:
+    for i, x in enumerate(leaves):
+      self._leaf(i).add(x)
+
+  def merge(self, other: '_Sums') -> '_Sums':
+    for i, leaf in enumerate(other.leaves):
+      if leaf is not None:
+        self._leaf(i).merge(leaf)
+    return self
+
+  def totals(self, type_spec: ct.Type, uri: str,
+             finish: Callable = lambda leaf: leaf.result()) -> Any:
+    if any(leaf is None for leaf in self.leaves):
+      return arithmetic.zeros(type_spec, uri)
+    return _pack(type_spec, [finish(leaf) for leaf in self.leaves])
+
+  def to_wire(self) -> List[np.ndarray]:
+    return [leaf.to_array() for leaf in self.leaves]
+
+  def from_wire(self, arrays: Sequence[Any]) -> '_Sums':
+    self.leaves = [_sum_from_array(t.dtype, np.asarray(a))
+                   for t, a in zip(self.types, arrays)]
+    return self
+
+
+def _pack(type_spec: ct.Type, leaves: Sequence[Any]) -> Any:
+  """A value of `type_spec` from its tensor leaves, cast to their dtypes."""
+  it = iter(leaves)
+
+  def build(t):
+    if isinstance(t, ct.TensorType):
+      return np.asarray(next(it), dtype=t.dtype)
+    return structure.Struct([(n, build(e)) for n, e in t.items()])
+
+  return build(type_spec)
+
+
+def _wire(values: List[np.ndarray]) -> Tuple[structure.Struct, ct.StructType]:
+  """Tensors as a struct value and its type, to travel in a response."""
+  arrays = [np.asarray(v) for v in values]
+  return (structure.Struct([(None, a) for a in arrays]),
+          ct.StructType([(None, ct.TensorType(a.dtype, a.shape))
+                         for a in arrays]))
+
+
+class Aggregation(abc.ABC):
+  """One call of an aggregation intrinsic, checked; see the module doc."""
+
+  uri: str
+  member_type: ct.Type
+  grouping_free = True
+  wire_kind: Optional[str] = None  # The partial a remote worker computes.
+
+  @abc.abstractmethod
+  def zero(self) -> Any:
+    """The accumulator of no clients."""
+
+  @abc.abstractmethod
+  def accumulate(self, acc: Any, batches: Sequence[ClientBatch],
+                 first_client: int) -> Any:
+    """`acc` with the clients of `batches` (one per input value) added."""
+
+  @abc.abstractmethod
+  def merge(self, acc: Any, other: Any) -> Any:
+    """The accumulator of both groups of clients, `acc`'s first."""
+
+  @abc.abstractmethod
+  def finalize(self, acc: Any) -> Any:
+    """The result's member, from the accumulator of every client."""
+
+  def to_wire(self, acc: Any) -> Tuple[Any, ct.Type]:
+    raise NotImplementedError(f'{self.uri} has no wire form.')
+
+  def from_wire(self, value: Any) -> Any:
+    raise NotImplementedError(f'{self.uri} has no wire form.')
+
+
+class Sum(Aggregation):
+  """federated_sum (and sequence_sum): zeros for no clients."""
+
+  wire_kind = 'sum'
+
+  def __init__(self, member_type: ct.Type, uri: str):
+    self.member_type, self.uri = member_type, uri
+    self._types = [t for _, t in arithmetic.tensor_types(member_type)]
+    self.grouping_free = all(t.dtype.kind in 'iub' for t in self._types)
+
+  def zero(self) -> _Sums:
+    return _Sums(self._types)
+
+  def accumulate(self, acc, batches, first_client):
+    acc.add(batches[0])
+    return acc
+
+  def merge(self, acc, other):
+    return acc.merge(other)
+
+  def finalize(self, acc):
+    return acc.totals(self.member_type, self.uri)
+
+  def to_wire(self, acc):
+    return _wire(acc.to_wire())
+
+  def from_wire(self, value):
+    return self.zero().from_wire(structure.flatten(value))
+
+
+class Mean(Sum):
+  """federated_mean: the sum over the number of clients."""
+
+  def __init__(self, member_type: ct.Type, uri: str, num_clients: int):
+    arithmetic.check_not_empty(num_clients, uri)
+    arithmetic.check_dtypes(member_type, 'fc', 'floating-point', uri)
+    super().__init__(member_type, uri)
+    self._count = num_clients
+
+  def finalize(self, acc):
+    return acc.totals(self.member_type, self.uri,
+                      lambda leaf: leaf.mean(self._count))
+
+
+class WeightedMean(Aggregation):
+  """federated_weighted_mean: sum(w * x) / sum(w), w cast to each leaf."""
+
+  wire_kind = 'weighted_sum'
+  grouping_free = False
+
+  def __init__(self, member_type: ct.Type, weight_type: ct.Type, uri: str,
+               num_clients: int):
+    arithmetic.check_not_empty(num_clients, uri)
+    self.member_type, self.uri, self._count = member_type, uri, num_clients
+    self._types = [t for _, t in arithmetic.tensor_types(member_type)]
+    self._weight_type = weight_type
+
+  def zero(self):
+    return _Sums(self._types), _Sums([self._weight_type])
+
+  def accumulate(self, acc, batches, first_client):
+    products, weights = acc
+    values, weight_batch = batches
+    ws = arithmetic.check_scalar_weights(weight_batch.members(), self.uri,
+                                         first_client)
+    stacked = values.stacked() if values.count > 1 else None
+    if stacked is not None:
+      w = np.stack(ws)
+      for i, (rows, t) in enumerate(zip(structure.flatten(stacked),
+                                        self._types)):
+        rows = np.asarray(rows)
+        column = w.astype(t.dtype).reshape((-1,) + (1,) * (rows.ndim - 1))
+        products._leaf(i).add_stacked(column * rows)
+      weights._leaf(0).add_stacked(w)
+      return acc
+    for member, w in zip(values.members(), ws):
+      products.add_leaves([w.astype(t.dtype) * x for x, t in zip(
+          structure.flatten(member), self._types)])
+      weights.add_leaves([w])
+    return acc
+
+  def merge(self, acc, other):
+    return acc[0].merge(other[0]), acc[1].merge(other[1])
+
+  def finalize(self, acc):
+    products, weights = acc
+    total_weight = weights.leaves[0].result()
+    if total_weight == 0:
+      raise errors.AggregationError(
+          f'{self.uri} has no result when the weights sum to zero; the '
+          f'{self._count} client weights sum to {total_weight}.')
+    return products.totals(
+        self.member_type, self.uri,
+        lambda leaf: leaf.result() / total_weight.astype(leaf.result().dtype))
+
+  def to_wire(self, acc):
+    return _wire(acc[0].to_wire() + acc[1].to_wire())
+
+  def from_wire(self, value):
+    leaves = structure.flatten(value)
+    products, weights = self.zero()
+    return products.from_wire(leaves[:-1]), weights.from_wire(leaves[-1:])
+
+
+class Extremum(Aggregation):
+  """federated_min or federated_max, element-wise."""
+
+  def __init__(self, member_type: ct.Type, uri: str, num_clients: int,
+               ufunc: np.ufunc):
+    arithmetic.check_not_empty(num_clients, uri)
+    self.member_type, self.uri, self._ufunc = member_type, uri, ufunc
+    self.wire_kind = 'min' if ufunc is np.minimum else 'max'
+    self._types = [t for _, t in arithmetic.tensor_types(member_type)]
+
+  def zero(self):
+    return [None] * len(self._types)
+
+  def _fold(self, acc, leaves):
+    return [x if a is None else self._ufunc(a, x) for a, x in zip(acc, leaves)]
+
+  def accumulate(self, acc, batches, first_client):
+    stacked = batches[0].stacked() if batches[0].count > 1 else None
+    if stacked is not None:
+      return self._fold(acc, [self._ufunc.reduce(np.asarray(rows), axis=0)
+                              for rows in structure.flatten(stacked)])
+    for member in batches[0].members():
+      acc = self._fold(acc, [np.asarray(x) for x in structure.flatten(member)])
+    return acc
+
+  def merge(self, acc, other):
+    return self._fold(acc, other)
+
+  def finalize(self, acc):
+    return _pack(self.member_type, acc)
+
+  def to_wire(self, acc):
+    return _wire(acc)
+
+  def from_wire(self, value):
+    return [np.asarray(x) for x in structure.flatten(value)]
+
+
+class SecureSum(Sum):
+  """A sum of integers that refuses client values outside [0, bound]."""
+
+  wire_kind = 'bounded_sum'
+
+  def __init__(self, member_type: ct.Type, uri: str, upper_bounds: list,
+               descriptions: List[str]):
+    arithmetic.check_dtypes(member_type, 'iu', 'integer', uri)
+    arithmetic.check_non_negative_bounds(upper_bounds, uri, descriptions)
+    super().__init__(member_type, uri)
+    self.upper_bounds, self.descriptions = upper_bounds, descriptions
+
+  def accumulate(self, acc, batches, first_client):
+    arithmetic.check_in_range(batches[0].members(), self.member_type,
+                              self.upper_bounds, self.uri, self.descriptions,
+                              first_client)
+    return super().accumulate(acc, batches, first_client)
+
+
+class UserAggregate(Aggregation):
+  """federated_aggregate: the user's zero, accumulate, merge and report."""
+
+  def __init__(self, call_type: ct.FunctionType, uri: str, zero: Any,
+               accumulate: Callable, merge: Callable, report: Callable):
+    self.member_type, self.uri = call_type.parameter[0].member, uri
+    self._types = call_type.parameter
+    self._zero, self.functions = zero, (accumulate, merge, report)
+
+  def zero(self):
+    return self._zero
+
+  def accumulate(self, acc, batches, first_client):
+    accumulate = self.functions[0]
+    what = f'{self.uri}({accumulate.name})'
+    for client, member in enumerate(batches[0].members(), first_client):
+      acc = function_values.call_for_client(accumulate, args(self._types[2], acc, member),
+                            client, what)
+    return acc
+
+  def merge(self, acc, other):
+    return self.functions[1](args(self._types[3], acc, other))
+
+  def finalize(self, acc):
+    return self.functions[2](acc)
+
+
+def _secure_sum(call, arg, bitwidth: bool):
+  value, bound = arg
+  member_type = call.type_signature.result.member
+  leaves = arithmetic.bound_leaves(bound, member_type)
+  if bitwidth:  # Python ints, so that 2**64 - 1 does not overflow.
+    upper = [2**int(b) - 1 for b in leaves]
+    described = [f'bitwidth={b}' for b in leaves]
+  else:
+    upper, described = leaves, [f'max_input={b}' for b in leaves]
+  return SecureSum(member_type, call.uri, upper, described), [value]
+
+
+# kind -> build(call, arg) -> (aggregation, the client values it reads)
+_BUILDERS = {
+    'sum': lambda call, arg: (Sum(call.type_signature.result.member,
+                                  call.uri), [arg]),
+    'mean': lambda call, arg: (Mean(call.type_signature.result.member,
+                                    call.uri, call.num_clients), [arg]),
+    'weighted_mean': lambda call, arg: (WeightedMean(
+        call.type_signature.result.member,
+        call.type_signature.parameter[1].member, call.uri,
+        call.num_clients), list(arg)),
+    'min': lambda call, arg: (Extremum(call.type_signature.result.member,
+                                       call.uri, call.num_clients,
+                                       np.minimum), [arg]),
+    'max': lambda call, arg: (Extremum(call.type_signature.result.member,
+                                       call.uri, call.num_clients,
+                                       np.maximum), [arg]),
+    'secure_sum': lambda call, arg: _secure_sum(call, arg, False),
+    'secure_sum_bitwidth': lambda call, arg: _secure_sum(call, arg, True),
+    'aggregate': lambda call, arg: (UserAggregate(
+        call.type_signature, call.uri, arg[1], arg[2], arg[3], arg[4]),
+                                    [arg[0]]),
+}
+
+assert set(_BUILDERS) == {
+    d.aggregation for d in intrinsic_defs.BY_URI.values() if d.aggregation
+}, 'Every aggregation kind of intrinsic_defs is declared here, once.'
+
+
+def build(call, arg: Any) -> Tuple[Aggregation, List[Any]]:
+  """The checked aggregation of an intrinsic call, and its client values.
+
+  Args:
+    call: The call (`uri`, concrete `type_signature`, `num_clients`).
+    arg: The intrinsic's argument; its client values may be any strategy's.
+
+  Raises:
+    AggregationError, TypeError, SecureBoundsError: as each kind documents.
+  """
+  return _BUILDERS[intrinsic_defs.BY_URI[call.uri].aggregation](call, arg)
+
+
+def partial(kind: str, members: Sequence[Any], member_type: ct.Type, *,
+            uri: str, weights: Sequence[Any] = (),
+            upper_bounds: Sequence[Any] = (), descriptions: Sequence[str] = (),
+            first_client: int = 0) -> Tuple[Any, ct.Type]:
+  """The wire form of the accumulator of some clients (a worker's shard).
+
+  Args:
+    kind: An `Aggregation.wire_kind`: 'sum', 'min', 'max', 'weighted_sum'
+      or 'bounded_sum'.
+    members: The clients' values (at least one).
+    member_type: Their type.
+    uri: The intrinsic, for messages.
+    weights: For 'weighted_sum', one scalar per client.
+    upper_bounds, descriptions: For 'bounded_sum', one per tensor leaf.
+    first_client: The index of `members[0]` among all clients.
+
+  Raises:
+    ValueError: for an unknown kind, no members or weights that do not
+      match them. Otherwise what the aggregation raises.
+  """
+  if not members:
+    raise ValueError(f'A partial {kind} needs at least one client value.')
+  batches = [ClientBatch.of_members(member_type, list(members))]
+  if kind == 'sum':
+    agg = Sum(member_type, uri)
+  elif kind in ('min', 'max'):
+    agg = Extremum(member_type, uri, len(members),
+                   np.minimum if kind == 'min' else np.maximum)
+  elif kind == 'bounded_sum':
+    agg = SecureSum(member_type, uri, list(upper_bounds), list(descriptions))
+  elif kind == 'weighted_sum':
+    if len(weights) != len(members):
+      raise ValueError(f'Expected one weight per client ({len(members)}), '
+                       f'found {len(weights)}.')
+    weight_type = ct.TensorType(np.asarray(weights[0]).dtype)
+    agg = WeightedMean(member_type, weight_type, uri, len(members))
+    batches.append(ClientBatch.of_members(weight_type, list(weights)))
+  else:
+    raise ValueError(f"Expected an aggregation kind in ('sum', 'min', 'max', "
+                     f"'weighted_sum', 'bounded_sum'), found {kind!r}.")
+  return agg.to_wire(agg.accumulate(agg.zero(), batches, first_client))
