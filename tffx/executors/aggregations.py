@@ -166,6 +166,8 @@ class Aggregation(abc.ABC):
   member_type: ct.Type
   grouping_free = True
   wire_kind: Optional[str] = None  # The partial a remote worker computes.
+  upper_bounds: Optional[list] = None  # Secure sums: one bound per leaf,
+  descriptions: Sequence[str] = ()     # and how each was given.
 
   @abc.abstractmethod
   def zero(self) -> Any:
@@ -430,46 +432,3 @@ def build(call, arg: Any) -> Tuple[Aggregation, List[Any]]:
     AggregationError, TypeError, SecureBoundsError: as each kind documents.
   """
   return _BUILDERS[intrinsic_defs.BY_URI[call.uri].aggregation](call, arg)
-
-
-def partial(kind: str, members: Sequence[Any], member_type: ct.Type, *,
-            uri: str, weights: Sequence[Any] = (),
-            upper_bounds: Sequence[Any] = (), descriptions: Sequence[str] = (),
-            first_client: int = 0) -> Tuple[Any, ct.Type]:
-  """The wire form of the accumulator of some clients (a worker's shard).
-
-  Args:
-    kind: An `Aggregation.wire_kind`: 'sum', 'min', 'max', 'weighted_sum'
-      or 'bounded_sum'.
-    members: The clients' values (at least one).
-    member_type: Their type.
-    uri: The intrinsic, for messages.
-    weights: For 'weighted_sum', one scalar per client.
-    upper_bounds, descriptions: For 'bounded_sum', one per tensor leaf.
-    first_client: The index of `members[0]` among all clients.
-
-  Raises:
-    ValueError: for an unknown kind, no members or weights that do not
-      match them. Otherwise what the aggregation raises.
-  """
-  if not members:
-    raise ValueError(f'A partial {kind} needs at least one client value.')
-  batches = [ClientBatch.of_members(member_type, list(members))]
-  if kind == 'sum':
-    agg = Sum(member_type, uri)
-  elif kind in ('min', 'max'):
-    agg = Extremum(member_type, uri, len(members),
-                   np.minimum if kind == 'min' else np.maximum)
-  elif kind == 'bounded_sum':
-    agg = SecureSum(member_type, uri, list(upper_bounds), list(descriptions))
-  elif kind == 'weighted_sum':
-    if len(weights) != len(members):
-      raise ValueError(f'Expected one weight per client ({len(members)}), '
-                       f'found {len(weights)}.')
-    weight_type = ct.TensorType(np.asarray(weights[0]).dtype)
-    agg = WeightedMean(member_type, weight_type, uri, len(members))
-    batches.append(ClientBatch.of_members(weight_type, list(weights)))
-  else:
-    raise ValueError(f"Expected an aggregation kind in ('sum', 'min', 'max', "
-                     f"'weighted_sum', 'bounded_sum'), found {kind!r}.")
-  return agg.to_wire(agg.accumulate(agg.zero(), batches, first_client))

@@ -17,7 +17,7 @@ unknown class becomes `RemoteExecutionError`. A worker that lost the
 session's values (it restarted) counts as unavailable, like one that died.
 When several shards fail, an error that retrying would not fix wins over
 an unavailable worker. This module neither interprets the IR
-(`controller_interpreter`) nor catches gRPC errors (`transport`).
+(`remote_strategy`) nor catches gRPC errors (`transport`).
 """
 
 from concurrent import futures
@@ -166,7 +166,7 @@ class WorkerSession:
     """Asks every shard's worker for its partial aggregate (one per shard).
 
     Args:
-      kind: A `partial_aggregates.KINDS` kind.
+      kind: A `partial_aggregates.KINDS` kind (`Aggregation.wire_kind`).
       intrinsic: The intrinsic's uri, for messages.
       value: Gives the argument holding the shard's client values.
       weight: For 'weighted_sum', gives the shard's weights.

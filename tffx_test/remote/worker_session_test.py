@@ -14,6 +14,7 @@ from tffx.remote import transport
 from tffx.remote import worker_service
 from tffx.remote import worker_session
 from tffx.types import computation_types as ct
+from tffx.types import structure
 
 I32_CLIENTS = ct.type_at_clients(ct.TensorType(np.int32))
 
@@ -89,7 +90,8 @@ class WorkerSessionTest(parameterized.TestCase):
         'sum', 'federated_sum',
         lambda shard: _members_argument(members[shard.start:shard.stop]))
 
-    self.assertEqual([int(p) for p in partials], [6, 9])
+    # One int32 sum per shard (a struct of one leaf per tensor).
+    self.assertEqual([int(structure.flatten(p)[0]) for p in partials], [6, 9])
     self.assertCountEqual(dispatched, [('aggregate', w.target)
                                        for w in workers])
 
