@@ -11,20 +11,20 @@ reads. Every client strategy runs it the same way, whatever it groups:
     result = agg.finalize(acc)                          the SERVER member
 
     kind                   accumulator                   finalize
-    sum                    one sum per tensor leaf       the sums
-    mean                   one sum per tensor leaf       sums / clients
-    weighted_mean          sums of w * x and of w        sum(w x) / sum(w)
+    sum                    an ExactSum per tensor leaf   each, rounded once
+    mean                   an ExactSum per tensor leaf   exact sum / clients
+    weighted_mean          ExactSums of w * x and of w   exact quotient
     min, max               element-wise extremum         it
     secure_sum(_bitwidth)  integer sums; each value      the sums
                            checked against [0, bound]
     aggregate              the user's accumulator        report(it)
 
-A remote worker returns its shard's accumulator (`to_wire`) and the
-controller merges them (`from_wire`). `grouping_free` says whether the
-result is the same however clients are grouped: true for integers, minima,
-maxima and `federated_aggregate` (whose merge contract promises it); float
-sums add in the order values come (as TFF does), so strategies fold them
-client by client, in order. This module does not schedule or call workers.
+Sums are exact (`exact_sum`) and rounded once at the end, so every result
+is the same bits however the clients are grouped and merged: by a thread
+pool's chunks, by remote workers (which return their shard's accumulator,
+`to_wire`, for the controller to merge, `from_wire`), after retries. Only
+`federated_aggregate` relies on the user's merge keeping that promise.
+This module does not schedule or call workers.
 """
 
 import abc
@@ -35,6 +35,7 @@ import numpy as np
 from tffx.computations import intrinsic_defs
 from tffx.executors import client_batches
 from tffx.executors import errors
+from tffx.executors import exact_sum
 from tffx.executors import function_values
 from tffx.executors import value_arithmetic as arithmetic
 from tffx.types import computation_types as ct
@@ -48,80 +49,39 @@ def args(fn_type: ct.FunctionType, *values) -> structure.Struct:
   return structure.Struct(list(zip(fn_type.parameter.names(), values)))
 
 
-class _RunningSum:
-  """numpy addition in the order values come (ExactSum's interface)."""
-
-  def __init__(self, dtype: np.dtype, total: Optional[np.ndarray] = None):
-    self._dtype = dtype
-    self._total = total
-
-  def add(self, x: Any) -> None:
-    x = np.asarray(x, dtype=self._dtype)
-    if self._total is None:
-      self._total = np.array(x)  # An owned copy.
-    elif x.shape == self._total.shape:
-      np.add(self._total, x, out=self._total)
-    else:
-      self._total = np.asarray(self._total + x, dtype=self._dtype)
-
-  def add_stacked(self, rows: np.ndarray) -> None:
-    if self._dtype.kind in 'iub':  # Integer sums do not depend on order.
-      self.add(np.add.reduce(rows, axis=0, dtype=self._dtype))
-    else:
-      for row in rows:
-        self.add(row)
-
-  def merge(self, other: '_RunningSum') -> None:
-    if other._total is not None:
-      self.add(other._total)
-
-  def result(self) -> Optional[np.ndarray]:
-    return self._total
-
-  def mean(self, count: int) -> np.ndarray:
-    return np.asarray(self._total / count, dtype=self._dtype)
-
-  def to_array(self) -> np.ndarray:
-    return self._total
-
-
-def _new_sum(dtype: np.dtype) -> _RunningSum:
-  return _RunningSum(dtype)
-
-
-def _sum_from_array(dtype: np.dtype, array: np.ndarray) -> _RunningSum:
-  return _RunningSum(dtype, np.array(array, dtype=dtype))
-
-
 class _Sums:
-  """One running sum per tensor leaf of a struct type."""
+  """One `ExactSum` per tensor leaf, made at the leaf's first value."""
 
   def __init__(self, types: Sequence[ct.TensorType]):
     self.types = list(types)
-    self.leaves: List[Any] = [None] * len(self.types)
+    self.leaves: List[Optional[exact_sum.ExactSum]] = [None] * len(types)
 
-  def _leaf(self, i: int):
+  def _leaf(self, i: int, shape: Tuple[int, ...]) -> exact_sum.ExactSum:
     if self.leaves[i] is None:
-      self.leaves[i] = _new_sum(self.types[i].dtype)
+      self.leaves[i] = exact_sum.ExactSum(self.types[i].dtype, shape)
     return self.leaves[i]
 
   def add(self, batch: ClientBatch) -> None:
     stacked = batch.stacked() if batch.count > 1 else None
-    if stacked is not None:
-      for i, rows in enumerate(structure.flatten(stacked)):
-        self._leaf(i).add_stacked(np.asarray(rows))
-    else:
+    if stacked is None:
       for member in batch.members():
         self.add_leaves(structure.flatten(member))
+      return
+    for i, rows in enumerate(structure.flatten(stacked)):
+      self.add_stacked(i, np.asarray(rows))
+
+  def add_stacked(self, i: int, rows: np.ndarray) -> None:
+    self._leaf(i, rows.shape[1:]).add_stacked(rows)
 
   def add_leaves(self, leaves: Sequence[Any]) -> None:
     for i, x in enumerate(leaves):
-      self._leaf(i).add(x)
+      x = np.asarray(x, self.types[i].dtype)
+      self._leaf(i, x.shape).add(x)
 
   def merge(self, other: '_Sums') -> '_Sums':
     for i, leaf in enumerate(other.leaves):
       if leaf is not None:
-        self._leaf(i).merge(leaf)
+        self._leaf(i, leaf.shape).merge(leaf)
     return self
 
   def totals(self, type_spec: ct.Type, uri: str,
@@ -131,11 +91,16 @@ class _Sums:
     return _pack(type_spec, [finish(leaf) for leaf in self.leaves])
 
   def to_wire(self) -> List[np.ndarray]:
-    return [leaf.to_array() for leaf in self.leaves]
+    """Per leaf: its `ExactSum.to_array()`, then its shape."""
+    return [a for leaf in self.leaves
+            for a in (leaf.to_array(), np.asarray(leaf.shape, np.int64))]
 
   def from_wire(self, arrays: Sequence[Any]) -> '_Sums':
-    self.leaves = [_sum_from_array(t.dtype, np.asarray(a))
-                   for t, a in zip(self.types, arrays)]
+    self.leaves = [
+        exact_sum.ExactSum.from_array(t.dtype, tuple(arrays[2 * i + 1]),
+                                      arrays[2 * i])
+        for i, t in enumerate(self.types)
+    ]
     return self
 
 
@@ -164,7 +129,6 @@ class Aggregation(abc.ABC):
 
   uri: str
   member_type: ct.Type
-  grouping_free = True
   wire_kind: Optional[str] = None  # The partial a remote worker computes.
   upper_bounds: Optional[list] = None  # Secure sums: one bound per leaf,
   descriptions: Sequence[str] = ()     # and how each was given.
@@ -201,7 +165,6 @@ class Sum(Aggregation):
   def __init__(self, member_type: ct.Type, uri: str):
     self.member_type, self.uri = member_type, uri
     self._types = [t for _, t in arithmetic.tensor_types(member_type)]
-    self.grouping_free = all(t.dtype.kind in 'iub' for t in self._types)
 
   def zero(self) -> _Sums:
     return _Sums(self._types)
@@ -238,63 +201,61 @@ class Mean(Sum):
 
 
 class WeightedMean(Aggregation):
-  """federated_weighted_mean: sum(w * x) / sum(w), w cast to each leaf."""
+  """federated_weighted_mean: sum(w * x) / sum(w), w cast to each leaf.
+
+  Each client's product `w * x` is rounded to the leaf's dtype; the sums of
+  products and of the cast weights are exact, and their quotient is
+  rounded once (`ExactSum.divide`).
+  """
 
   wire_kind = 'weighted_sum'
-  grouping_free = False
 
-  def __init__(self, member_type: ct.Type, weight_type: ct.Type, uri: str,
-               num_clients: int):
+  def __init__(self, member_type: ct.Type, uri: str, num_clients: int):
     arithmetic.check_not_empty(num_clients, uri)
-    self.member_type, self.uri, self._count = member_type, uri, num_clients
+    self.member_type, self.uri = member_type, uri
     self._types = [t for _, t in arithmetic.tensor_types(member_type)]
-    self._weight_type = weight_type
 
   def zero(self):
-    return _Sums(self._types), _Sums([self._weight_type])
+    # Products per leaf, then the weights cast to each leaf's dtype.
+    return _Sums(self._types + [ct.TensorType(t.dtype) for t in self._types])
 
   def accumulate(self, acc, batches, first_client):
-    products, weights = acc
     values, weight_batch = batches
     ws = arithmetic.check_scalar_weights(weight_batch.members(), self.uri,
                                          first_client)
+    n = len(self._types)
     stacked = values.stacked() if values.count > 1 else None
-    if stacked is not None:
-      w = np.stack(ws)
-      for i, (rows, t) in enumerate(zip(structure.flatten(stacked),
-                                        self._types)):
-        rows = np.asarray(rows)
-        column = w.astype(t.dtype).reshape((-1,) + (1,) * (rows.ndim - 1))
-        products._leaf(i).add_stacked(column * rows)
-      weights._leaf(0).add_stacked(w)
+    if stacked is None:
+      for member, w in zip(values.members(), ws):
+        casts = [w.astype(t.dtype) for t in self._types]
+        acc.add_leaves([c * x for c, x in zip(casts, structure.flatten(
+            member))] + casts)
       return acc
-    for member, w in zip(values.members(), ws):
-      products.add_leaves([w.astype(t.dtype) * x for x, t in zip(
-          structure.flatten(member), self._types)])
-      weights.add_leaves([w])
+    w = np.stack(ws)
+    for i, (rows, t) in enumerate(zip(structure.flatten(stacked),
+                                      self._types)):
+      rows = np.asarray(rows)
+      cast = w.astype(t.dtype)
+      acc.add_stacked(i, cast.reshape((-1,) + (1,) * (rows.ndim - 1)) * rows)
+      acc.add_stacked(n + i, cast)
     return acc
 
   def merge(self, acc, other):
-    return acc[0].merge(other[0]), acc[1].merge(other[1])
+    return acc.merge(other)
 
   def finalize(self, acc):
-    products, weights = acc
-    total_weight = weights.leaves[0].result()
-    if total_weight == 0:
+    n = len(self._types)
+    if any(acc.leaves[n + i].result() == 0 for i in range(n)):
       raise errors.AggregationError(
-          f'{self.uri} has no result when the weights sum to zero; the '
-          f'{self._count} client weights sum to {total_weight}.')
-    return products.totals(
-        self.member_type, self.uri,
-        lambda leaf: leaf.result() / total_weight.astype(leaf.result().dtype))
+          f'{self.uri} has no result when the weights sum to zero.')
+    quotients = [acc.leaves[i].divide(acc.leaves[n + i]) for i in range(n)]
+    return _pack(self.member_type, quotients)
 
   def to_wire(self, acc):
-    return _wire(acc[0].to_wire() + acc[1].to_wire())
+    return _wire(acc.to_wire())
 
   def from_wire(self, value):
-    leaves = structure.flatten(value)
-    products, weights = self.zero()
-    return products.from_wire(leaves[:-1]), weights.from_wire(leaves[-1:])
+    return self.zero().from_wire(structure.flatten(value))
 
 
 class Extremum(Aggregation):
@@ -400,9 +361,8 @@ _BUILDERS = {
     'mean': lambda call, arg: (Mean(call.type_signature.result.member,
                                     call.uri, call.num_clients), [arg]),
     'weighted_mean': lambda call, arg: (WeightedMean(
-        call.type_signature.result.member,
-        call.type_signature.parameter[1].member, call.uri,
-        call.num_clients), list(arg)),
+        call.type_signature.result.member, call.uri, call.num_clients),
+                                        list(arg)),
     'min': lambda call, arg: (Extremum(call.type_signature.result.member,
                                        call.uri, call.num_clients,
                                        np.minimum), [arg]),

@@ -4,9 +4,8 @@
     eval, zip, select        chunk by chunk on the pool (`client_scheduler`,
                              `lazy_client_values`)
     aggregate                streams its inputs' chunks into the aggregation:
-                             order-free ones accumulate each chunk on the
-                             pool and merge in client order; float sums fold
-                             client by client, in order, on this thread
+                             each chunk accumulates on the pool, and the
+                             chunks merge here, in client order
 
 So `federated_mean(federated_map(f, x))` adds each `f(x_i)` to the sum as it
 is computed (fusion) and no list of mapped values exists. A lazy value used
@@ -173,25 +172,18 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
     return self._lazy(call, [keys], compute)
 
   def aggregate(self, aggregation, values, call):
-    accumulator = [aggregation.zero()]
-    if aggregation.grouping_free:
-      merged = []
+    # Each chunk accumulates on the pool; chunks merge here, in order.
+    merged = []
 
-      def merge(start, chunk):
-        del start  # Chunks arrive in client order.
-        merged[:] = [aggregation.merge(merged[0], chunk) if merged else chunk]
+    def merge(start, chunk):
+      del start  # Chunks arrive in client order.
+      merged[:] = [aggregation.merge(merged[0], chunk) if merged else chunk]
 
-      lazy_client_values.stream(
-          self._scheduler, values, merge,
-          lambda batches, start, stop: aggregation.accumulate(
-              aggregation.zero(), batches, start))
-      return merged[0] if merged else accumulator[0]
-
-    def fold(start, batches):
-      accumulator[0] = aggregation.accumulate(accumulator[0], batches, start)
-
-    lazy_client_values.stream(self._scheduler, values, fold)
-    return accumulator[0]
+    lazy_client_values.stream(
+        self._scheduler, values, merge,
+        lambda batches, start, stop: aggregation.accumulate(
+            aggregation.zero(), batches, start))
+    return merged[0] if merged else aggregation.zero()
 
 
 def _log_unbatched(name: str) -> None:

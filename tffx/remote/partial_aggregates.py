@@ -65,7 +65,6 @@ def partial(kind: str, members: Sequence[Any], member_type: ct.Type, *,
       raise ValueError(f'Expected one weight per client ({len(members)}), '
                        f'found {len(weights)}.')
     weight_type = ct.TensorType(np.asarray(weights[0]).dtype)
-    agg = aggregations.WeightedMean(member_type, weight_type, uri,
-                                    len(members))
+    agg = aggregations.WeightedMean(member_type, uri, len(members))
     batches.append(ClientBatch.of_members(weight_type, list(weights)))
   return agg.to_wire(agg.accumulate(agg.zero(), batches, first_client))

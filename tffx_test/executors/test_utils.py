@@ -11,6 +11,7 @@ holds only placeholders; `load` finds its Python function by the block's name.
 """
 
 import collections
+import fractions
 import functools
 import itertools
 from typing import Any, Callable
@@ -181,3 +182,17 @@ def fed_avg_round():
                                      weight=outputs.num_examples)
 
   return fed_avg_round
+
+
+def round_to_dtype(exact: fractions.Fraction, dtype) -> np.ndarray:
+  """`exact` rounded once to the float `dtype`, ties to even (0-d array)."""
+  dtype = np.dtype(dtype)
+  guess = np.asarray(float(exact), dtype)  # Within one ulp of the answer.
+  candidates = [np.nextafter(guess, dtype.type(-np.inf)), guess,
+                np.nextafter(guess, dtype.type(np.inf))]
+
+  def distance(c):
+    even = int(c.view(f'u{dtype.itemsize}')) % 2 == 0
+    return (abs(fractions.Fraction(float(c)) - exact), not even)
+
+  return np.asarray(min(candidates, key=distance), dtype)

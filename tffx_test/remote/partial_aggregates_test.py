@@ -43,18 +43,21 @@ class PartialAggregatesTest(parameterized.TestCase):
     self.assertEqual(aggregation.finalize(merged),
                      combine(members, MEMBER, 'u'))
 
-  def test_sum_partial_is_one_tensor_per_leaf(self):
+  def test_sum_partial_is_exact_state_and_shape_per_leaf(self):
+    total = aggregations.Sum(MEMBER, 'u')
+
     value, value_type = pa.partial('sum', _members(), MEMBER, uri='u')
 
-    self.assertEqual([x.tolist() for x in structure.flatten(value)],
-                     [10, [7, 13]])
-    self.assertEqual(value_type, ct.StructType(
-        [(None, I32), (None, ct.TensorType(np.int32, [2]))]))
+    self.assertLen(value_type, 4)  # <state a, shape a, state b, shape b>
+    self.assertEqual([structure.flatten(value)[i].tolist() for i in (1, 3)],
+                     [[], [2]])
+    self.assertEqual(total.finalize(total.from_wire(value)),
+                     Struct.named(a=np.int32(10), b=np.int32([7, 13])))
 
   def test_weighted_sum_partial_is_weighted_total_and_weight_total(self):
     members = [np.float32(1.0), np.float32(4.0)]
     weights = [np.int32(3), np.int32(1)]
-    mean = aggregations.WeightedMean(F32, I32, 'u', 2)
+    mean = aggregations.WeightedMean(F32, 'u', 2)
 
     value, _ = pa.partial('weighted_sum', members, F32, uri='u',
                           weights=weights)
@@ -69,11 +72,13 @@ class PartialAggregatesTest(parameterized.TestCase):
                  weights=[np.int32(1), np.int32([1, 2])], first_client=10)
 
   def test_bounded_sum_sums_values_in_range(self):
+    total = aggregations.Sum(I32, 'u')
+
     value, _ = pa.partial('bounded_sum', [np.int32(7), np.int32(0)], I32,
                           uri='u', upper_bounds=[np.int32(7)],
                           descriptions=['max_input=7'])
 
-    self.assertEqual(structure.flatten(value), [7])
+    self.assertEqual(total.finalize(total.from_wire(value)), 7)
 
   def test_bounded_sum_refuses_value_naming_global_client_and_bound(self):
     with self.assertRaisesRegex(
