@@ -34,19 +34,14 @@ import numpy as np
 
 from tffx.computations import intrinsic_defs
 from tffx.executors import client_batches
+from tffx.executors import client_strategy
 from tffx.executors import errors
 from tffx.executors import exact_sum
-from tffx.executors import function_values
 from tffx.executors import value_arithmetic as arithmetic
 from tffx.types import computation_types as ct
 from tffx.types import structure
 
 ClientBatch = client_batches.ClientBatch
-
-
-def args(fn_type: ct.FunctionType, *values) -> structure.Struct:
-  """The struct argument of `fn_type`, named after its parameter's elements."""
-  return structure.Struct(list(zip(fn_type.parameter.names(), values)))
 
 
 class _Sums:
@@ -143,18 +138,21 @@ class Aggregation(abc.ABC):
     """`acc` with the clients of `batches` (one per input value) added."""
 
   @abc.abstractmethod
-  def merge(self, acc: Any, other: Any) -> Any:
-    """The accumulator of both groups of clients, `acc`'s first."""
-
-  @abc.abstractmethod
   def finalize(self, acc: Any) -> Any:
     """The result's member, from the accumulator of every client."""
 
+  # By default the accumulator is a `_Sums`.
+  def merge(self, acc: Any, other: Any) -> Any:
+    """The accumulator of both groups of clients, `acc`'s first."""
+    return acc.merge(other)
+
   def to_wire(self, acc: Any) -> Tuple[Any, ct.Type]:
-    raise NotImplementedError(f'{self.uri} has no wire form.')
+    """The accumulator as a value (a struct of tensors) and its type."""
+    return _wire(acc.to_wire())
 
   def from_wire(self, value: Any) -> Any:
-    raise NotImplementedError(f'{self.uri} has no wire form.')
+    """The accumulator that `to_wire` wrote."""
+    return self.zero().from_wire(structure.flatten(value))
 
 
 class Sum(Aggregation):
@@ -173,17 +171,8 @@ class Sum(Aggregation):
     acc.add(batches[0])
     return acc
 
-  def merge(self, acc, other):
-    return acc.merge(other)
-
   def finalize(self, acc):
     return acc.totals(self.member_type, self.uri)
-
-  def to_wire(self, acc):
-    return _wire(acc.to_wire())
-
-  def from_wire(self, value):
-    return self.zero().from_wire(structure.flatten(value))
 
 
 class Mean(Sum):
@@ -240,9 +229,6 @@ class WeightedMean(Aggregation):
       acc.add_stacked(n + i, cast)
     return acc
 
-  def merge(self, acc, other):
-    return acc.merge(other)
-
   def finalize(self, acc):
     n = len(self._types)
     if any(acc.leaves[n + i].result() == 0 for i in range(n)):
@@ -250,12 +236,6 @@ class WeightedMean(Aggregation):
           f'{self.uri} has no result when the weights sum to zero.')
     quotients = [acc.leaves[i].divide(acc.leaves[n + i]) for i in range(n)]
     return _pack(self.member_type, quotients)
-
-  def to_wire(self, acc):
-    return _wire(acc.to_wire())
-
-  def from_wire(self, value):
-    return self.zero().from_wire(structure.flatten(value))
 
 
 class Extremum(Aggregation):
@@ -331,12 +311,12 @@ class UserAggregate(Aggregation):
     accumulate = self.functions[0]
     what = f'{self.uri}({accumulate.name})'
     for client, member in enumerate(batches[0].members(), first_client):
-      acc = function_values.call_for_client(accumulate, args(self._types[2], acc, member),
+      acc = client_strategy.call_for_client(accumulate, client_strategy.args(self._types[2], acc, member),
                             client, what)
     return acc
 
   def merge(self, acc, other):
-    return self.functions[1](args(self._types[3], acc, other))
+    return self.functions[1](client_strategy.args(self._types[3], acc, other))
 
   def finalize(self, acc):
     return self.functions[2](acc)

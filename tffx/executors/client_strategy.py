@@ -19,8 +19,12 @@ makes or consumes them asks the strategy:
     thread pool    FederatedValue or lazy value   thread_pool_strategy
     remote         ClientsValue (handles)         remote/remote_strategy
 
-This module also holds what per-client work shares (`select_elements`,
-`member`). It evaluates no building block.
+Function values share one typed interface, `Function` (name, call,
+`batched()`: a version over members stacked on a client axis, or None):
+the interpreter's closures and intrinsics, and `TensorFlowFunction` here;
+`call_for_client` names the client whose call failed. This module also
+holds what per-client selection shares (`select_elements`). It evaluates
+no building block.
 """
 
 import abc
@@ -28,16 +32,81 @@ from typing import Any, Callable, List, NamedTuple, Optional
 
 import numpy as np
 
-from tffx.executors import aggregations
+from tffx.computations import building_blocks as bb
 from tffx.executors import errors
 from tffx.executors import federated_value
-from tffx.executors import function_values
 from tffx.executors import value_conversions
 from tffx.types import computation_types as ct
 from tffx.types import structure
 
 FederatedValue = federated_value.FederatedValue
-Function = function_values.Function
+
+
+class Function(abc.ABC):
+  """A function value: its block and a name (a `Closure` also has `env`)."""
+
+  block: bb.ComputationBuildingBlock
+  name: str
+
+  @abc.abstractmethod
+  def __call__(self, arg: Any = None) -> Any:
+    """Applies the function to an executor value (None: no argument)."""
+
+  def batched(self) -> Optional[Callable[[Any], Any]]:
+    """A version taking members stacked on a leading client axis, or None."""
+    return None
+
+
+class TensorFlowFunction(Function):
+  """A `TensorFlow` block, loaded.
+
+  Args:
+    block: The block.
+    fn: Runs the graph on an executor value.
+    batched: Runs the batched graph (see `batched_computation`), or None.
+  """
+
+  __slots__ = ('block', 'name', '_fn', '_batched')
+
+  def __init__(self, block: bb.TensorFlow, fn: Callable[[Any], Any],
+               batched: Optional[Callable[[Any], Any]] = None):
+    self.block = block
+    self.name = block.name or 'tensorflow'
+    self._fn = fn
+    self._batched = batched
+
+  def __call__(self, arg: Any = None) -> Any:
+    return self._fn(arg)
+
+  def batched(self) -> Optional[Callable[[Any], Any]]:
+    return self._batched
+
+
+def call_for_client(fn: Callable[[Any], Any], arg: Any, client: Any,
+                    what: str, plural: str = '') -> Any:
+  """`fn(arg)`; an error says which client and computation failed.
+
+  `client` is its index (or, with plural='s', a description of several).
+  The error keeps its class, so callers catch what they would without the
+  client's name; a class that cannot be built from a message gets a note.
+  """
+  try:
+    return fn(arg)
+  except Exception as e:  # pylint: disable=broad-except
+    message = f'{what} failed for client{plural} {client}: {e}'
+    try:
+      wrapped = type(e)(message)
+    except Exception:  # pylint: disable=broad-except
+      wrapped = None
+    if wrapped is None or str(wrapped) != message:
+      e.add_note(message)
+      raise
+    raise wrapped from e
+
+
+def args(fn_type, *values) -> structure.Struct:
+  """The struct argument of `fn_type`, named after its parameter's elements."""
+  return structure.Struct(list(zip(fn_type.parameter.names(), values)))
 
 
 class Call(NamedTuple):
@@ -86,17 +155,10 @@ class ClientStrategy(abc.ABC):
     """Each client's sequence of `select_fn(server_member, key)`."""
 
   @abc.abstractmethod
-  def aggregate(self, aggregation: aggregations.Aggregation,
-                values: List[Any], call: Call) -> Any:
-    """The accumulator of every client of `values` (one per input)."""
-
-
-def member(nest: Any, member_of: Callable[[Any], Any]) -> Any:
-  """The nest with `member_of(v)` for each of its federated values v."""
-  if isinstance(nest, structure.Struct):
-    return structure.Struct([(n, member(v, member_of))
-                             for n, v in nest.items()])
-  return member_of(nest)
+  def aggregate(self, aggregation: Any, values: List[Any],
+                call: Call) -> Any:
+    """The `aggregations.Aggregation`'s accumulator of every client of
+    `values` (one per input)."""
 
 
 def select_elements(keys: Any, client: int, max_key: int, server_member: Any,
@@ -116,8 +178,8 @@ def select_elements(keys: Any, client: int, max_key: int, server_member: Any,
   select_type = call.type_signature.parameter[3]
   what = f'{call.uri}({select_fn.name})'
   elements = [
-      function_values.call_for_client(
-          select_fn, aggregations.args(select_type, server_member,
+      call_for_client(
+          select_fn, args(select_type, server_member,
                                        np.asarray(k)), client, what)
       for k in keys
   ]

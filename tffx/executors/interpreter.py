@@ -21,7 +21,7 @@ aggregation is declared once (`aggregations`). An `ir_analysis.Analysis`
 of the computation, when given, says how often each name is used, so the
 strategy may keep lazy values or compute them (`bind`).
 
-Function values are `function_values.Function`s. This module does not
+Function values are `client_strategy.Function`s. This module does not
 convert Python values, resolve `Data` blocks, or check intermediate values
 against their types.
 """
@@ -34,7 +34,6 @@ from tffx.executors import aggregations
 from tffx.executors import client_strategy
 from tffx.executors import environment
 from tffx.executors import federated_value
-from tffx.executors import function_values
 from tffx.executors import ir_analysis
 from tffx.executors import value_conversions
 from tffx.types import structure
@@ -42,7 +41,7 @@ from tffx.types import structure
 Call = client_strategy.Call
 ClientStrategy = client_strategy.ClientStrategy
 FederatedValue = federated_value.FederatedValue
-Function = function_values.Function
+Function = client_strategy.Function
 
 
 class Interpreter:
@@ -194,7 +193,7 @@ def _sequence_reduce(strategy, arg, call: Call):
   op_type = call.type_signature.parameter[2]
   accumulator = zero
   for element in value_conversions.dataset_elements(sequence, element_type):
-    accumulator = op(aggregations.args(op_type, accumulator, element))
+    accumulator = op(client_strategy.args(op_type, accumulator, element))
   return accumulator
 
 
@@ -222,7 +221,7 @@ HANDLERS = {
     'federated_value_at_server': lambda s, arg, call: _at_server(call, arg),
     'federated_zip_at_clients': lambda s, arg, call: s.zip(arg, call),
     'federated_zip_at_server': lambda s, arg, call: _at_server(
-        call, client_strategy.member(arg, lambda v: v.members[0])),
+        call, structure.map_structure(lambda v: v.members[0], arg)),
     'sequence_map': _sequence_map,
     'sequence_reduce': _sequence_reduce,
     'sequence_sum': _sequence_sum,

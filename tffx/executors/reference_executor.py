@@ -15,8 +15,8 @@ does not run anything concurrently, stream values or resolve `Data` blocks.
 from typing import Any, Callable
 
 from tffx.computations import building_blocks as bb
+from tffx.executors import client_strategy
 from tffx.executors import executor_base
-from tffx.executors import function_values
 from tffx.executors import interpreter
 from tffx.executors import sequential_strategy
 from tffx.executors import tensorflow_runner
@@ -42,5 +42,5 @@ class ReferenceExecutor(executor_base.Executor):
     executor_base.check_num_clients(num_clients)
     return interpreter.Interpreter(
         sequential_strategy.SequentialStrategy(num_clients),
-        lambda block: function_values.TensorFlowFunction(
+        lambda block: client_strategy.TensorFlowFunction(
             block, self._load_tensorflow(block))).run(comp, arg)

@@ -13,7 +13,7 @@ from typing import Any, List
 from tffx.executors import aggregations
 from tffx.executors import client_strategy
 from tffx.executors import federated_value
-from tffx.executors import function_values
+from tffx.types import structure
 
 Call = client_strategy.Call
 FederatedValue = federated_value.FederatedValue
@@ -38,20 +38,20 @@ class SequentialStrategy(client_strategy.ClientStrategy):
       return self._clients(call, members * len(value.members))
     what = f'{call.uri}({fn.name})'
     return self._clients(call, [
-        function_values.call_for_client(fn, m, i, what)
+        client_strategy.call_for_client(fn, m, i, what)
         for i, m in enumerate(value.members)
     ])
 
   def eval(self, fn, call):
     what = f'{call.uri}({fn.name})'
     return self._clients(call, [
-        function_values.call_for_client(fn, None, i, what)
+        client_strategy.call_for_client(fn, None, i, what)
         for i in range(self.num_clients)
     ])
 
   def zip(self, nest, call):
     return self._clients(call, [
-        client_strategy.member(nest, lambda v, i=i: v.members[i])
+        structure.map_structure(lambda v, i=i: v.members[i], nest)
         for i in range(self.num_clients)
     ])
 

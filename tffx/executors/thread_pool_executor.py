@@ -1,28 +1,17 @@
 """`ThreadPoolExecutor`: the interpreter with client work on a thread pool.
 
-It computes what the reference executor computes (the differential tests
-check it on the same programs) and differs only in its client strategy:
-
     ThreadPoolExecutor().run(comp, arg, num_clients)
       `-- Interpreter(ThreadPoolStrategy(scheduler, n), tensorflow,
                       analyse(comp)).run(comp, arg)
 
-Optimizations, and where each lives:
-
-1. Fusion and laziness: `thread_pool_strategy` (client values computed when
-   an aggregation consumes them, chunk by chunk).
-2. Chunks on a bounded pool, memory bounded by the chunk size:
-   `client_scheduler`.
-3. Batched maps of element-wise graphs: `ir_analysis` finds the batched
-   version of each TensorFlow block once per computation; this module loads
-   it with the block.
-4. Dataset reductions: graphs are loaded after `dataset_reduce_rewrite`,
-   which turns `dataset.reduce` into an iterator loop that TensorFlow does
-   not re-instantiate on every call (~5x faster client training).
-
-Devices: chunks run round-robin on `client_devices`; everything else on
-`server_device` (graphs are called on the current thread's device). This
-module does not convert Python values (see `execution_context`).
+It computes what the reference executor computes (differential tests check
+it) and differs in its client strategy: lazy, fused, chunked client work
+(`thread_pool_strategy`, `client_scheduler`). This module loads each graph
+once per block, with its batched version when `ir_analysis` found one, after
+`dataset_reduce_rewrite` (a `dataset.reduce` becomes an iterator loop that
+TensorFlow does not re-instantiate per call), and runs it on the current
+thread's device: chunks run round-robin on `client_devices`, the rest on
+`server_device`. It does not convert Python values (`execution_context`).
 """
 
 import functools
@@ -32,9 +21,9 @@ from typing import Any, Callable, Optional, Sequence
 
 from tffx.computations import building_blocks as bb
 from tffx.executors import client_scheduler
+from tffx.executors import client_strategy
 from tffx.executors import dataset_reduce_rewrite
 from tffx.executors import executor_base
-from tffx.executors import function_values
 from tffx.executors import interpreter
 from tffx.executors import ir_analysis
 from tffx.executors import tensorflow_runner
@@ -100,13 +89,13 @@ class ThreadPoolExecutor(executor_base.Executor):
         analysis).run(comp, arg)
 
   def _tensorflow(self, analysis: ir_analysis.Analysis,
-                  block: bb.TensorFlow) -> function_values.Function:
+                  block: bb.TensorFlow) -> client_strategy.Function:
     """The block's function, loaded once per block, with its batched form."""
     with self._lock:
       fn = self._functions.get(block)
     if fn is None:
       batched = analysis.batched(block)
-      fn = function_values.TensorFlowFunction(
+      fn = client_strategy.TensorFlowFunction(
           block, self._on_device(dataset_reduce_rewrite.rewrite_block(block)),
           None if batched is None else self._on_device(batched))
       with self._lock:

@@ -31,7 +31,6 @@ from tffx.executors import client_batches
 from tffx.executors import client_scheduler
 from tffx.executors import client_strategy
 from tffx.executors import federated_value
-from tffx.executors import function_values
 from tffx.executors import lazy_client_values
 from tffx.types import computation_types as ct
 from tffx.types import structure
@@ -55,19 +54,9 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
 
   def leave(self, value: Any) -> Any:
     nodes = list({id(n): n for n in _lazy_nodes(value)}.values())
-    if not nodes:
-      return value
     computed = dict(zip(map(id, nodes), lazy_client_values.materialize(
         self._scheduler, nodes)))
-
-    def replace(v):
-      if isinstance(v, LazyClientValue):
-        return computed[id(v)]
-      if isinstance(v, structure.Struct):
-        return structure.Struct([(n, replace(e)) for n, e in v.items()])
-      return v
-
-    return replace(value)
+    return structure.map_structure(lambda v: computed.get(id(v), v), value)
 
   def bind(self, value, type_spec, uses) -> None:
     if not _has_federated(type_spec):
@@ -105,13 +94,13 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
         stacked = batch.stacked()
         if stacked is not None:
           return ClientBatch(member_type, batch.count,
-                             stacked=function_values.call_for_client(
+                             stacked=client_strategy.call_for_client(
                                  batched, stacked,
                                  f'{start}-{stop - 1} (one batched call)',
                                  what, plural='s'))
         _log_unbatched(fn.name)
       return ClientBatch.of_members(member_type, [
-          function_values.call_for_client(fn, m, start + j, what)
+          client_strategy.call_for_client(fn, m, start + j, what)
           for j, m in enumerate(batch.members())
       ])
 
@@ -124,26 +113,18 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
     def compute(batches, start, stop):
       del batches  # No inputs.
       return ClientBatch.of_members(member_type, [
-          function_values.call_for_client(fn, None, client, what)
+          client_strategy.call_for_client(fn, None, client, what)
           for client in range(start, stop)
       ])
 
     return self._lazy(call, [], compute)
 
   def zip(self, nest, call):
-    sources = []
-
-    def skeleton(value):
-      if isinstance(value, structure.Struct):
-        return structure.Struct([(n, skeleton(v)) for n, v in value.items()])
-      sources.append(value)
-      return len(sources) - 1
-
-    shape = skeleton(nest)
+    sources = structure.flatten(nest)
     member_type = call.type_signature.result.member
 
     def pack(leaves):
-      return client_strategy.member(shape, lambda index: leaves[index])
+      return structure.pack_sequence_as(nest, leaves)
 
     def compute(batches, start, stop):
       if batches and all(b.is_stacked for b in batches):
@@ -196,11 +177,8 @@ def _log_unbatched(name: str) -> None:
 
 
 def _lazy_nodes(value: Any) -> List[LazyClientValue]:
-  if isinstance(value, LazyClientValue):
-    return [value]
-  if isinstance(value, structure.Struct):
-    return [node for v in value for node in _lazy_nodes(v)]
-  return []
+  return [v for v in structure.flatten(value)
+          if isinstance(v, LazyClientValue)]
 
 
 def _has_federated(type_spec) -> bool:

@@ -1,6 +1,6 @@
 """The values of the controller during a run: functions and CLIENTS values.
 
-    closed_block   a function value (`function_values.Function`) as a
+    closed_block   a function value (`client_strategy.Function`) as a
                    closed block, to send to workers
     ClientsValue   a CLIENTS-placed value: members held here (the user's
                    argument), one member shared by every client (broadcast),
@@ -20,8 +20,8 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.computations import building_blocks as bb
+from tffx.executors import client_strategy
 from tffx.executors import federated_value
-from tffx.executors import function_values
 from tffx.executors import value_serialization
 from tffx.proto import remote_pb2
 from tffx.remote import dataset_graphs
@@ -34,7 +34,7 @@ from tffx.types import type_serialization
 NOTHING = object()  # `shared` of a ClientsValue that is not shared.
 
 
-def closed_block(fn: function_values.Function) -> bb.ComputationBuildingBlock:
+def closed_block(fn: client_strategy.Function) -> bb.ComputationBuildingBlock:
   """The function's block with its free references bound, ready to travel.
 
   Raises:
@@ -143,7 +143,7 @@ def free_references(block: bb.ComputationBuildingBlock) -> Dict[str, ct.Type]:
 def value_block(value: Any, type_spec: ct.Type,
                  name: str) -> bb.ComputationBuildingBlock:
   """A closed block evaluating to `value`, for a captured name."""
-  if isinstance(value, function_values.Function):
+  if isinstance(value, client_strategy.Function):
     return closed_block(value)
   if isinstance(type_spec, ct.TensorType):
     return bb.Literal(np.asarray(value), type_spec)

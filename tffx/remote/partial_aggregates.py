@@ -1,18 +1,10 @@
 """Aggregation pushed down to workers: a worker's partial accumulator.
 
-Each worker accumulates the clients of its shard and returns the wire form of
-its accumulator (`Aggregation.to_wire`); the controller merges one per worker,
-in shard order (`remote_strategy`). The accumulators are `aggregations`', so
-a worker adds exactly what any other strategy adds:
-
-    kind          aggregation        intrinsics
-    sum           Sum                federated_sum, federated_mean
-    bounded_sum   SecureSum          federated_secure_sum(_bitwidth)
-    weighted_sum  WeightedMean       federated_weighted_mean
-    min, max      Extremum           federated_min, federated_max
-
-(`federated_aggregate` runs as a Run of the intrinsic with no report.) This
-module neither talks to workers nor runs TensorFlow.
+A worker accumulates its shard's clients with the aggregation of the
+request's kind (`Aggregation.wire_kind`: sum for federated_sum and _mean,
+bounded_sum for secure sums, weighted_sum, min, max) and returns its wire
+form; the controller merges one per worker (`remote_strategy`). This module
+neither talks to workers nor runs TensorFlow.
 """
 
 from typing import Any, Sequence, Tuple

@@ -26,8 +26,8 @@ import threading
 from typing import Callable, Dict, List, Optional, Sequence
 
 from tffx.computations import building_blocks as bb
+from tffx.executors import client_strategy
 from tffx.executors import executor_base
-from tffx.executors import function_values
 from tffx.executors import interpreter
 from tffx.executors import tensorflow_runner
 from tffx.remote import auth
@@ -154,8 +154,8 @@ class RemoteExecutor(executor_base.Executor):
       finally:
         session.release()
 
-  def _tensorflow(self, block: bb.TensorFlow) -> function_values.Function:
-    return function_values.TensorFlowFunction(block,
+  def _tensorflow(self, block: bb.TensorFlow) -> client_strategy.Function:
+    return client_strategy.TensorFlowFunction(block,
                                               self._load_tensorflow(block))
 
   def _check_retry(self, error: errors.WorkerUnavailableError,

@@ -31,7 +31,6 @@ from tffx.computations import intrinsic_defs
 from tffx.executors import aggregations
 from tffx.executors import client_strategy
 from tffx.executors import federated_value
-from tffx.executors import function_values
 from tffx.executors import value_serialization
 from tffx.proto import remote_pb2
 from tffx.remote import controller_values as cv
@@ -59,26 +58,27 @@ class RemoteStrategy(client_strategy.ClientStrategy):
     self.num_clients = num_clients
 
   def enter(self, value: Any) -> Any:
-    if isinstance(value, structure.Struct):
-      return structure.Struct([(n, self.enter(v)) for n, v in value.items()])
-    if (isinstance(value, FederatedValue) and
-        value.placement is placements.CLIENTS):
-      members = value.members
-      if value.type_signature.all_equal and members:
-        return cv.ClientsValue(value.type_signature, len(members),
-                               shared=members[0])
-      return cv.ClientsValue(value.type_signature, len(members),
-                             members=members)
-    return value
+
+    def held_here(v):
+      if not (isinstance(v, FederatedValue) and
+              v.placement is placements.CLIENTS):
+        return v
+      if v.type_signature.all_equal and v.members:
+        return cv.ClientsValue(v.type_signature, len(v), shared=v.members[0])
+      return cv.ClientsValue(v.type_signature, len(v), members=v.members)
+
+    return structure.map_structure(held_here, value)
 
   def leave(self, value: Any) -> Any:
-    if isinstance(value, cv.ClientsValue):
-      return FederatedValue(value.type_signature, self._members(value))
-    if isinstance(value, structure.Struct):
-      return structure.Struct([(n, self.leave(v)) for n, v in value.items()])
-    if isinstance(value, function_values.Function):
-      return cv.closed_block(value)
-    return value
+
+    def executor_value(v):
+      if isinstance(v, cv.ClientsValue):
+        return FederatedValue(v.type_signature, self._members(v))
+      if isinstance(v, client_strategy.Function):
+        return cv.closed_block(v)
+      return v
+
+    return structure.map_structure(executor_value, value)
 
   def _members(self, value: cv.ClientsValue) -> tuple:
     if value.members is None:
@@ -121,8 +121,8 @@ class RemoteStrategy(client_strategy.ClientStrategy):
   def zip(self, nest, call):
     values = _clients_values(nest)
     if values and all(v.is_shared for v in values):
-      return self._clients(call, shared=client_strategy.member(
-          nest, lambda v: v.shared))
+      return self._clients(call, shared=structure.map_structure(
+          lambda v: v.shared, nest))
     # Zipped on the workers, so that a shared part (a broadcast model)
     # travels once per worker, and client datasets as graphs, rather than
     # both inside one struct per client.
@@ -185,11 +185,8 @@ class RemoteStrategy(client_strategy.ClientStrategy):
 
 
 def _clients_values(value: Any) -> List[cv.ClientsValue]:
-  if isinstance(value, cv.ClientsValue):
-    return [value]
-  if isinstance(value, structure.Struct):
-    return [c for v in value.values() for c in _clients_values(v)]
-  return []
+  return [v for v in structure.flatten(value)
+          if isinstance(v, cv.ClientsValue)]
 
 
 def _contains_placed_or_functional(type_spec: ct.Type) -> bool:
@@ -206,7 +203,7 @@ def _template(value: Any, type_spec: ct.Type, leaves: list) -> Any:
   Returns a nest of ('block', block), ('leaf', index) and ('struct', [(name,
   nest)], container); appends (value, type) to `leaves` for each leaf.
   """
-  if isinstance(value, function_values.Function):
+  if isinstance(value, client_strategy.Function):
     return ('block', cv.closed_block(value))
   if (isinstance(value, structure.Struct) and
       isinstance(type_spec, ct.StructType) and

@@ -5,8 +5,8 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.computations import building_blocks as bb
+from tffx.executors import client_strategy
 from tffx.executors import environment
-from tffx.executors import function_values
 from tffx.executors import interpreter
 from tffx.executors import tensorflow_runner
 from tffx.executors import value_serialization
@@ -26,7 +26,7 @@ def _evaluate(block, arg=None):
                                          call_timeout_seconds=1)
   fn = interpreter.Interpreter(
       remote_strategy.RemoteStrategy(session, 0),
-      lambda b: function_values.TensorFlowFunction(
+      lambda b: client_strategy.TensorFlowFunction(
           b, tensorflow_runner.load(b))).eval(block, environment.Environment())
   return fn if arg is None else fn(arg)
 

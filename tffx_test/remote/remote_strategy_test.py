@@ -8,9 +8,9 @@ from absl.testing import parameterized
 import numpy as np
 
 from tffx.computations import building_blocks as bb
+from tffx.executors import client_strategy
 from tffx.executors import errors
 from tffx.executors import federated_value
-from tffx.executors import function_values
 from tffx.executors import interpreter
 from tffx.executors import tensorflow_runner
 from tffx.remote import remote_strategy
@@ -29,7 +29,7 @@ def _interpreter(num_clients):
                                          call_timeout_seconds=1)
   return interpreter.Interpreter(
       remote_strategy.RemoteStrategy(session, num_clients),
-      lambda block: function_values.TensorFlowFunction(
+      lambda block: client_strategy.TensorFlowFunction(
           block, tensorflow_runner.load(block)))
 
 
