@@ -96,13 +96,8 @@ class RemoteStrategy(client_strategy.ClientStrategy):
     """Runs the intrinsic on every shard; its CLIENTS result stays there."""
     if not self._session.shards:
       return self._clients(call, members=())
-    leaves = []
-    template = _template(arg, call.type_signature.parameter, leaves)
-    function = _request_function(
-        leaves, lambda parameter: bb.Call(
-            bb.Intrinsic(call.uri, call.type_signature),
-            _instantiate(template, parameter)))
-    handles = self._session.run(function, _arguments_for(leaves), store=True)
+    function, arguments = _request(call.uri, arg, call.type_signature)
+    handles = self._session.run(function, arguments, store=True)
     return self._clients(call, handles=handles)
 
   def place(self, member, call):
@@ -169,18 +164,10 @@ class RemoteStrategy(client_strategy.ClientStrategy):
         'R': accumulator_type
     })
     accumulate, merge, _ = aggregation.functions
-    leaves = [(value, value.wire_type()), (aggregation.zero(),
-                                           accumulator_type)]
-    function = _request_function(leaves, lambda parameter: bb.Call(
-        bb.Intrinsic('federated_aggregate', partial_type),
-        bb.Struct([
-            bb.Selection(parameter, index=0),
-            bb.Selection(parameter, index=1),
-            cv.closed_block(accumulate),
-            cv.closed_block(merge), identity
-        ])))
-    partials = self._session.run(function, _arguments_for(leaves),
-                                 store=False)
+    function, arguments = _request('federated_aggregate', structure.Struct([
+        (None, value), (None, aggregation.zero()), (None, accumulate),
+        (None, merge), (None, identity)]), partial_type)
+    partials = self._session.run(function, arguments, store=False)
     return [p.members[0] for p in partials]
 
 
@@ -197,44 +184,45 @@ def _contains_placed_or_functional(type_spec: ct.Type) -> bool:
   return False
 
 
-def _template(value: Any, type_spec: ct.Type, leaves: list) -> Any:
-  """Splits an intrinsic's argument into blocks and parameter leaves.
+def _request(uri: str, arg: Any, intrinsic_type: ct.FunctionType):
+  """The function of a request running an intrinsic, and shard arguments.
 
-  Returns a nest of ('block', block), ('leaf', index) and ('struct', [(name,
-  nest)], container); appends (value, type) to `leaves` for each leaf.
+  The function is `(arguments -> intrinsic(arg))`: the functions (and
+  blocks) in `arg` are built into it, every other value is an element of
+  its parameter `arguments`, sent with the request (per shard for a CLIENTS
+  value, see `_arguments_for`).
   """
-  if isinstance(value, client_strategy.Function):
-    return ('block', cv.closed_block(value))
-  if (isinstance(value, structure.Struct) and
-      isinstance(type_spec, ct.StructType) and
-      _contains_placed_or_functional(type_spec)):
-    return ('struct', [(name, _template(v, t, leaves)) for (name, t), v in zip(
-        type_spec.items(), value.values())], type_spec.python_container)
-  if isinstance(value, cv.ClientsValue):
-    leaves.append((value, value.wire_type()))
-  elif isinstance(value, FederatedValue):
-    leaves.append((value, value.type_signature))
-  else:
+  leaves = []
+
+  def split(value: Any, type_spec: ct.Type):
+    """`build(arguments)`: the block of `value`; records its leaves."""
+    if isinstance(value, (client_strategy.Function,
+                          bb.ComputationBuildingBlock)):
+      block = value if isinstance(value, bb.ComputationBuildingBlock) else (
+          cv.closed_block(value))
+      return lambda arguments: block
+    if (isinstance(value, structure.Struct) and
+        isinstance(type_spec, ct.StructType) and
+        _contains_placed_or_functional(type_spec)):
+      parts = [(name, split(v, t)) for (name, t), v in zip(
+          type_spec.items(), value.values())]
+      return lambda arguments: bb.Struct(
+          [(name, build(arguments)) for name, build in parts],
+          type_spec.python_container)
+    if isinstance(value, cv.ClientsValue):
+      type_spec = value.wire_type()
+    elif isinstance(value, FederatedValue):
+      type_spec = value.type_signature
     leaves.append((value, type_spec))
-  return ('leaf', len(leaves) - 1)
+    index = len(leaves) - 1
+    return lambda arguments: bb.Selection(arguments, index=index)
 
-
-def _instantiate(template: Any,
-                 parameter: bb.Reference) -> bb.ComputationBuildingBlock:
-  kind = template[0]
-  if kind == 'block':
-    return template[1]
-  if kind == 'leaf':
-    return bb.Selection(parameter, index=template[1])
-  return bb.Struct([(name, _instantiate(t, parameter))
-                    for name, t in template[1]], template[2])
-
-
-def _request_function(leaves: list, body) -> bb.Lambda:
-  """`(arguments -> body(arguments))`, arguments the struct of `leaves`."""
+  build = split(arg, intrinsic_type.parameter)
   parameter_type = ct.StructType([(None, t) for _, t in leaves])
-  return bb.Lambda('arguments', parameter_type,
-                   body(bb.Reference('arguments', parameter_type)))
+  function = bb.Lambda('arguments', parameter_type, bb.Call(
+      bb.Intrinsic(uri, intrinsic_type),
+      build(bb.Reference('arguments', parameter_type))))
+  return function, _arguments_for(leaves)
 
 
 def _arguments_for(leaves: list):
