@@ -102,13 +102,7 @@ class _Sums:
 def _pack(type_spec: ct.Type, leaves: Sequence[Any]) -> Any:
   """A value of `type_spec` from its tensor leaves, cast to their dtypes."""
   it = iter(leaves)
-
-  def build(t):
-    if isinstance(t, ct.TensorType):
-      return np.asarray(next(it), dtype=t.dtype)
-    return structure.Struct([(n, build(e)) for n, e in t.items()])
-
-  return build(type_spec)
+  return arithmetic.map_leaves(lambda t: next(it), type_spec)
 
 
 def _wire(values: List[np.ndarray]) -> Tuple[structure.Struct, ct.StructType]:
@@ -334,26 +328,24 @@ def _secure_sum(call, arg, bitwidth: bool):
   return SecureSum(member_type, call.uri, upper, described), [value]
 
 
+def _member_of(call):
+  return call.type_signature.result.member
+
+
 # kind -> build(call, arg) -> (aggregation, the client values it reads)
 _BUILDERS = {
-    'sum': lambda call, arg: (Sum(call.type_signature.result.member,
-                                  call.uri), [arg]),
-    'mean': lambda call, arg: (Mean(call.type_signature.result.member,
-                                    call.uri, call.num_clients), [arg]),
-    'weighted_mean': lambda call, arg: (WeightedMean(
-        call.type_signature.result.member, call.uri, call.num_clients),
-                                        list(arg)),
-    'min': lambda call, arg: (Extremum(call.type_signature.result.member,
-                                       call.uri, call.num_clients,
-                                       np.minimum), [arg]),
-    'max': lambda call, arg: (Extremum(call.type_signature.result.member,
-                                       call.uri, call.num_clients,
-                                       np.maximum), [arg]),
-    'secure_sum': lambda call, arg: _secure_sum(call, arg, False),
-    'secure_sum_bitwidth': lambda call, arg: _secure_sum(call, arg, True),
-    'aggregate': lambda call, arg: (UserAggregate(
-        call.type_signature, call.uri, arg[1], arg[2], arg[3], arg[4]),
-                                    [arg[0]]),
+    'sum': lambda c, arg: (Sum(_member_of(c), c.uri), [arg]),
+    'mean': lambda c, arg: (Mean(_member_of(c), c.uri, c.num_clients), [arg]),
+    'weighted_mean': lambda c, arg: (WeightedMean(
+        _member_of(c), c.uri, c.num_clients), list(arg)),
+    'min': lambda c, arg: (Extremum(_member_of(c), c.uri, c.num_clients,
+                                    np.minimum), [arg]),
+    'max': lambda c, arg: (Extremum(_member_of(c), c.uri, c.num_clients,
+                                    np.maximum), [arg]),
+    'secure_sum': lambda c, arg: _secure_sum(c, arg, False),
+    'secure_sum_bitwidth': lambda c, arg: _secure_sum(c, arg, True),
+    'aggregate': lambda c, arg: (UserAggregate(c.type_signature, c.uri,
+                                               *list(arg)[1:]), [arg[0]]),
 }
 
 assert set(_BUILDERS) == {

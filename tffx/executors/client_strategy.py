@@ -14,17 +14,11 @@ makes or consumes them asks the strategy:
     enter / leave            a run's argument and result (executor values)
     bind(value, uses)        a name bound to `value` is used `uses` times
 
-    strategy       CLIENTS value                  module
-    sequential     FederatedValue                 sequential_strategy
-    thread pool    FederatedValue or lazy value   thread_pool_strategy
-    remote         ClientsValue (handles)         remote/remote_strategy
-
-Function values share one typed interface, `Function` (name, call,
-`batched()`: a version over members stacked on a client axis, or None):
-the interpreter's closures and intrinsics, and `TensorFlowFunction` here;
-`call_for_client` names the client whose call failed. This module also
-holds what per-client selection shares (`select_elements`). It evaluates
-no building block.
+Strategies: `sequential_strategy`, `thread_pool_strategy`,
+`remote/remote_strategy`. Function values share one typed interface,
+`Function` (`name`, call, `batched()`: a version over members stacked on a
+client axis, or None); `call_for_client` names the client whose call
+failed. This module evaluates no building block.
 """
 
 import abc
@@ -70,10 +64,8 @@ class TensorFlowFunction(Function):
 
   def __init__(self, block: bb.TensorFlow, fn: Callable[[Any], Any],
                batched: Optional[Callable[[Any], Any]] = None):
-    self.block = block
-    self.name = block.name or 'tensorflow'
-    self._fn = fn
-    self._batched = batched
+    self.block, self.name = block, block.name or 'tensorflow'
+    self._fn, self._batched = fn, batched
 
   def __call__(self, arg: Any = None) -> Any:
     return self._fn(arg)
@@ -159,6 +151,14 @@ class ClientStrategy(abc.ABC):
                 call: Call) -> Any:
     """The `aggregations.Aggregation`'s accumulator of every client of
     `values` (one per input)."""
+
+
+def contains(type_spec: Optional[ct.Type], classes: tuple) -> bool:
+  """Whether `type_spec` is, or is a struct holding, one of `classes`."""
+  if isinstance(type_spec, classes):
+    return True
+  return isinstance(type_spec, ct.StructType) and any(
+      contains(t, classes) for t in type_spec)
 
 
 def select_elements(keys: Any, client: int, max_key: int, server_member: Any,

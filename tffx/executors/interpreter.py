@@ -8,22 +8,12 @@
             |                                the strategy's
             `-- TensorFlow                   tensorflow(block), a Function
 
-    HANDLERS                         ClientStrategy
-      placing, map, eval, zip,  --->   sequential   (reference executor)
-      select, aggregations             thread pool  (chunks, lazy, fusion)
-      server work, sequences           remote       (shards on workers)
-      (here, shared)
-
-What varies between executors is the `ClientStrategy` (`client_strategy`):
-how values placed at CLIENTS are held and computed. Server work, sequences
-and the checks before an aggregation are the same for all, here; each
-aggregation is declared once (`aggregations`). An `ir_analysis.Analysis`
-of the computation, when given, says how often each name is used, so the
-strategy may keep lazy values or compute them (`bind`).
-
-Function values are `client_strategy.Function`s. This module does not
-convert Python values, resolve `Data` blocks, or check intermediate values
-against their types.
+What varies between executors is the `ClientStrategy` (`client_strategy`)
+that holds and computes the values placed at CLIENTS: sequential
+(reference), thread pool, remote. Server work, sequences and aggregations
+(`aggregations`) are the same for all. An `ir_analysis.Analysis`, when
+given, says how often each name is used (`strategy.bind`). This module does
+not convert Python values, resolve `Data` blocks, or type-check values.
 """
 
 from typing import Any, Callable, Optional
@@ -106,12 +96,9 @@ class Interpreter:
 
   def _functions(self, value: Any) -> Any:
     """The argument, with the computations (blocks) in it evaluated."""
-    if isinstance(value, bb.ComputationBuildingBlock):
-      return self.eval(value, environment.Environment())
-    if isinstance(value, structure.Struct):
-      return structure.Struct([(n, self._functions(v))
-                               for n, v in value.items()])
-    return value
+    return structure.map_structure(
+        lambda v: self.eval(v, environment.Environment()) if isinstance(
+            v, bb.ComputationBuildingBlock) else v, value)
 
   def apply_lambda(self, block: bb.Lambda, env: environment.Environment,
                    arg: Any) -> Any:
@@ -177,8 +164,8 @@ def _federated_select(strategy: ClientStrategy, arg, call: Call):
                          select_fn, call)
 
 
-def _sequence_map(strategy, arg, call: Call):
-  del strategy  # Sequences are not placed.
+# Sequences are not placed: their handlers do not use the strategy.
+def _sequence_map(unused_strategy, arg, call: Call):
   fn, sequence = arg
   elements = value_conversions.dataset_elements(
       sequence, call.type_signature.parameter[1].element)
@@ -186,8 +173,7 @@ def _sequence_map(strategy, arg, call: Call):
                                       call.type_signature.result.element)
 
 
-def _sequence_reduce(strategy, arg, call: Call):
-  del strategy  # Sequences are not placed.
+def _sequence_reduce(unused_strategy, arg, call: Call):
   sequence, zero, op = arg
   element_type = call.type_signature.parameter[0].element
   op_type = call.type_signature.parameter[2]
@@ -197,8 +183,7 @@ def _sequence_reduce(strategy, arg, call: Call):
   return accumulator
 
 
-def _sequence_sum(strategy, sequence, call: Call):
-  del strategy  # Sequences are not placed.
+def _sequence_sum(unused_strategy, sequence, call: Call):
   element_type = call.type_signature.result
   total = aggregations.Sum(element_type, call.uri)
   elements = value_conversions.dataset_elements(sequence, element_type)

@@ -6,14 +6,10 @@
     analysis.batched(tf_block)   # the element-wise batched block, or None
 
 A use count is None when a reference sits inside a nested `Lambda` (which
-may run any number of times); the thread-pool strategy then computes a lazy
-client value rather than keeping it lazy. `batched` is
-`batched_computation.to_batched` of each `TensorFlow` block. The result is
-cached with the root block (a weak reference), so every run of the same
-computation reuses it; blocks outside the analysed computation (functions
-passed as arguments) have unknown counts and no batched version.
-
-This module neither evaluates blocks nor loads graphs.
+may run any number of times). The analysis is cached with the root block
+(a weak reference); blocks outside it (functions passed as arguments) have
+unknown counts and no batched version. This module neither evaluates
+blocks nor loads graphs.
 """
 
 import threading

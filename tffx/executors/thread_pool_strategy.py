@@ -7,24 +7,18 @@
                              each chunk accumulates on the pool, and the
                              chunks merge here, in client order
 
-So `federated_mean(federated_map(f, x))` adds each `f(x_i)` to the sum as it
-is computed (fusion) and no list of mapped values exists. A lazy value used
-several times keeps its members; how often is the interpreter's analysis's
-use count (`bind`), and a value used an unknown number of times (inside a
-nested Lambda) is computed at once.
-
-Batched maps: a function with a `batched()` version (an element-wise graph)
-runs once per chunk on the stacked members. Whether a chunk can stack is
-decided before the call: members of different shapes go client by client
-(logged once per function); a batched call that fails raises.
-
-Devices: chunks run on the scheduler's client devices; `federated_map_all_equal`
-runs once on the first; select and merges on the server device. Errors of a
-client's computation keep their class and name the client.
+So `federated_mean(federated_map(f, x))` adds each `f(x_i)` to a sum as it
+is computed (fusion). A lazy value used several times (the analysis's use
+count, `bind`) keeps its members; one used an unknown number of times is
+computed at once. A function with a `batched()` version runs once per chunk
+on the stacked members; members that do not stack (decided before the
+call, logged once) go client by client, and a failed batched call raises.
+`federated_map_all_equal` runs once on the first client device; select
+and merges on the server device.
 """
 
+import functools
 import logging
-import threading
 from typing import Any, List
 
 from tffx.executors import client_batches
@@ -39,9 +33,6 @@ Call = client_strategy.Call
 ClientBatch = client_batches.ClientBatch
 FederatedValue = federated_value.FederatedValue
 LazyClientValue = lazy_client_values.LazyClientValue
-
-_logged_lock = threading.Lock()
-_logged_unbatched = set()
 
 
 class ThreadPoolStrategy(client_strategy.ClientStrategy):
@@ -59,7 +50,7 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
     return structure.map_structure(lambda v: computed.get(id(v), v), value)
 
   def bind(self, value, type_spec, uses) -> None:
-    if not _has_federated(type_spec):
+    if not client_strategy.contains(type_spec, (ct.FederatedType,)):
       return
     nodes = _lazy_nodes(value)
     if uses is None:
@@ -167,11 +158,8 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
     return merged[0] if merged else aggregation.zero()
 
 
+@functools.lru_cache(maxsize=None)  # Once per function.
 def _log_unbatched(name: str) -> None:
-  with _logged_lock:
-    if name in _logged_unbatched:
-      return
-    _logged_unbatched.add(name)
   logging.info('%s: client values of different shapes do not stack; this '
                'function runs client by client where they do not.', name)
 
@@ -179,11 +167,3 @@ def _log_unbatched(name: str) -> None:
 def _lazy_nodes(value: Any) -> List[LazyClientValue]:
   return [v for v in structure.flatten(value)
           if isinstance(v, LazyClientValue)]
-
-
-def _has_federated(type_spec) -> bool:
-  if isinstance(type_spec, ct.FederatedType):
-    return True
-  if isinstance(type_spec, ct.StructType):
-    return any(_has_federated(t) for t in type_spec)
-  return False

@@ -13,11 +13,7 @@
                                      the accumulators merge here, in order
             server work              here, in the interpreter
 
-A request to workers is a closed Lambda whose parameter is the struct of the
-values it needs: `(args -> intrinsic(<...args[i]..., fn blocks>))`, where
-CLIENTS values come as handles or as the shard's members, and functions are
-built into the block (`controller_values.closed_block`).
-
+A request is a closed Lambda `(arguments -> intrinsic(...))` (`_request`).
 This module does not talk to workers itself (`worker_session`) and does not
 retry (`remote_executor`).
 """
@@ -176,14 +172,6 @@ def _clients_values(value: Any) -> List[cv.ClientsValue]:
           if isinstance(v, cv.ClientsValue)]
 
 
-def _contains_placed_or_functional(type_spec: ct.Type) -> bool:
-  if isinstance(type_spec, (ct.FederatedType, ct.FunctionType)):
-    return True
-  if isinstance(type_spec, ct.StructType):
-    return any(_contains_placed_or_functional(t) for t in type_spec)
-  return False
-
-
 def _request(uri: str, arg: Any, intrinsic_type: ct.FunctionType):
   """The function of a request running an intrinsic, and shard arguments.
 
@@ -203,7 +191,8 @@ def _request(uri: str, arg: Any, intrinsic_type: ct.FunctionType):
       return lambda arguments: block
     if (isinstance(value, structure.Struct) and
         isinstance(type_spec, ct.StructType) and
-        _contains_placed_or_functional(type_spec)):
+        client_strategy.contains(type_spec,
+                                 (ct.FederatedType, ct.FunctionType))):
       parts = [(name, split(v, t)) for (name, t), v in zip(
           type_spec.items(), value.values())]
       return lambda arguments: bb.Struct(
