@@ -2,11 +2,10 @@
 
 `ExactSum` accumulates client values element-wise and returns the exact sum
 (or the exact sum divided by a count or by another exact sum) rounded ONCE
-to the values' dtype, round-half-to-even. Because nothing is rounded before
-the end, the result is bit-identical whatever the order of `add`s, the
-grouping of values into `add_stacked` chunks, or the tree of `merge`s: a
-thread pool, a chunked stream and remote workers sending partial sums all
-get the same bits as a sequential loop.
+to the values' dtype, half to even. As nothing is rounded before the end,
+the result is bit-identical whatever the order of `add`s, the grouping into
+`add_stacked` chunks or the tree of `merge`s: a thread pool, a chunked
+stream and remote workers sending partial sums get the bits of a loop.
 
     ExactSum(dtype, shape)
       .add(value) / .add_stacked(values)   accumulate (clients on axis 0)
@@ -14,48 +13,56 @@ get the same bits as a sequential loop.
       .to_array() / ExactSum.from_array()   a partial sum on the wire
       .result() / .mean(count) / .divide(denominator)   round once
 
-How (floating dtypes: float16, bfloat16, float32, float64 and complex64/128
-as pairs of floats): every finite float is an integer multiple of the
-dtype's smallest subnormal, so the sum of any number of them is an integer
-in that unit. It is kept as a fixed-point number in int64 limbs of 32 bits
-(with 31 bits of carry headroom, normalized before they could overflow),
-covering the dtype's whole exponent range; values are scattered into the
-limbs with vectorized numpy (`np.add.at`), never with a loop per element.
-A fast path adds chunks into a float64 accumulator while that is provably
-exact (checked per chunk from the chunk's largest and smallest magnitudes;
-see `_FastTier`), and spills it into the limbs when it would no longer be.
-Rounding reads the top 64 bits of each element's fixed-point number plus a
-sticky bit, so it is correct for ties, subnormals and overflow.
+How, for floating dtypes (float16, bfloat16, float32, float64; complex as
+pairs of floats): every finite float is an integer multiple of the dtype's
+smallest subnormal, so any sum of them is an integer in that unit, kept in
+two tiers.
+  * Fast tier (not for float64): a float64 accumulator. A chunk whose
+    largest magnitude is below 2**top is added there when every value in
+    it is a multiple of the grid 2**(top + 10 - 53): then up to 2**10
+    values sum exactly in float64's 53 bits. A float32 value is surely on
+    the grid unless it is nonzero and below 2**(top - 20); those few "tiny"
+    values go to the limbs instead. One max and one min per chunk decide it.
+  * Exact tier: a fixed-point number per element in int64 limbs of 32 bits
+    covering the dtype's whole range, with 31 bits of carry headroom
+    (normalized before it could overflow). Values are scattered into them
+    vectorized (`np.add.at`). The fast tier spills into them (exactly) when
+    a chunk's magnitude or the count outgrows its grid.
+Rounding reads the top 64 bits of each element's number plus a sticky bit;
+`mean` divides the limbs by the count (long division, remainder as sticky);
+`divide` brackets the quotient in float64 and, where the bracket does not
+decide the rounding, divides exact Python integers.
 
 Guarantees:
-  * `result()` is the exact sum rounded once to the dtype (round half to
-    even; values beyond the largest finite become +-inf, as IEEE does).
-  * `mean(count)` is the exact sum divided by `count`, rounded once.
-  * `divide(d)` is the exact sum divided by the exact sum `d`, rounded once
-    (`d` broadcasts: a scalar total of weights divides every element).
-  * inf and nan propagate as IEEE addition would in any order: any nan, or
-    +inf and -inf in the same element, gives nan; otherwise an inf input
-    gives that inf. x / 0 follows IEEE (+-inf, or nan for 0 / 0).
+  * `result()` is the exact sum rounded once (half to even; beyond the
+    largest finite value it is +-inf, as IEEE rounding gives), `mean(n)`
+    the exact sum / n and `divide(d)` the exact sum / the exact sum `d`,
+    each rounded once; `d` broadcasts (a scalar total of weights).
+  * inf and nan propagate as IEEE addition in any order would: a nan, or
+    +inf and -inf in one element, give nan; else an inf input gives that
+    inf. Division by zero or inf follows IEEE (x / 0 = +-inf, 0 / 0 = nan).
   * Sign of zero: an exact sum of zero is -0.0 only if every value added to
-    that element was -0.0 (as IEEE round-to-nearest addition gives in any
-    order); otherwise +0.0. The empty sum is +0.0. A mean or quotient that
+    that element was -0.0 (what IEEE round-to-nearest addition gives in any
+    order), else +0.0; the empty sum is +0.0. A mean or quotient that
     rounds to zero keeps the sign of the exact quotient.
-  * Integer dtypes sum as TensorFlow does: wrapping around in the dtype
-    (the sum modulo 2**bits is order-independent). bool sums are logical
-    or, like `np.add` on bools. `mean` and `divide` need floating dtypes.
+  * Integer dtypes sum as TensorFlow does, wrapping around in the dtype (a
+    sum modulo 2**bits is order-independent); bools sum as `np.add` does
+    (logical or). `mean` and `divide` need floating dtypes.
 
 Limits:
   * Not thread-safe: one accumulator per thread, then `merge`.
-  * Up to 2**28 values per element between normalizations, and counts and
-    chunks below 2**31 clients; `mean(count)` needs 0 < count < 2**31.
+  * `mean(count)` needs 0 < count < 2**31.
+  * Speed: float32 (and float16, bfloat16) data whose magnitudes per chunk
+    span less than ~2**20 stay in the fast tier: a few numpy passes per
+    chunk. Tiny values cost ~0.1-0.3 us each, as does every float64 value
+    (float64 has no fast tier), and a spill ~0.1 us per element.
   * Memory: the limbs take 8 bytes per 32 bits of the dtype's range per
-    element (float32: 11 limbs, 88 bytes per element; float64: 68 limbs),
-    allocated only when a chunk leaves the fast path.
-  * `divide` for float64 (and quotients a float64 bound cannot decide)
-    falls back to exact Python integers, per element, so it is slower.
+    element (float32: 11 limbs = 88 bytes; float64: 68 limbs = 544 bytes),
+    allocated only when something leaves the fast tier; `to_array` then
+    sends them too.
 
 Not in this module: which aggregation uses it, and structures of tensors
-(callers hold one `ExactSum` per tensor leaf).
+(callers keep one `ExactSum` per tensor leaf).
 """
 
 import math
@@ -66,11 +73,13 @@ import numpy as np
 
 _LIMB_BITS = 32
 _LIMB_MASK = (1 << _LIMB_BITS) - 1
-# Normalize the limbs after this many values per element: each value adds
-# less than 4 * 2**32 to a limb, so limbs stay below 2**62.
-_MAX_ADDS_BETWEEN_NORMALIZATIONS = 1 << 28
-# add() keeps small values and stacks them, so that many tiny adds cost one
-# vectorized pass; values this large (elements) are added at once.
+# Normalize the limbs after this many values per element: each adds less
+# than 4 * 2**32 to a limb, so limbs stay below 2**62.
+_MAX_ADDS = 1 << 28
+# The fast tier holds up to 2**_FAST_BITS values per element between spills.
+_FAST_BITS = 10
+# add() stacks small values to add many at once; this many elements or
+# more are added at once.
 _PENDING_ELEMENTS = 1 << 16
 
 
@@ -78,37 +87,35 @@ class _Format:
   """The bit layout of a floating dtype, read through its unsigned view."""
 
   def __init__(self, dtype: np.dtype):
-    info = ml_dtypes.finfo(dtype) if dtype == ml_dtypes.bfloat16 else (
-        np.finfo(dtype))
+    info = ml_dtypes.finfo(dtype)
     self.dtype = dtype
     self.bits = dtype.itemsize * 8
     self.uint = np.dtype(f'uint{self.bits}')
     self.mantissa_bits = int(info.nmant)          # stored, without implicit
     self.precision = self.mantissa_bits + 1
-    self.exponent_bits = self.bits - 1 - self.mantissa_bits
-    self.exponent_max_field = (1 << self.exponent_bits) - 1
-    bias = (1 << (self.exponent_bits - 1)) - 1
-    self.min_normal_exponent = 1 - bias
+    self.exponent_field_max = (1 << (self.bits - 1 - self.mantissa_bits)) - 1
+    self.min_normal_exponent = 2 - (self.exponent_field_max + 1) // 2
     # The unit of the fixed-point numbers: the smallest subnormal.
     self.base = self.min_normal_exponent - self.mantissa_bits
-    # Top bit of the largest finite value, in units, plus count headroom.
-    top = (self.exponent_max_field - 1) - 1 + self.precision
+    # Limbs for the largest finite value times 2**64 values, plus a carry.
+    top = self.exponent_field_max - 2 + self.precision
     self.num_limbs = -(-(top + 64) // _LIMB_BITS) + 1
+    self.has_fast_tier = self.precision <= 26
+    # numpy casts float64 to these with one correct rounding.
+    self.casts_exactly = dtype in (np.float16, np.float32, np.float64)
 
   def decompose(self, values: np.ndarray):
-    """Splits finite values into (sign, integer mantissa, position).
+    """Finite values as sign, integer mantissa < 2**53 and position.
 
-    value = sign * mantissa * 2**(position + base), mantissa < 2**53.
+    value = (-1)**negative * mantissa * 2**(position + self.base).
     """
     bits = values.view(self.uint).astype(np.uint64)
     negative = (bits >> np.uint64(self.bits - 1)).astype(bool)
     field = ((bits >> np.uint64(self.mantissa_bits)) &
-             np.uint64(self.exponent_max_field)).astype(np.int64)
+             np.uint64(self.exponent_field_max)).astype(np.int64)
     mantissa = bits & np.uint64((1 << self.mantissa_bits) - 1)
-    normal = field > 0
-    mantissa |= normal.astype(np.uint64) << np.uint64(self.mantissa_bits)
-    position = np.maximum(field - 1, 0)
-    return negative, mantissa.astype(np.int64), position
+    mantissa |= (field > 0).astype(np.uint64) << np.uint64(self.mantissa_bits)
+    return negative, mantissa.astype(np.int64), np.maximum(field - 1, 0)
 
 
 _FORMATS = {}
@@ -118,10 +125,6 @@ def _format(dtype: np.dtype) -> _Format:
   if dtype not in _FORMATS:
     _FORMATS[dtype] = _Format(dtype)
   return _FORMATS[dtype]
-
-
-def _is_floating(dtype: np.dtype) -> bool:
-  return dtype.kind in 'fc' or dtype == ml_dtypes.bfloat16
 
 
 class ExactSum:
@@ -136,27 +139,26 @@ class ExactSum:
     self._size = math.prod(self._shape)
     self._pending: List[np.ndarray] = []
     self._pending_elements = 0
-    self._floating = _is_floating(self._dtype)
-    if self._dtype.kind == 'c':
-      self._real_dtype = np.dtype(f'float{self._dtype.itemsize * 4}')
-      self._width = 2 * self._size
-    else:
-      self._real_dtype = self._dtype
-      self._width = self._size
+    self._floating = self._dtype.kind in 'fc' or (
+        self._dtype == ml_dtypes.bfloat16)
+    complex_ = self._dtype.kind == 'c'
+    self._real_dtype = np.dtype(f'float{self._dtype.itemsize * 4}') if (
+        complex_) else self._dtype
+    self._width = self._size * (2 if complex_ else 1)
     if self._floating:
       self._fmt = _format(self._real_dtype)
-      self._limbs: Optional[np.ndarray] = None   # (num_limbs, width) int64
-      self._adds = 0                             # since normalization
-      self._nan = np.zeros(self._width, bool)
-      self._pos_inf = np.zeros(self._width, bool)
-      self._neg_inf = np.zeros(self._width, bool)
-      self._not_neg_zero = np.zeros(self._width, bool)  # saw not -0.0
+      self._limbs: Optional[np.ndarray] = None    # (num_limbs, width) int64
+      self._limb_columns = np.zeros(self._width, bool)  # limbs used there
+      self._adds = 0                              # since normalized
+      self._fast = np.full(self._width, -0.0)     # -0.0: IEEE's identity
+      self._fast_top: Optional[int] = None        # all |x| < 2**top there
+      self._fast_count = 0
+      self._nan, self._pos_inf, self._neg_inf, self._not_neg_zero = (
+          np.zeros(self._width, bool) for _ in range(4))
       self._any = False
-    elif self._dtype.kind in 'iu':
-      acc = np.int64 if self._dtype.kind == 'i' else np.uint64
-      self._total = np.zeros(self._width, acc)
-    elif self._dtype.kind == 'b':
-      self._total = np.zeros(self._width, bool)
+    elif self._dtype.kind in 'iub':
+      accumulator = {'i': np.int64, 'u': np.uint64, 'b': bool}
+      self._total = np.zeros(self._width, accumulator[self._dtype.kind])
     else:
       raise TypeError(f'ExactSum cannot sum values of dtype {self._dtype}.')
 
@@ -181,7 +183,7 @@ class ExactSum:
       self.add_stacked(value[np.newaxis])
       return
     self._pending.append(value)
-    self._pending_elements += self._size
+    self._pending_elements += max(self._size, 1)
     if self._pending_elements >= _PENDING_ELEMENTS:
       self._flush()
 
@@ -191,14 +193,18 @@ class ExactSum:
     if values.shape[1:] != self._shape:
       raise ValueError(f'Expected values of shape (clients, *{self._shape}), '
                        f'found {values.shape}.')
-    if values.dtype != self._dtype:
-      values = values.astype(self._dtype)
-    flat = values.reshape(values.shape[0], self._size)
+    if not values.shape[0]:
+      return
+    flat = values.astype(self._dtype, copy=False).reshape(
+        values.shape[0], self._size)
     if self._dtype.kind == 'c':
       flat = np.ascontiguousarray(flat).view(self._real_dtype)
     if not self._floating:
-      self._add_integers(flat)
-    elif flat.shape[0]:
+      if self._dtype.kind == 'b':
+        self._total |= np.any(flat, axis=0)
+      else:
+        self._total += np.sum(flat, axis=0, dtype=self._total.dtype)
+    else:
       self._add_floats(flat)
 
   def merge(self, other: 'ExactSum') -> None:
@@ -208,20 +214,36 @@ class ExactSum:
           f'Cannot merge a sum of {other._dtype}{list(other._shape)} into '
           f'one of {self._dtype}{list(self._shape)}.')
     other._flush()
-    self._flush()
     if not self._floating:
-      self._add_integer_totals(other._total)
+      if self._dtype.kind == 'b':
+        self._total |= other._total
+      else:
+        self._total += other._total
       return
-    self._nan |= other._nan
-    self._pos_inf |= other._pos_inf
-    self._neg_inf |= other._neg_inf
-    self._not_neg_zero |= other._not_neg_zero
+    for mine, theirs in zip(self._flags(), other._flags()):
+      mine |= theirs
     self._any = self._any or other._any
     if other._limbs is not None:
-      self._reserve(other._adds)
-      self._ensure_limbs()
+      if self._limbs is None:
+        self._limbs = np.zeros_like(other._limbs)
+      elif self._adds + other._adds > _MAX_ADDS:
+        _normalize(self._limbs)
+        self._adds = 1
       self._limbs += other._limbs
       self._adds += other._adds
+      self._limb_columns |= other._limb_columns
+    if other._fast_count and not self._fast_count:
+      self._not_neg_zero |= ~_is_negative_zero(self._fast)
+      self._fast = other._fast.copy()
+      self._fast_top, self._fast_count = other._fast_top, other._fast_count
+    elif other._fast_count:
+      if other._fast_top == self._fast_top and (
+          self._fast_count + other._fast_count <= 1 << _FAST_BITS):
+        self._fast += other._fast   # same grid, within capacity: exact
+        self._fast_count += other._fast_count
+      else:
+        self._spill(other._fast)
+        self._not_neg_zero |= ~_is_negative_zero(other._fast)
 
   # -------------------------------------------------------------------------
   # Results.
@@ -231,12 +253,16 @@ class ExactSum:
     self._flush()
     if not self._floating:
       return self._total.astype(self._dtype).reshape(self._shape)
-    negative, magnitude = self._signed_magnitude()
-    rounded = _round(self._fmt, magnitude, np.zeros(self._width, bool))
-    rounded = np.where(negative, -rounded, rounded)
-    zero_sign = self._negative_zero() & ~np.any(magnitude, axis=0)
-    rounded = np.where(zero_sign, -0.0, rounded)
-    return self._finish(rounded)
+    # Where the limbs are unused the fast tier is exact in float64, so
+    # casting it rounds once (for the dtypes numpy casts exactly).
+    out = np.where(self._fast == 0, self._zero(), self._fast)
+    columns = np.flatnonzero(self._limb_columns) if (
+        self._fmt.casts_exactly) else np.arange(self._width)
+    if columns.size:
+      negative, magnitude = self._exact(columns)
+      rounded = _round(self._fmt, magnitude, np.zeros(columns.size, bool))
+      out[columns] = self._signed(rounded, negative, magnitude, columns)
+    return self._finish(out)
 
   def mean(self, count: int) -> np.ndarray:
     """The exact sum divided by `count`, rounded once to the dtype."""
@@ -245,20 +271,21 @@ class ExactSum:
     if not 0 < count < (1 << 31):
       raise ValueError(f'mean needs 0 < count < 2**31, found {count}.')
     self._flush()
-    negative, magnitude = self._signed_magnitude()
-    quotient, sticky = _divide_limbs(magnitude, count)
-    # Two extra fractional limbs below the unit, so shift the scale down.
-    rounded = _round(self._fmt, quotient, sticky, shift=-2 * _LIMB_BITS)
-    rounded = np.where(negative, -rounded, rounded)
-    zero_sign = self._negative_zero() & ~np.any(magnitude, axis=0)
-    rounded = np.where(zero_sign, -0.0, rounded)
-    return self._finish(rounded)
+    out, undecided = self._fast_quotient(np.float64(count), False)
+    columns = np.flatnonzero(undecided)
+    if columns.size:
+      negative, magnitude = self._exact(columns)
+      quotient, sticky = _divide_limbs(magnitude, count)
+      # The quotient has two extra limbs below the unit.
+      rounded = _round(self._fmt, quotient, sticky, shift=-2 * _LIMB_BITS)
+      out[columns] = self._signed(rounded, negative, magnitude, columns)
+    return self._finish(out)
 
   def divide(self, denominator: 'ExactSum') -> np.ndarray:
-    """This exact sum over another (same dtype), rounded once.
+    """This exact sum over the exact sum `denominator`, rounded once.
 
-    `denominator`'s shape must broadcast to this one's (a scalar total of
-    weights divides every element).
+    `denominator` has the same dtype; its shape broadcasts to this one (a
+    scalar total of weights divides every element).
     """
     self._check_floating('divide')
     if denominator._dtype != self._dtype:
@@ -266,91 +293,265 @@ class ExactSum:
                        f'{denominator._dtype}.')
     self._flush()
     denominator._flush()
-    num_neg, num = self._signed_magnitude()
-    den_neg, den = denominator._signed_magnitude()
-    shape = self._shape + ((2,) if self._dtype.kind == 'c' else ())
-    den_shape = denominator._shape + (
-        (2,) if self._dtype.kind == 'c' else ())
-    if den_shape != shape:
-      # A real denominator per element: broadcast its limbs and flags.
-      if self._dtype.kind == 'c':
+    # For each of this sum's elements, the denominator's element.
+    den_index = np.broadcast_to(
+        np.arange(denominator._size).reshape(denominator._shape),
+        self._shape).ravel()
+    if self._dtype.kind == 'c':
+      if denominator._shape != self._shape:
         raise ValueError('divide of complex sums needs equal shapes.')
-      rows = den.shape[0]
-      pad = (1,) * (len(self._shape) - len(den_shape))
-      den = np.broadcast_to(den.reshape((rows,) + pad + den_shape),
-                            (rows,) + self._shape).reshape(rows, -1)
-      den_neg = np.broadcast_to(den_neg.reshape(den_shape),
-                                self._shape).ravel()
-      den_flags = [np.broadcast_to(f.reshape(den_shape), self._shape).ravel()
-                   for f in denominator._special_flags()]
-    else:
-      den_flags = denominator._special_flags()
-    quotient = _divide_magnitudes(self._fmt, num, den)
-    quotient = np.where(num_neg != den_neg, -quotient, quotient)
-    num_zero = ~np.any(num, axis=0)
-    num_value = _representative(num_zero, num_neg, self._negative_zero())
-    den_nan, den_pos_inf, den_neg_inf, den_negative_zero = den_flags
-    den_zero = ~np.any(den, axis=0)
-    den_value = _representative(den_zero, den_neg, den_negative_zero)
-    num_special, num_special_value = _special_from_flags(
-        self._nan, self._pos_inf, self._neg_inf)
-    den_special, den_special_value = _special_from_flags(
-        den_nan, den_pos_inf, den_neg_inf)
-    with np.errstate(all='ignore'):
-      # Where a side is zero or special, IEEE division of representatives
-      # (+-0, +-1 for finite nonzero, +-inf, nan) gives the right answer.
-      num_rep = np.where(num_special, num_special_value, num_value)
-      den_rep = np.where(den_special, den_special_value, den_value)
-      ieee = num_rep / den_rep
-    exceptional = num_zero | den_zero | num_special | den_special
-    return self._cast(np.where(exceptional, ieee, quotient))
+      den_index = np.arange(self._width)
+    den = denominator
+    out, undecided = self._fast_quotient(
+        den._fast[den_index], den._limb_columns[den_index])
+    special = (den._nan | den._pos_inf | den._neg_inf)[den_index] | (
+        self._nan | self._pos_inf | self._neg_inf)
+    columns = np.flatnonzero(undecided | special)
+    if columns.size:
+      num_negative, num = self._exact(columns)
+      den_negative, den_magnitude = den._exact(den_index[columns])
+      num_zero, den_zero = ~num.any(axis=0), ~den_magnitude.any(axis=0)
+      quotient = _divide_magnitudes(self._fmt, num, den_magnitude)
+      quotient = np.where(num_negative != den_negative, -quotient, quotient)
+      # Where a side is zero or inf or nan, IEEE division of stand-ins
+      # (+-0, +-1 for finite nonzero, +-inf, nan) gives the answer.
+      num_rep = self._stand_in(columns, num_zero, num_negative)
+      den_rep = den._stand_in(den_index[columns], den_zero, den_negative)
+      with np.errstate(all='ignore'):
+        ieee = num_rep / den_rep
+      exceptional = ~np.isfinite(num_rep) | ~np.isfinite(den_rep) | (
+          num_zero | den_zero)
+      out[columns] = np.where(exceptional, ieee, quotient)
+    return self._cast(out)
 
   # -------------------------------------------------------------------------
   # The wire.
 
   def to_array(self) -> np.ndarray:
-    """This partial sum as a plain int64 (or, for bool, uint8) array."""
+    """This partial sum as one flat int64 array (see `from_array`).
+
+    Layout: [fast top or -2**62, fast count, any value added, flag row,
+    fast row (float64 bits), limb rows (none, or num_limbs)], each row
+    `width` long.
+    """
     self._flush()
     if not self._floating:
-      return self._total.view(np.int64) if self._total.dtype.kind == 'u' \
-          else self._total.astype(np.int64)
-    flags = (self._nan.astype(np.int64) | self._pos_inf.astype(np.int64) << 1
-             | self._neg_inf.astype(np.int64) << 2
-             | self._not_neg_zero.astype(np.int64) << 3
-             | np.int64(self._any) << 4)
-    if self._limbs is None:
-      limbs = np.zeros((0, self._width), np.int64)
-    else:
+      return self._total.astype(np.int64) if self._dtype.kind != 'u' else (
+          self._total.view(np.int64).copy())
+    flags = sum(flag.astype(np.int64) << bit
+                for bit, flag in enumerate(self._flags()))
+    top = -(1 << 62) if self._fast_top is None else self._fast_top
+    rows = [flags, self._fast.view(np.int64)]
+    if self._limbs is not None:
       limbs = self._limbs.copy()
       _normalize(limbs)
-    return np.concatenate([flags[np.newaxis], limbs]).reshape(-1)
+      rows.append(limbs.reshape(-1))
+    header = np.array([top, self._fast_count, self._any], np.int64)
+    return np.concatenate([header] + rows)
 
   @classmethod
   def from_array(cls, dtype, shape, array: np.ndarray) -> 'ExactSum':
     """The partial sum that `to_array` wrote."""
-    result = cls(dtype, shape)
-    array = np.asarray(array)
-    if not result._floating:
-      if result._total.dtype.kind == 'u':
-        result._total = array.astype(np.int64).view(np.uint64).copy()
-      else:
-        result._total = array.astype(result._total.dtype)
-      return result
-    rows = array.reshape(-1, result._width) if result._width else (
-        array.reshape(-1, 0))
-    flags = rows[0]
-    result._nan = (flags & 1).astype(bool)
-    result._pos_inf = (flags & 2).astype(bool)
-    result._neg_inf = (flags & 4).astype(bool)
-    result._not_neg_zero = (flags & 8).astype(bool)
-    result._any = bool((flags & 16).any())
-    if rows.shape[0] > 1:
-      result._limbs = rows[1:].astype(np.int64).copy()
-      result._adds = 1
-    return result
+    total = cls(dtype, shape)
+    array = np.asarray(array, np.int64)
+    if not total._floating:
+      total._total = array.view(np.uint64).copy() if total._dtype.kind == (
+          'u') else array.astype(total._total.dtype)
+      return total
+    top, total._fast_count, total._any = (int(x) for x in array[:3])
+    total._fast_top = None if top == -(1 << 62) else top
+    width = total._width
+    total._nan, total._pos_inf, total._neg_inf, total._not_neg_zero = (
+        (array[3:3 + width] >> bit & 1).astype(bool) for bit in range(4))
+    total._fast = array[3 + width:3 + 2 * width].view(np.float64).copy()
+    if array.size > 3 + 2 * width:
+      total._limbs = array[3 + 2 * width:].reshape(-1, width).copy()
+      total._limb_columns = total._limbs.any(axis=0)
+      total._adds = 1
+    return total
 
   # -------------------------------------------------------------------------
-  # Internals.
+  # Accumulating floats.
+
+  def _add_floats(self, flat: np.ndarray) -> None:
+    self._any = True
+    with np.errstate(invalid='ignore'):
+      high, low = float(flat.max()), float(flat.min())
+    if not (math.isfinite(high) and math.isfinite(low)):
+      finite = np.isfinite(flat)
+      self._nan |= np.any(np.isnan(flat), axis=0)
+      self._pos_inf |= np.any(flat == np.inf, axis=0)
+      self._neg_inf |= np.any(flat == -np.inf, axis=0)
+      flat = np.where(finite, flat, np.zeros((), flat.dtype))
+      high, low = float(flat.max()), float(flat.min())
+    if not self._fmt.has_fast_tier:
+      self._add_to_limbs(flat)
+      return
+    top = math.frexp(max(high, -low))[1]   # every |x| < 2**top
+    if (self._fast_top is None or top > self._fast_top or
+        self._fast_count + flat.shape[0] > 1 << _FAST_BITS):
+      self._spill(self._fast)
+      self._not_neg_zero |= ~_is_negative_zero(self._fast)
+      self._fast = np.full(self._width, -0.0)
+      self._fast_count = 0
+      if self._fast_top is None or top > self._fast_top:
+        self._fast_top = top + 2   # room for chunks a little larger
+    if flat.shape[0] > 1 << _FAST_BITS:
+      for start in range(0, flat.shape[0], 1 << _FAST_BITS):
+        self._add_floats(flat[start:start + (1 << _FAST_BITS)])
+      return
+    grid = self._fast_top + _FAST_BITS - 53
+    off_grid = self._off_grid(flat, low, high, grid)
+    if off_grid is not None and off_grid[0].size > flat.size // 8:
+      self._add_to_limbs(flat)
+      return
+    if off_grid is not None:
+      rows, columns, values = off_grid
+      touched = np.unique(columns)
+      saved = self._fast[touched]
+    if flat.shape[0] == 1:
+      np.add(self._fast, flat[0], out=self._fast)
+    else:
+      # initial=-0.0, IEEE's identity, keeps the sign of zero sums.
+      self._fast += np.add.reduce(flat, axis=0, dtype=np.float64,
+                                  initial=-0.0)
+    self._fast_count += flat.shape[0]
+    if off_grid is not None:
+      # Redo the touched columns exactly: the parts on the grid here, the
+      # rest in the limbs.
+      on_grid = np.rint(np.ldexp(values, -grid))
+      part = flat[:, touched].astype(np.float64)
+      part[rows, np.searchsorted(touched, columns)] = np.ldexp(on_grid, grid)
+      self._fast[touched] = saved + np.add.reduce(part, axis=0,
+                                                  initial=-0.0)
+      self._to_limbs(*_decompose_float64(values - np.ldexp(on_grid, grid),
+                                         self._fmt), columns, flat.shape[0])
+      self._not_neg_zero[columns] = True
+
+  def _off_grid(self, flat, low: float, high: float, grid: int):
+    """(rows, columns, float64 values) of `flat` not multiples of 2**grid.
+
+    None if there are none. Only values below 2**(grid + precision - 1) can
+    be off the grid, and often none are.
+    """
+    if grid <= self._fmt.base:
+      return None
+    tiny = 2.0**(grid + self._fmt.precision - 1)
+    if low >= tiny or high <= -tiny:
+      return None
+    small = flat < tiny if low >= 0 else (
+        flat > -tiny if high <= 0 else np.abs(flat) < tiny)
+    rows, columns = np.nonzero(small)
+    values = flat[rows, columns].astype(np.float64)
+    off = np.rint(np.ldexp(values, -grid)) != np.ldexp(values, -grid)
+    if not off.any():
+      return None
+    return rows[off], columns[off], values[off]
+
+  def _add_to_limbs(self, flat: np.ndarray) -> None:
+    fmt = self._fmt
+    self._not_neg_zero |= np.any(
+        flat.view(fmt.uint) != fmt.uint.type(1 << (fmt.bits - 1)), axis=0)
+    for start in range(0, flat.shape[0], _MAX_ADDS):
+      part = flat[start:start + _MAX_ADDS]
+      columns = np.broadcast_to(np.arange(self._width), part.shape).ravel()
+      self._to_limbs(*fmt.decompose(part.ravel()), columns, part.shape[0])
+
+  def _spill(self, fast: np.ndarray) -> None:
+    """Adds a fast-tier accumulator into the limbs (exactly)."""
+    columns = np.flatnonzero(fast)
+    if columns.size:
+      self._to_limbs(*_decompose_float64(fast[columns], self._fmt), columns,
+                     1)
+
+  def _to_limbs(self, negative, mantissa, position, columns, adds) -> None:
+    """Scatters decomposed values into the limbs; `adds` values a column."""
+    if self._limbs is None:
+      self._limbs = np.zeros((self._fmt.num_limbs, self._width), np.int64)
+    elif self._adds + adds > _MAX_ADDS:
+      _normalize(self._limbs)
+      self._adds = 1
+    _scatter(self._limbs, negative, mantissa, position, columns)
+    self._adds += adds
+    self._limb_columns[columns] = True
+
+  # -------------------------------------------------------------------------
+  # Reading floats.
+
+  def _exact(self, columns=None) -> Tuple[np.ndarray, np.ndarray]:
+    """(negative, normalized limbs of |sum|) for `columns` (default: all)."""
+    if columns is None:
+      columns = np.arange(self._width)
+    limbs = np.zeros((self._fmt.num_limbs, columns.size), np.int64)
+    if self._limbs is not None:
+      limbs += self._limbs[:, columns]
+    fast = self._fast[columns]
+    nonzero = np.flatnonzero(fast)
+    _scatter(limbs, *_decompose_float64(fast[nonzero], self._fmt), nonzero)
+    _normalize(limbs)
+    negative = limbs[-1] < 0
+    if negative.any():
+      limbs[:, negative] = -limbs[:, negative]
+      _normalize(limbs)
+    return negative, limbs
+
+  def _fast_quotient(self, denominator: np.ndarray, den_limbs):
+    """This sum / `denominator` where float64 decides it; (out, undecided).
+
+    Where neither sum uses limbs, both are exact float64 values, so the
+    exact quotient is within one float64 of the rounded one: if both
+    neighbours round to the same value of the dtype, so does the quotient.
+    """
+    if not self._fmt.has_fast_tier:
+      return np.zeros(self._width), np.ones(self._width, bool)
+    with np.errstate(all='ignore'):
+      quotient = self._fast / denominator
+      low = np.nextafter(quotient, -np.inf).astype(self._fmt.dtype)
+      high = np.nextafter(quotient, np.inf).astype(self._fmt.dtype)
+    # Zero sums go the exact way, which knows the sign of zero.
+    undecided = (low != high) | ~np.isfinite(quotient) | (
+        self._fast == 0) | self._limb_columns | den_limbs
+    return np.where(undecided, 0.0, low.astype(np.float64)), undecided
+
+  def _flags(self):
+    return self._nan, self._pos_inf, self._neg_inf, self._not_neg_zero
+
+  def _negative_zero(self, columns=slice(None)) -> np.ndarray:
+    """Where a zero sum is -0.0: every value added there was -0.0."""
+    return self._any & ~self._not_neg_zero[columns] & _is_negative_zero(
+        self._fast[columns])
+
+  def _zero(self, columns=slice(None)) -> np.ndarray:
+    """The sign-correct zero where the exact sum is zero."""
+    return np.where(self._negative_zero(columns), -0.0, 0.0)
+
+  def _signed(self, rounded, negative, magnitude, columns=slice(None)):
+    return np.where(magnitude.any(axis=0),
+                    np.where(negative, -rounded, rounded), self._zero(columns))
+
+  def _stand_in(self, columns, zero, negative) -> np.ndarray:
+    """The value IEEE division sees: nan, +-inf, +-0.0, or +-1.0."""
+    value = np.where(zero, self._zero(columns), np.where(negative, -1.0, 1.0))
+    special = (self._nan | self._pos_inf | self._neg_inf)[columns]
+    return np.where(special, self._special_values()[columns], value)
+
+  def _special_values(self) -> np.ndarray:
+    """Per element, the IEEE sum of its inf and nan inputs (if any)."""
+    value = np.where(self._pos_inf, np.inf, -np.inf)
+    return np.where(self._nan | (self._pos_inf & self._neg_inf), np.nan, value)
+
+  def _finish(self, rounded: np.ndarray) -> np.ndarray:
+    """Applies inf/nan inputs; casts and reshapes."""
+    special = self._nan | self._pos_inf | self._neg_inf
+    return self._cast(np.where(special, self._special_values(), rounded))
+
+  def _cast(self, values: np.ndarray) -> np.ndarray:
+    """float64 values (representable, or beyond the range) to the dtype."""
+    with np.errstate(over='ignore'):
+      values = values.astype(self._real_dtype)
+    if self._dtype.kind == 'c':
+      values = values.view(self._dtype)
+    return values.reshape(self._shape)
 
   def _check_floating(self, what: str) -> None:
     if not self._floating:
@@ -363,121 +564,33 @@ class ExactSum:
       self._pending_elements = 0
       self.add_stacked(np.stack(pending))
 
-  def _add_integers(self, flat: np.ndarray) -> None:
-    if self._dtype.kind == 'b':
-      self._total |= np.any(flat, axis=0)
-    else:
-      self._add_integer_totals(
-          np.sum(flat, axis=0, dtype=self._total.dtype))
 
-  def _add_integer_totals(self, totals: np.ndarray) -> None:
-    if self._dtype.kind == 'b':
-      self._total |= totals
-    else:
-      self._total += totals
-
-  def _add_floats(self, flat: np.ndarray) -> None:
-    fmt = self._fmt
-    self._any = True
-    self._not_neg_zero |= np.any(
-        flat.view(fmt.uint) != fmt.uint.type(1 << (fmt.bits - 1)), axis=0)
-    finite = np.isfinite(flat)
-    if not finite.all():
-      self._nan |= np.any(np.isnan(flat), axis=0)
-      self._pos_inf |= np.any(flat == np.inf, axis=0)
-      self._neg_inf |= np.any(flat == -np.inf, axis=0)
-      flat = np.where(finite, flat, np.zeros((), flat.dtype))
-    self._add_to_limbs(flat)
-
-  def _add_to_limbs(self, flat: np.ndarray) -> None:
-    count = flat.shape[0]
-    for start in range(0, count, _MAX_ADDS_BETWEEN_NORMALIZATIONS):
-      part = flat[start:start + _MAX_ADDS_BETWEEN_NORMALIZATIONS]
-      self._reserve(part.shape[0])
-      self._ensure_limbs()
-      negative, mantissa, position = self._fmt.decompose(part)
-      _scatter(self._limbs, negative, mantissa, position)
-      self._adds += part.shape[0]
-
-  def _reserve(self, adds: int) -> None:
-    if self._limbs is not None and (
-        self._adds + adds > _MAX_ADDS_BETWEEN_NORMALIZATIONS):
-      _normalize(self._limbs)
-      self._adds = 1
-
-  def _ensure_limbs(self) -> None:
-    if self._limbs is None:
-      self._limbs = np.zeros((self._fmt.num_limbs, self._width), np.int64)
-
-  def _signed_magnitude(self) -> Tuple[np.ndarray, np.ndarray]:
-    """(negative, normalized limbs of |sum|) per element."""
-    if self._limbs is None:
-      return (np.zeros(self._width, bool),
-              np.zeros((self._fmt.num_limbs, self._width), np.int64))
-    limbs = self._limbs.copy()
-    _normalize(limbs)
-    negative = limbs[-1] < 0
-    if negative.any():
-      limbs[:, negative] = -limbs[:, negative]
-      _normalize(limbs)
-    return negative, limbs
-
-  def _special_flags(self):
-    return self._nan, self._pos_inf, self._neg_inf, self._negative_zero()
-
-  def _negative_zero(self) -> np.ndarray:
-    """Where a zero sum is -0.0: every value added there was -0.0."""
-    return ~self._not_neg_zero & self._any
-
-  def _finish(self, rounded: np.ndarray) -> np.ndarray:
-    """Applies inf/nan inputs, casts to the dtype and reshapes."""
-    special, value = _special_from_flags(self._nan, self._pos_inf,
-                                         self._neg_inf)
-    return self._cast(np.where(special, value, rounded))
-
-  def _cast(self, values: np.ndarray) -> np.ndarray:
-    """float64 values (exactly representable, or beyond range) to dtype."""
-    with np.errstate(over='ignore'):
-      values = values.astype(self._real_dtype)
-    if self._dtype.kind == 'c':
-      values = values.view(self._dtype)
-    return values.reshape(self._shape)
+def _is_negative_zero(values: np.ndarray) -> np.ndarray:
+  return (values == 0) & np.signbit(values)
 
 
-def _representative(zero, negative, negative_zero) -> np.ndarray:
-  """+-0.0 for zero sums, else +-1.0: stands for a finite sum in IEEE ops."""
-  return np.where(zero, np.where(negative_zero, -0.0, 0.0),
-                  np.where(negative, -1.0, 1.0))
+def _decompose_float64(values: np.ndarray, fmt: _Format):
+  """Like `fmt.decompose` for float64 multiples of 2**fmt.base."""
+  float64 = _format(np.dtype(np.float64))
+  negative, mantissa, position = float64.decompose(values)
+  position = position + (float64.base - fmt.base)
+  # Below the unit, the mantissa's low bits are zero: shift them out.
+  low = np.minimum(position, 0)
+  return negative, mantissa >> -low, position - low
 
 
-def _special_from_flags(nan, pos_inf, neg_inf):
-  """(is special, its IEEE sum: nan, +inf or -inf) per element."""
-  value = np.where(pos_inf, np.inf, -np.inf)
-  value = np.where(nan | (pos_inf & neg_inf), np.nan, value)
-  return nan | pos_inf | neg_inf, value
-
-
-def _scatter(limbs: np.ndarray, negative: np.ndarray, mantissa: np.ndarray,
-             position: np.ndarray) -> None:
-  """Adds sign * mantissa * 2**position (rows = clients) into the limbs."""
+def _scatter(limbs, negative, mantissa, position, columns) -> None:
+  """Adds (-1)**negative * mantissa * 2**position into limbs[:, columns]."""
   width = limbs.shape[1]
-  column = np.broadcast_to(np.arange(width), mantissa.shape)
   flat_limbs = limbs.reshape(-1)
   sign = np.where(negative, -1, 1)
-  limb = position >> 5
-  shift = position & 31
-  nonzero = mantissa != 0
+  limb, shift = position >> 5, position & 31
   for piece_index in range(2):
-    piece = (mantissa >> (32 * piece_index)) & _LIMB_MASK
-    keep = nonzero & (piece != 0)
-    if not keep.any():
-      continue
-    shifted = piece[keep] << shift[keep]
-    k = limb[keep] + piece_index
-    col = column[keep]
-    s = sign[keep]
-    np.add.at(flat_limbs, k * width + col, s * (shifted & _LIMB_MASK))
-    np.add.at(flat_limbs, (k + 1) * width + col, s * (shifted >> 32))
+    piece = (mantissa >> (_LIMB_BITS * piece_index)) & _LIMB_MASK
+    shifted = piece << shift                      # below 2**63
+    index = (limb + piece_index) * width + columns
+    np.add.at(flat_limbs, index, sign * (shifted & _LIMB_MASK))
+    np.add.at(flat_limbs, index + width, sign * (shifted >> _LIMB_BITS))
 
 
 def _normalize(limbs: np.ndarray) -> None:
@@ -492,113 +605,93 @@ def _normalize(limbs: np.ndarray) -> None:
 def _top_window(limbs: np.ndarray):
   """Each element's top 64 bits, the position of its top bit and a sticky bit.
 
-  `limbs` are normalized and non-negative. For zero elements the window is 0.
-  Returns (window uint64, top bit position int64, sticky bool).
+  `limbs` are normalized and non-negative; zero elements give window 0.
   """
   num_limbs, width = limbs.shape
   nonzero = limbs != 0
   any_nonzero = nonzero.any(axis=0)
   high = num_limbs - 1 - np.argmax(nonzero[::-1], axis=0)
   low = np.argmax(nonzero, axis=0)
-  cols = np.arange(width)
+  columns = np.arange(width)
 
   def limb_at(k):
-    return np.where(k >= 0, limbs[np.maximum(k, 0), cols],
+    return np.where(k >= 0, limbs[np.maximum(k, 0), columns],
                     0).astype(np.uint64)
 
   top = limb_at(high)
-  bit_length = np.where(any_nonzero, _bit_length32(top), 1)
-  l1, l2 = limb_at(high - 1), limb_at(high - 2)
+  # float64 holds 32-bit integers exactly, so frexp gives the bit length.
+  bit_length = np.where(any_nonzero, np.frexp(top.astype(np.float64))[1], 1)
   bl = bit_length.astype(np.uint64)
-  window = ((top << (np.uint64(64) - bl)) | (l1 << (np.uint64(32) - bl)) |
-            (l2 >> bl))
-  sticky = ((l2 & ((np.uint64(1) << bl) - np.uint64(1))) != 0) | (
+  below, further = limb_at(high - 1), limb_at(high - 2)
+  window = ((top << (np.uint64(64) - bl)) | (below << (np.uint64(32) - bl)) |
+            (further >> bl))
+  sticky = ((further & ((np.uint64(1) << bl) - np.uint64(1))) != 0) | (
       low < high - 2)
   position = high * _LIMB_BITS + bit_length - 1
   return np.where(any_nonzero, window, 0), position, sticky & any_nonzero
-
-
-def _bit_length32(values: np.ndarray) -> np.ndarray:
-  """Bit length of uint64 values below 2**32 (0 for 0)."""
-  # float64 holds 32-bit integers exactly, so frexp's exponent is exact.
-  return np.frexp(values.astype(np.float64))[1].astype(np.int64)
 
 
 def _round(fmt: _Format, limbs: np.ndarray, sticky: np.ndarray,
            shift: int = 0) -> np.ndarray:
   """Rounds non-negative fixed-point numbers to `fmt`, as float64 values.
 
-  The numbers are `limbs` (normalized) in units of 2**(fmt.base + shift),
+  The numbers are normalized `limbs` in units of 2**(fmt.base + shift),
   plus a sticky bit for anything nonzero below them.
   """
   window, top, window_sticky = _top_window(limbs)
-  sticky = sticky | window_sticky
   exponent = top + fmt.base + shift
-  # The position (in units) of the last kept bit.
+  # The exponent of the last kept bit, and how many bits are kept.
   last = np.maximum(exponent, fmt.min_normal_exponent) - fmt.mantissa_bits
-  last_units = last - fmt.base - shift
-  keep = top - last_units + 1     # bits kept from the window, <= precision
-  keep_c = np.clip(keep, 0, 64).astype(np.uint64)
+  keep = exponent - last + 1
   one = np.uint64(1)
-  kept = np.where(keep_c > 0, window >> (np.uint64(64) - np.maximum(
-      keep_c, one)), np.uint64(0))
-  kept = np.where(keep_c > 0, kept, np.uint64(0))
-  round_shift = np.uint64(63) - np.minimum(keep_c, np.uint64(63))
-  round_bit = (window >> round_shift) & one
-  below = (window & ((one << round_shift) - one)) != 0
-  round_bit = np.where(keep >= 0, round_bit, np.uint64(0))
-  sticky = sticky | below | (keep < 0) & (window != 0)
-  up = (round_bit == one) & (sticky | ((kept & one) == one))
-  kept = kept + up.astype(np.uint64)
+  keep_u = np.clip(keep, 0, 63).astype(np.uint64)
+  kept = np.where(keep > 0, window >> (np.uint64(64) - np.maximum(keep_u, one)),
+                  np.uint64(0))
+  round_shift = np.uint64(63) - keep_u
+  round_bit = np.where(keep >= 0, (window >> round_shift) & one, 0)
+  below = np.where(keep >= 0, window & ((one << round_shift) - one), window)
+  sticky = sticky | window_sticky | (below != 0)
+  up = (round_bit == 1) & (sticky | ((kept & one) == one))
   with np.errstate(over='ignore'):
-    return np.ldexp(kept.astype(np.float64), last.astype(np.int32))
+    return np.ldexp((kept + up).astype(np.float64), last.astype(np.int32))
 
 
 def _divide_limbs(limbs: np.ndarray, divisor: int):
-  """Long division of normalized limbs by a small integer.
+  """Long division of normalized limbs by an integer below 2**31.
 
-  Returns the quotient with two extra fractional limbs (units shifted by
-  -64 bits) and a sticky bit for a nonzero remainder.
+  Returns the quotient with two extra limbs below the unit, and a sticky bit
+  for a nonzero remainder.
   """
   num_limbs, width = limbs.shape
   quotient = np.zeros((num_limbs + 2, width), np.int64)
   remainder = np.zeros(width, np.int64)
   for k in range(num_limbs + 1, -1, -1):
-    digit = limbs[k - 2] if k >= 2 else 0
-    current = (remainder << _LIMB_BITS) | digit
-    quotient[k] = current // divisor
-    remainder = current % divisor
+    current = (remainder << _LIMB_BITS) | (limbs[k - 2] if k >= 2 else 0)
+    quotient[k], remainder = np.divmod(current, divisor)
   return quotient, remainder != 0
-
-
-def _limbs_to_ints(limbs: np.ndarray, columns: np.ndarray) -> List[int]:
-  """Exact Python integers of normalized non-negative limbs, per column."""
-  digits = np.ascontiguousarray(limbs[:, columns].T.astype('<u4'))
-  return [int.from_bytes(row.tobytes(), 'little') for row in digits]
 
 
 def _divide_magnitudes(fmt: _Format, num: np.ndarray,
                        den: np.ndarray) -> np.ndarray:
-  """|num| / |den| rounded once to `fmt`, as float64 (den nonzero)."""
-  width = num.shape[1]
-  out = np.zeros(width, np.float64)
-  undecided = np.ones(width, bool)
-  if fmt.precision <= 26:
-    # Bracket the quotient with float64 bounds; where both bounds round to
-    # the same value of the dtype, so does the exact quotient.
+  """num / den (normalized limbs) rounded once to `fmt`, as float64.
+
+  Elements where den is 0 give 0 (the caller handles them).
+  """
+  out = np.zeros(num.shape[1])
+  undecided = np.ones(num.shape[1], bool)
+  if fmt.has_fast_tier:
+    # Bracket the quotient between float64 bounds; where both round to the
+    # same value of the dtype, so does the exact quotient.
     low_n, high_n = _float_bounds(fmt, num)
     low_d, high_d = _float_bounds(fmt, den)
     with np.errstate(all='ignore'):
-      low = low_n / high_d * (1 - 2.0**-52)
-      high = high_n / low_d * (1 + 2.0**-52)
-      low_r = low.astype(fmt.dtype)
-      high_r = high.astype(fmt.dtype)
-    undecided = ~(low_r == high_r) | ~np.isfinite(low)
-    out = np.where(undecided, 0.0, low_r.astype(np.float64))
-  columns = np.flatnonzero(undecided & (den != 0).any(axis=0))
+      low = (low_n / high_d * (1 - 2.0**-51)).astype(fmt.dtype)
+      high = (high_n / low_d * (1 + 2.0**-51)).astype(fmt.dtype)
+    undecided = (low != high) | ~np.isfinite(low) | (low == 0)
+    out = np.where(undecided, 0.0, low.astype(np.float64))
+  columns = np.flatnonzero(undecided & den.any(axis=0) & num.any(axis=0))
   if columns.size:
-    nums = _limbs_to_ints(num, columns)
-    dens = _limbs_to_ints(den, columns)
+    nums, dens = (_limbs_to_ints(x[:, columns]) for x in (num, den))
     out[columns] = [_round_fraction(fmt, n, d) for n, d in zip(nums, dens)]
   return out
 
@@ -609,32 +702,31 @@ def _float_bounds(fmt: _Format, limbs: np.ndarray):
   head = (window >> np.uint64(11)).astype(np.float64)
   exact = ((window & np.uint64(0x7FF)) == 0) & ~sticky
   scale = (top - 52 + fmt.base).astype(np.int32)
-  low = np.ldexp(head, scale)
-  high = np.ldexp(head + np.where(exact, 0.0, 1.0), scale)
-  return low, high
+  return np.ldexp(head, scale), np.ldexp(head + ~exact, scale)
+
+
+def _limbs_to_ints(limbs: np.ndarray) -> List[int]:
+  """Python integers of normalized non-negative limbs, per column."""
+  digits = np.ascontiguousarray(limbs.T.astype('<u4'))
+  return [int.from_bytes(row.tobytes(), 'little') for row in digits]
 
 
 def _round_fraction(fmt: _Format, num: int, den: int) -> float:
-  """num / den (positive integers) rounded once to `fmt`, as a float."""
+  """num / den (integers, den > 0) rounded once to `fmt`, as a float."""
   if num == 0:
     return 0.0
-  # Scale so that the quotient has 64 bits, then round to odd: rounding
-  # that to the dtype's precision (<= 53 bits, < 64 - 2) is then correct.
+  # A quotient of at least 64 bits, its last bit made sticky (round to
+  # odd); value = quotient * 2**-shift.
   shift = 64 - (num.bit_length() - den.bit_length()) + 1
-  scaled = num << shift if shift >= 0 else num
-  divisor = den if shift >= 0 else den << -shift
-  quotient, remainder = divmod(scaled, divisor)
+  quotient, remainder = divmod(num << shift if shift >= 0 else num,
+                               den if shift >= 0 else den << -shift)
   quotient |= 1 if remainder else 0
-  exponent = -shift   # value = quotient * 2**exponent
-  top = quotient.bit_length() - 1 + exponent
+  top = quotient.bit_length() - 1 - shift
   last = max(top, fmt.min_normal_exponent) - fmt.mantissa_bits
-  drop = last - exponent
-  if drop <= 0:
-    kept, round_bit, sticky = quotient << -drop, 0, False
-  else:
-    kept = quotient >> drop
-    round_bit = (quotient >> (drop - 1)) & 1
-    sticky = (quotient & ((1 << (drop - 1)) - 1)) != 0
+  drop = last + shift
+  kept = quotient >> drop
+  round_bit = (quotient >> (drop - 1)) & 1
+  sticky = quotient & ((1 << (drop - 1)) - 1)
   if round_bit and (sticky or kept & 1):
     kept += 1
   try:
