@@ -325,6 +325,60 @@ class SumTest(parameterized.TestCase):
       total.merge(ExactSum(np.float64, (3,)))
 
 
+class TiersTest(parameterized.TestCase):
+  """Data that exercises the fast tier, its spills and its off-grid values."""
+
+  def _mixed_values(self, rng, clients, size):
+    # Mostly values near 1, a few far smaller (off the fast tier's grid),
+    # and a few clients a hundred times larger (the fast tier spills).
+    values = rng.standard_normal((clients, size))
+    values[rng.random((clients, size)) < 0.01] *= 1e-12
+    values[rng.random(clients) < 0.02] *= 100.0
+    return values.astype(np.float32)
+
+  def _check(self, rng, values, row_loop_width):
+    expected = np.array([_reference(s, np.float32)
+                         for s in _exact_sums(values)])
+    previous = exact_sum._ROW_LOOP_WIDTH
+    exact_sum._ROW_LOOP_WIDTH = row_loop_width
+    try:
+      results = [_sum_in_pieces(rng, np.float32, values) for _ in range(3)]
+    finally:
+      exact_sum._ROW_LOOP_WIDTH = previous
+    for total in results:
+      self.assertEqual(_bits(total.result()), _bits(expected))
+
+  @parameterized.parameters(1, 1 << 30)
+  def test_result_is_exact_across_spills_and_off_grid_values(
+      self, row_loop_width):
+    rng = np.random.default_rng(8)
+
+    values = self._mixed_values(rng, 3000, 5)
+
+    self._check(rng, values, row_loop_width)
+
+  def test_result_is_exact_for_wide_values_added_row_by_row(self):
+    rng = np.random.default_rng(9)
+
+    values = self._mixed_values(rng, 40, 5000)
+
+    self._check(rng, values, 1)
+
+  def test_mean_is_exact_where_the_fast_tier_cannot_decide(self):
+    total = ExactSum(np.float32, (3,))
+
+    # Exact means 1 + 2**-24 (a tie), 1 + 3 * 2**-24 (a tie) and
+    # 1 + 2**-24 + 2**-40 (just above a tie).
+    total.add(np.array([1.0, 1.0, 1.0], np.float32))
+    total.add(np.array([1.0 + 2.0**-23, 1.0 + 3 * 2.0**-23,
+                        1.0 + 2.0**-23], np.float32))
+    total.add(np.array([0.0, 0.0, 2.0**-39], np.float32))
+
+    np.testing.assert_array_equal(
+        total.mean(2),
+        np.array([1.0, 1.0 + 2 * 2.0**-23, 1.0 + 2.0**-23], np.float32))
+
+
 class IntegerSumTest(parameterized.TestCase):
 
   @parameterized.parameters(np.int32, np.int64, np.uint8, np.uint64)
