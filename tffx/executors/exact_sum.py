@@ -1,70 +1,64 @@
 """Exact, order-independent, mergeable sums of numpy arrays.
 
-`ExactSum` accumulates client values element-wise and returns the exact sum
-(or the exact sum divided by a count or by another exact sum) rounded ONCE
-to the values' dtype, half to even. As nothing is rounded before the end,
-the result is bit-identical whatever the order of `add`s, the grouping into
-`add_stacked` chunks or the tree of `merge`s: a thread pool, a chunked
-stream and remote workers sending partial sums get the bits of a loop.
+`ExactSum` adds client values element-wise and returns the exact sum, the
+exact sum / a count, or the exact sum / another exact sum, rounded ONCE to
+the values' dtype (half to even). Nothing is rounded before the end, so the
+bits do not depend on the order of `add`s, the grouping into `add_stacked`
+chunks or the tree of `merge`s (threads, chunks, workers, retries).
 
     ExactSum(dtype, shape)
       .add(value) / .add_stacked(values)   accumulate (clients on axis 0)
       .merge(other)                         add another partial sum
-      .to_array() / ExactSum.from_array()   a partial sum on the wire
+      .to_array() / ExactSum.from_array()   a partial sum on the wire (int64)
       .result() / .mean(count) / .divide(denominator)   round once
 
-How, for floating dtypes (float16, bfloat16, float32, float64; complex as
-pairs of floats): every finite float is an integer multiple of the dtype's
-smallest subnormal, so any sum of them is an integer in that unit, kept in
-two tiers.
-  * Fast tier (not for float64): a float64 accumulator. A chunk whose
-    largest magnitude is below 2**top is added there when every value in
-    it is a multiple of the grid 2**(top + 10 - 53): then up to 2**10
-    values sum exactly in float64's 53 bits. A float32 value is surely on
-    the grid unless it is nonzero and below 2**(top - 20); those few "tiny"
-    values go to the limbs instead. One max and one min per chunk decide it.
-  * Exact tier: a fixed-point number per element in int64 limbs of 32 bits
-    covering the dtype's whole range, with 31 bits of carry headroom
-    (normalized before it could overflow). Values are scattered into them
-    vectorized (`np.add.at`). The fast tier spills into them (exactly) when
-    a chunk's magnitude or the count outgrows its grid.
-Rounding reads the top 64 bits of each element's number plus a sticky bit;
-`mean` divides the limbs by the count (long division, remainder as sticky);
-`divide` brackets the quotient in float64 and, where the bracket does not
-decide the rounding, divides exact Python integers.
+How: a finite float is an integer multiple of its dtype's smallest
+subnormal, so a sum of them is an integer in that unit, kept in two tiers.
+  * Fast tier (float32, float16, bfloat16): a float64 accumulator. A chunk
+    whose magnitudes are below 2**top goes there if its values lie on the
+    grid 2**(top + 10 - 53): up to 2**10 such values sum exactly in
+    float64. A max and a min per chunk decide it; only values below
+    2**(top - 19) can be off the grid, and only those are looked at.
+  * Exact tier: per element, a fixed-point integer in int64 limbs of 32
+    bits spanning the dtype's whole range, with 31 bits of carry headroom
+    (normalized before it could overflow), filled by vectorized scatters
+    (`np.add.at`). Off-grid values, float64 values, and the fast tier when
+    a chunk outgrows its grid or count (a spill) go there, exactly.
+Rounding reads each element's top 64 bits and a sticky bit; `mean` divides
+the limbs by the count (long division); `divide` decides in float64 where
+a one-ulp bracket suffices and divides exact Python integers elsewhere.
 
 Guarantees:
-  * `result()` is the exact sum rounded once (half to even; beyond the
-    largest finite value it is +-inf, as IEEE rounding gives), `mean(n)`
-    the exact sum / n and `divide(d)` the exact sum / the exact sum `d`,
-    each rounded once; `d` broadcasts (a scalar total of weights).
-  * inf and nan propagate as IEEE addition in any order would: a nan, or
-    +inf and -inf in one element, give nan; else an inf input gives that
-    inf. Division by zero or inf follows IEEE (x / 0 = +-inf, 0 / 0 = nan).
-  * Sign of zero: an exact sum of zero is -0.0 only if every value added to
-    that element was -0.0 (what IEEE round-to-nearest addition gives in any
-    order), else +0.0; the empty sum is +0.0. A mean or quotient that
-    rounds to zero keeps the sign of the exact quotient.
-  * Integer dtypes sum as TensorFlow does, wrapping around in the dtype (a
-    sum modulo 2**bits is order-independent); bools sum as `np.add` does
-    (logical or). `mean` and `divide` need floating dtypes.
+  * Results are the exact value rounded once, half to even; beyond the
+    largest finite value they are +-inf, as IEEE rounding gives.
+  * inf and nan propagate as IEEE addition would in any order: a nan, or
+    +inf and -inf in one element, give nan, else an inf gives that inf.
+    Division by 0 or inf follows IEEE (x / 0 = +-inf, 0 / 0 = nan).
+  * Sign of zero: an exact zero sum is -0.0 only if every value added to
+    that element was -0.0 (what IEEE addition gives in any order), else
+    +0.0; the empty sum is +0.0. A nonzero quotient that rounds to zero
+    keeps its sign.
+  * Integer dtypes wrap around in the dtype, like TensorFlow's sum (sums
+    modulo 2**bits do not depend on order); bools sum as `np.add` does
+    (logical or). `mean` and `divide` need floating (or complex) dtypes.
 
 Limits:
   * Not thread-safe: one accumulator per thread, then `merge`.
-  * `mean(count)` needs 0 < count < 2**31.
-  * Speed: float32 (and float16, bfloat16) data whose magnitudes per chunk
-    span less than ~2**20 stay in the fast tier: a few numpy passes per
-    chunk. Tiny values cost ~0.1-0.3 us each, as does every float64 value
-    (float64 has no fast tier), and a spill ~0.1 us per element.
-  * Memory: the limbs take 8 bytes per 32 bits of the dtype's range per
-    element (float32: 11 limbs = 88 bytes; float64: 68 limbs = 544 bytes),
-    allocated only when something leaves the fast tier; `to_array` then
-    sends them too.
+  * `mean(count)` needs 0 < count < 2**31; `divide` of complex sums needs
+    equal shapes.
+  * Speed: float32 data in the fast tier costs a max, a min, a conversion
+    and a float64 add per row. Off-grid values and every float64 value
+    cost ~0.1-0.3 us each, a spill as much per element, a `divide` where
+    float64 cannot decide (and all of float64's) a few us per element.
+  * Memory: limbs take 8 bytes per 32 bits of range per element (float32:
+    11 limbs, 88 bytes; float64: 68 limbs, 544 bytes), allocated when a
+    value first leaves the fast tier; `to_array` carries them then.
 
-Not in this module: which aggregation uses it, and structures of tensors
-(callers keep one `ExactSum` per tensor leaf).
+Not here: which aggregation uses it, and structures (one `ExactSum` per
+tensor leaf).
 """
 
+import functools
 import math
 from typing import List, Optional, Tuple
 
@@ -120,13 +114,9 @@ class _Format:
     return negative, mantissa.astype(np.int64), np.maximum(field - 1, 0)
 
 
-_FORMATS = {}
-
-
+@functools.lru_cache(maxsize=None)
 def _format(dtype: np.dtype) -> _Format:
-  if dtype not in _FORMATS:
-    _FORMATS[dtype] = _Format(dtype)
-  return _FORMATS[dtype]
+  return _Format(dtype)
 
 
 class ExactSum:
@@ -156,8 +146,9 @@ class ExactSum:
       self._fast_top: Optional[int] = None        # all |x| < 2**top there
       self._fast_count = 0
       self._scratch: Optional[np.ndarray] = None  # float64, width
-      self._nan, self._pos_inf, self._neg_inf, self._not_neg_zero = (
-          np.zeros(self._width, bool) for _ in range(4))
+      # The IEEE sum of the inf and nan inputs (order-independent), or 0.
+      self._special = np.zeros(self._width)
+      self._not_neg_zero = np.zeros(self._width, bool)  # saw not -0.0
       self._any = False
     elif self._dtype.kind in 'iub':
       accumulator = {'i': np.int64, 'u': np.uint64, 'b': bool}
@@ -172,9 +163,6 @@ class ExactSum:
   @property
   def shape(self) -> Tuple[int, ...]:
     return self._shape
-
-  # -------------------------------------------------------------------------
-  # Accumulating.
 
   def add(self, value: np.ndarray) -> None:
     """Adds one client's value (of this dtype and shape)."""
@@ -196,7 +184,7 @@ class ExactSum:
     if values.shape[1:] != self._shape:
       raise ValueError(f'Expected values of shape (clients, *{self._shape}), '
                        f'found {values.shape}.')
-    if not values.shape[0]:
+    if not values.size:
       return
     flat = values.astype(self._dtype, copy=False).reshape(
         values.shape[0], self._size)
@@ -223,8 +211,9 @@ class ExactSum:
       else:
         self._total += other._total
       return
-    for mine, theirs in zip(self._flags(), other._flags()):
-      mine |= theirs
+    with np.errstate(invalid='ignore'):
+      self._special += other._special
+    self._not_neg_zero |= other._not_neg_zero
     self._any = self._any or other._any
     if other._limbs is not None:
       if self._limbs is None:
@@ -236,7 +225,6 @@ class ExactSum:
       self._adds += other._adds
       self._limb_columns |= other._limb_columns
     if other._fast_count and not self._fast_count:
-      self._not_neg_zero |= ~_is_negative_zero(self._fast)
       self._fast = other._fast.copy()
       self._fast_top, self._fast_count = other._fast_top, other._fast_count
     elif other._fast_count:
@@ -247,9 +235,6 @@ class ExactSum:
       else:
         self._spill(other._fast)
         self._not_neg_zero |= ~_is_negative_zero(other._fast)
-
-  # -------------------------------------------------------------------------
-  # Results.
 
   def result(self) -> np.ndarray:
     """The exact sum, rounded once to the dtype."""
@@ -287,64 +272,55 @@ class ExactSum:
   def divide(self, denominator: 'ExactSum') -> np.ndarray:
     """This exact sum over the exact sum `denominator`, rounded once.
 
-    `denominator` has the same dtype; its shape broadcasts to this one (a
-    scalar total of weights divides every element).
+    `denominator` sums values of this dtype (of its real dtype if this one
+    is complex); its shape broadcasts to this one (a scalar total of
+    weights divides every element).
     """
     self._check_floating('divide')
-    if denominator._dtype != self._dtype:
-      raise ValueError(f'Cannot divide a sum of {self._dtype} by a sum of '
-                       f'{denominator._dtype}.')
-    self._flush()
-    denominator._flush()
-    # For each of this sum's elements, the denominator's element.
-    den_index = np.broadcast_to(
-        np.arange(denominator._size).reshape(denominator._shape),
-        self._shape).ravel()
-    if self._dtype.kind == 'c':
-      if denominator._shape != self._shape:
-        raise ValueError('divide of complex sums needs equal shapes.')
-      den_index = np.arange(self._width)
     den = denominator
-    out, undecided = self._fast_quotient(
-        den._fast[den_index], den._limb_columns[den_index])
-    special = (den._nan | den._pos_inf | den._neg_inf)[den_index] | (
-        self._nan | self._pos_inf | self._neg_inf)
+    if den._dtype != self._real_dtype:
+      raise ValueError(f'Cannot divide a sum of {self._dtype} by a sum of '
+                       f'{den._dtype}.')
+    self._flush()
+    den._flush()
+    # For each of this sum's elements (real and imaginary parts), the
+    # denominator's element.
+    den_index = np.broadcast_to(np.arange(den._size).reshape(den._shape),
+                                self._shape).ravel()
+    den_index = np.repeat(den_index, self._width // max(self._size, 1))
+    out, undecided = self._fast_quotient(den._fast[den_index],
+                                         den._limb_columns[den_index])
+    special = (den._special[den_index] != 0) | (self._special != 0)
     columns = np.flatnonzero(undecided | special)
     if columns.size:
-      num_negative, num = self._exact(columns)
-      den_negative, den_magnitude = den._exact(den_index[columns])
-      num_zero, den_zero = ~num.any(axis=0), ~den_magnitude.any(axis=0)
-      quotient = _divide_magnitudes(self._fmt, num, den_magnitude)
-      quotient = np.where(num_negative != den_negative, -quotient, quotient)
-      # Where a side is zero or inf or nan, IEEE division of stand-ins
-      # (+-0, +-1 for finite nonzero, +-inf, nan) gives the answer.
-      num_rep = self._stand_in(columns, num_zero, num_negative)
-      den_rep = den._stand_in(den_index[columns], den_zero, den_negative)
+      den_columns = den_index[columns]
+      num_rep, num = self._stand_in(columns)
+      den_rep, den_magnitude = den._stand_in(den_columns)
+      # Where a side is zero, inf or nan, IEEE division of the stand-ins is
+      # the answer; elsewhere it gives the sign of the exact quotient.
       with np.errstate(all='ignore'):
-        ieee = num_rep / den_rep
-      exceptional = ~np.isfinite(num_rep) | ~np.isfinite(den_rep) | (
-          num_zero | den_zero)
-      out[columns] = np.where(exceptional, ieee, quotient)
+        quotient = num_rep / den_rep
+      regular = np.flatnonzero((np.abs(num_rep) == 1) & (np.abs(den_rep) == 1))
+      if regular.size:
+        quotient[regular] *= _divide_magnitudes(
+            self._fmt, num[:, regular], den_magnitude[:, regular])
+      out[columns] = quotient
     return self._cast(out)
-
-  # -------------------------------------------------------------------------
-  # The wire.
 
   def to_array(self) -> np.ndarray:
     """This partial sum as one flat int64 array (see `from_array`).
 
-    Layout: [fast top or -2**62, fast count, any value added, flag row,
-    fast row (float64 bits), limb rows (none, or num_limbs)], each row
-    `width` long.
+    Layout: [fast top or -2**62, fast count, any value added], then rows of
+    `width`: not all -0.0, specials and fast tier (float64 bits), limbs
+    (none, or num_limbs rows).
     """
     self._flush()
     if not self._floating:
       return self._total.astype(np.int64) if self._dtype.kind != 'u' else (
           self._total.view(np.int64).copy())
-    flags = sum(flag.astype(np.int64) << bit
-                for bit, flag in enumerate(self._flags()))
     top = -(1 << 62) if self._fast_top is None else self._fast_top
-    rows = [flags, self._fast.view(np.int64)]
+    rows = [self._not_neg_zero.astype(np.int64), self._special.view(np.int64),
+            self._fast.view(np.int64)]
     if self._limbs is not None:
       limbs = self._limbs.copy()
       _normalize(limbs)
@@ -363,29 +339,27 @@ class ExactSum:
       return total
     top, total._fast_count, total._any = (int(x) for x in array[:3])
     total._fast_top = None if top == -(1 << 62) else top
-    width = total._width
-    total._nan, total._pos_inf, total._neg_inf, total._not_neg_zero = (
-        (array[3:3 + width] >> bit & 1).astype(bool) for bit in range(4))
-    total._fast = array[3 + width:3 + 2 * width].view(np.float64).copy()
-    if array.size > 3 + 2 * width:
-      total._limbs = array[3 + 2 * width:].reshape(-1, width).copy()
+    rows = array[3:].reshape(-1, total._width) if total._width else (
+        np.zeros((3, 0), np.int64))
+    total._not_neg_zero = rows[0].astype(bool)
+    total._special, total._fast = (r.view(np.float64).copy() for r in rows[1:3])
+    if len(rows) > 3:
+      total._limbs = rows[3:].copy()
       total._limb_columns = total._limbs.any(axis=0)
       total._adds = 1
     return total
-
-  # -------------------------------------------------------------------------
-  # Accumulating floats.
 
   def _add_floats(self, flat: np.ndarray) -> None:
     self._any = True
     with np.errstate(invalid='ignore'):
       high, low = float(flat.max()), float(flat.min())
     if not (math.isfinite(high) and math.isfinite(low)):
+      zero = np.zeros((), flat.dtype)
       finite = np.isfinite(flat)
-      self._nan |= np.any(np.isnan(flat), axis=0)
-      self._pos_inf |= np.any(flat == np.inf, axis=0)
-      self._neg_inf |= np.any(flat == -np.inf, axis=0)
-      flat = np.where(finite, flat, np.zeros((), flat.dtype))
+      with np.errstate(invalid='ignore'):
+        self._special += np.add.reduce(np.where(finite, zero, flat), axis=0,
+                                       dtype=np.float64)
+      flat = np.where(finite, flat, zero)
       high, low = float(flat.max()), float(flat.min())
     if not self._fmt.has_fast_tier:
       self._add_to_limbs(flat)
@@ -485,9 +459,6 @@ class ExactSum:
     self._adds += adds
     self._limb_columns[columns] = True
 
-  # -------------------------------------------------------------------------
-  # Reading floats.
-
   def _exact(self, columns=None) -> Tuple[np.ndarray, np.ndarray]:
     """(negative, normalized limbs of |sum|) for `columns` (default: all)."""
     if columns is None:
@@ -523,9 +494,6 @@ class ExactSum:
         self._fast == 0) | self._limb_columns | den_limbs
     return np.where(undecided, 0.0, low.astype(np.float64)), undecided
 
-  def _flags(self):
-    return self._nan, self._pos_inf, self._neg_inf, self._not_neg_zero
-
   def _negative_zero(self, columns=slice(None)) -> np.ndarray:
     """Where a zero sum is -0.0: every value added there was -0.0."""
     return self._any & ~self._not_neg_zero[columns] & _is_negative_zero(
@@ -539,21 +507,17 @@ class ExactSum:
     return np.where(magnitude.any(axis=0),
                     np.where(negative, -rounded, rounded), self._zero(columns))
 
-  def _stand_in(self, columns, zero, negative) -> np.ndarray:
-    """The value IEEE division sees: nan, +-inf, +-0.0, or +-1.0."""
-    value = np.where(zero, self._zero(columns), np.where(negative, -1.0, 1.0))
-    special = (self._nan | self._pos_inf | self._neg_inf)[columns]
-    return np.where(special, self._special_values()[columns], value)
-
-  def _special_values(self) -> np.ndarray:
-    """Per element, the IEEE sum of its inf and nan inputs (if any)."""
-    value = np.where(self._pos_inf, np.inf, -np.inf)
-    return np.where(self._nan | (self._pos_inf & self._neg_inf), np.nan, value)
+  def _stand_in(self, columns):
+    """(what IEEE division sees: nan, +-inf, +-0.0 or +-1.0, |sum| limbs)."""
+    negative, magnitude = self._exact(columns)
+    value = np.where(magnitude.any(axis=0), np.where(negative, -1.0, 1.0),
+                     self._zero(columns))
+    special = self._special[columns]
+    return np.where(special != 0, special, value), magnitude
 
   def _finish(self, rounded: np.ndarray) -> np.ndarray:
     """Applies inf/nan inputs; casts and reshapes."""
-    special = self._nan | self._pos_inf | self._neg_inf
-    return self._cast(np.where(special, self._special_values(), rounded))
+    return self._cast(np.where(self._special != 0, self._special, rounded))
 
   def _cast(self, values: np.ndarray) -> np.ndarray:
     """float64 values (representable, or beyond the range) to the dtype."""
@@ -685,61 +649,23 @@ def _divide_magnitudes(fmt: _Format, num: np.ndarray,
                        den: np.ndarray) -> np.ndarray:
   """num / den (normalized limbs) rounded once to `fmt`, as float64.
 
-  Elements where den is 0 give 0 (the caller handles them).
+  Divides exact Python integers, so it is slow (microseconds an element).
+  num and den are nonzero.
   """
-  out = np.zeros(num.shape[1])
-  undecided = np.ones(num.shape[1], bool)
-  if fmt.has_fast_tier:
-    # Bracket the quotient between float64 bounds; where both round to the
-    # same value of the dtype, so does the exact quotient.
-    low_n, high_n = _float_bounds(fmt, num)
-    low_d, high_d = _float_bounds(fmt, den)
-    with np.errstate(all='ignore'):
-      low = (low_n / high_d * (1 - 2.0**-51)).astype(fmt.dtype)
-      high = (high_n / low_d * (1 + 2.0**-51)).astype(fmt.dtype)
-    undecided = (low != high) | ~np.isfinite(low) | (low == 0)
-    out = np.where(undecided, 0.0, low.astype(np.float64))
-  columns = np.flatnonzero(undecided & den.any(axis=0) & num.any(axis=0))
-  if columns.size:
-    nums, dens = (_limbs_to_ints(x[:, columns]) for x in (num, den))
-    out[columns] = [_round_fraction(fmt, n, d) for n, d in zip(nums, dens)]
-  return out
-
-
-def _float_bounds(fmt: _Format, limbs: np.ndarray):
-  """float64 lower and upper bounds of normalized fixed-point numbers."""
-  window, top, sticky = _top_window(limbs)
-  head = (window >> np.uint64(11)).astype(np.float64)
-  exact = ((window & np.uint64(0x7FF)) == 0) & ~sticky
-  scale = (top - 52 + fmt.base).astype(np.int32)
-  return np.ldexp(head, scale), np.ldexp(head + ~exact, scale)
+  nums, dens = _limbs_to_ints(num), _limbs_to_ints(den)
+  # Scale so that every quotient has 64 bits or more; the remainder is the
+  # sticky bit. The quotient is in units of 2**-shift.
+  shift = 64 + max([0] + [d.bit_length() - n.bit_length()
+                          for n, d in zip(nums, dens)])
+  quotients = [divmod(n << shift, d) for n, d in zip(nums, dens)]
+  size = max(q.bit_length() for q, _ in quotients) // _LIMB_BITS + 1
+  digits = b''.join(q.to_bytes(4 * size, 'little') for q, _ in quotients)
+  limbs = np.frombuffer(digits, '<u4').reshape(-1, size).T.astype(np.int64)
+  sticky = np.array([remainder != 0 for _, remainder in quotients])
+  return _round(fmt, limbs, sticky, shift=-shift - fmt.base)
 
 
 def _limbs_to_ints(limbs: np.ndarray) -> List[int]:
   """Python integers of normalized non-negative limbs, per column."""
   digits = np.ascontiguousarray(limbs.T.astype('<u4'))
   return [int.from_bytes(row.tobytes(), 'little') for row in digits]
-
-
-def _round_fraction(fmt: _Format, num: int, den: int) -> float:
-  """num / den (integers, den > 0) rounded once to `fmt`, as a float."""
-  if num == 0:
-    return 0.0
-  # A quotient of at least 64 bits, its last bit made sticky (round to
-  # odd); value = quotient * 2**-shift.
-  shift = 64 - (num.bit_length() - den.bit_length()) + 1
-  quotient, remainder = divmod(num << shift if shift >= 0 else num,
-                               den if shift >= 0 else den << -shift)
-  quotient |= 1 if remainder else 0
-  top = quotient.bit_length() - 1 - shift
-  last = max(top, fmt.min_normal_exponent) - fmt.mantissa_bits
-  drop = last + shift
-  kept = quotient >> drop
-  round_bit = (quotient >> (drop - 1)) & 1
-  sticky = quotient & ((1 << (drop - 1)) - 1)
-  if round_bit and (sticky or kept & 1):
-    kept += 1
-  try:
-    return math.ldexp(kept, last)
-  except OverflowError:
-    return math.inf

@@ -189,15 +189,27 @@ class SumTest(parameterized.TestCase):
     np.testing.assert_array_equal(
         total.result(), np.array([2.0**24, 2.0**24 + 4, 2.0**24 + 2]))
 
-  def test_result_sums_subnormals_exactly(self):
-    tiny = np.float32(2.0**-149)
-    total = ExactSum(np.float32, (2,))
+  @parameterized.parameters(np.float16, np.float32, np.float64)
+  def test_result_sums_subnormals_exactly(self, dtype):
+    tiny = np.array(np.finfo(dtype).smallest_subnormal, dtype)
+    total = ExactSum(dtype, (2,))
 
     for _ in range(3):
-      total.add(np.array([tiny, -tiny], np.float32))
+      total.add(np.array([tiny, -tiny], dtype))
 
     np.testing.assert_array_equal(total.result(),
-                                  np.array([3 * tiny, -3 * tiny], np.float32))
+                                  np.array([3 * tiny, -3 * tiny], dtype))
+    np.testing.assert_array_equal(total.mean(2),
+                                  np.array([2 * tiny, -2 * tiny], dtype))
+
+  def test_result_of_an_empty_shape_is_empty(self):
+    total = ExactSum(np.float32, (0, 3))
+
+    total.add(np.zeros((0, 3), np.float32))
+    copy = ExactSum.from_array(np.float32, (0, 3), total.to_array())
+
+    self.assertEqual(copy.result().shape, (0, 3))
+    self.assertEqual(total.mean(1).shape, (0, 3))
 
   def test_result_crosses_into_normals_from_subnormals(self):
     smallest_normal = np.finfo(np.float32).tiny
@@ -452,6 +464,39 @@ class DivideTest(parameterized.TestCase):
     np.testing.assert_array_equal(
         numerator.divide(denominator),
         np.array([np.inf, -np.inf, np.nan, 0.0], np.float32))
+
+  def test_divide_broadcasts_the_denominator(self):
+    numerator, denominator = ExactSum(np.float32, (2, 3)), ExactSum(
+        np.float32, (3,))
+
+    numerator.add(np.arange(6, dtype=np.float32).reshape(2, 3))
+    denominator.add(np.array([1.0, 2.0, 4.0], np.float32))
+
+    np.testing.assert_array_equal(
+        numerator.divide(denominator),
+        np.array([[0.0, 0.5, 0.5], [3.0, 2.0, 1.25]], np.float32))
+
+  def test_divide_of_complex_sums_by_real_weights(self):
+    numerator, denominator = ExactSum(np.complex64, (1,)), ExactSum(
+        np.float32, ())
+
+    numerator.add(np.array([complex(1, 2.0**24)], np.complex64))
+    numerator.add(np.array([complex(2, 1)], np.complex64))
+    denominator.add(np.float32(2))
+
+    np.testing.assert_array_equal(
+        numerator.divide(denominator),
+        np.array([complex(1.5, 2.0**23)], np.complex64))
+
+  def test_divide_keeps_the_sign_of_a_quotient_that_underflows(self):
+    numerator, denominator = ExactSum(np.float32, ()), ExactSum(
+        np.float32, ())
+
+    numerator.add(np.float32(-2.0**-149))
+    denominator.add(np.float32(2.0**100))
+
+    self.assertEqual(numerator.divide(denominator), 0.0)
+    self.assertTrue(np.signbit(numerator.divide(denominator)))
 
   def test_divide_refuses_another_dtype(self):
     with self.assertRaises(ValueError):
