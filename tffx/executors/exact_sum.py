@@ -351,8 +351,7 @@ class ExactSum:
 
   def _add_floats(self, flat: np.ndarray) -> None:
     self._any = True
-    with np.errstate(invalid='ignore'):
-      high, low = float(flat.max()), float(flat.min())
+    high, low = float(flat.max()), float(flat.min())   # nan if any is nan
     if not (math.isfinite(high) and math.isfinite(low)):
       zero = np.zeros((), flat.dtype)
       finite = np.isfinite(flat)
@@ -436,8 +435,10 @@ class ExactSum:
     fmt = self._fmt
     self._not_neg_zero |= np.any(
         flat.view(fmt.uint) != fmt.uint.type(1 << (fmt.bits - 1)), axis=0)
-    for start in range(0, flat.shape[0], _MAX_ADDS):
-      part = flat[start:start + _MAX_ADDS]
+    # Pieces of ~2**16 values keep the temporaries in cache.
+    rows = max(1, min(_MAX_ADDS, (1 << 16) // max(self._width, 1)))
+    for start in range(0, flat.shape[0], rows):
+      part = flat[start:start + rows]
       columns = np.broadcast_to(np.arange(self._width), part.shape).ravel()
       self._to_limbs(*fmt.decompose(part.ravel()), columns, part.shape[0])
 
@@ -559,7 +560,7 @@ def _scatter(limbs, negative, mantissa, position, columns) -> None:
   flat_limbs = limbs.reshape(-1)
   sign = np.where(negative, -1, 1)
   limb, shift = position >> 5, position & 31
-  for piece_index in range(2):
+  for piece_index in range(2 if mantissa.max(initial=0) >> 32 else 1):
     piece = (mantissa >> (_LIMB_BITS * piece_index)) & _LIMB_MASK
     shifted = piece << shift                      # below 2**63
     index = (limb + piece_index) * width + columns

@@ -12,26 +12,23 @@ from tffx.executors.exact_sum import ExactSum
 def _reference(exact: Fraction, dtype) -> np.generic:
   """`exact` rounded once to `dtype` (half to even), from first principles."""
   dtype = np.dtype(dtype)
-  info = np.finfo(dtype)
-  largest = Fraction(float(info.max))
-  ulp_of_largest = largest - Fraction(
-      float(np.nextafter(info.max, dtype.type(0))))
-  if abs(exact) >= largest + ulp_of_largest / 2:
-    return dtype.type(np.inf if exact > 0 else -np.inf)
-  guess = np.array(float(exact)).astype(dtype)
-  candidates = [guess, np.nextafter(guess, dtype.type(-np.inf)),
-                np.nextafter(guess, dtype.type(np.inf))]
-  candidates = [c for c in candidates if np.isfinite(c)]
+  info = ml_dtypes.finfo(dtype)
   uint = np.dtype(f'uint{dtype.itemsize * 8}')
+  half_ulp_of_largest = Fraction(2)**(int(info.maxexp) - int(info.nmant) - 2)
+  sign = -1 if exact < 0 else 1
+  if abs(exact) >= Fraction(float(info.max)) + half_ulp_of_largest:
+    return dtype.type(sign * np.inf)
+  guess = np.array(min(float(abs(exact)), float(info.max))).astype(dtype)
+  bits = int(guess.view(uint))
+  candidates = [np.array(b, uint).view(dtype) for b in (bits - 1, bits,
+                                                        bits + 1) if b >= 0]
+  candidates = [c for c in candidates if np.isfinite(c)]
 
   def key(c):
-    odd = int(np.array(c).view(uint)) & 1
-    return abs(Fraction(float(c)) - exact), odd
+    return abs(Fraction(float(c)) - abs(exact)), int(c.view(uint)) & 1
 
   best = min(candidates, key=key)
-  if best == 0 and exact < 0:
-    return dtype.type(-0.0)
-  return dtype.type(best)
+  return dtype.type(-best if sign < 0 else best)
 
 
 def _exact_sums(values: np.ndarray):
@@ -376,6 +373,18 @@ class TiersTest(parameterized.TestCase):
 
     self._check(rng, values, 1)
 
+  def test_result_is_exact_with_the_fast_tier_full(self):
+    total = ExactSum(np.float32, ())
+    big = np.full(1021, 2 - 2.0**-13, np.float32)
+
+    # 0.75 sets the fast tier's grid; 1,021 values just below 2 fill it to
+    # over 2**10; 2**-43 is below its grid, and decides a tie.
+    total.add_stacked(np.array([0.75], np.float32))
+    total.add_stacked(np.concatenate([big, [-2.0**-14, 2.0**-43]]).astype(
+        np.float32))
+
+    self.assertEqual(total.result(), np.float32(33466374 * 2.0**-14))
+
   def test_mean_is_exact_where_the_fast_tier_cannot_decide(self):
     total = ExactSum(np.float32, (3,))
 
@@ -389,6 +398,38 @@ class TiersTest(parameterized.TestCase):
     np.testing.assert_array_equal(
         total.mean(2),
         np.array([1.0, 1.0 + 2 * 2.0**-23, 1.0 + 2.0**-23], np.float32))
+
+
+class RandomizedTest(parameterized.TestCase):
+  """Every float dtype, every result, against exact rational arithmetic."""
+
+  @parameterized.parameters(
+      (np.float16, -4, 2), (ml_dtypes.bfloat16, -6, 6),
+      (np.float32, -6, 6), (np.float64, -6, 6))
+  def test_results_are_exact_rounded_once(self, dtype, low, high):
+    rng = np.random.default_rng(10)
+    clients = 200
+    signs = rng.choice([-1.0, 1.0], size=(clients, 6))
+    values = (signs * 10.0**rng.uniform(low, high, (clients, 6))).astype(dtype)
+    weights = rng.integers(1, 9, size=clients).astype(dtype)
+    weight_total = ExactSum(dtype, ())
+    weight_total.add_stacked(weights)
+
+    totals = [_sum_in_pieces(rng, dtype, values) for _ in range(2)]
+
+    sums = _exact_sums(values)
+    weight = sum(Fraction(float(w)) for w in weights)
+    expected = {
+        'result': [_reference(s, dtype) for s in sums],
+        'mean': [_reference(s / clients, dtype) for s in sums],
+        'divide': [_reference(s / weight, dtype) for s in sums],
+    }
+    for total in totals:
+      actual = {'result': total.result(), 'mean': total.mean(clients),
+                'divide': total.divide(weight_total)}
+      for name, values_ in expected.items():
+        self.assertEqual(_bits(actual[name]),
+                         _bits(np.array(values_, dtype)), name)
 
 
 class IntegerSumTest(parameterized.TestCase):
