@@ -146,9 +146,10 @@ class ExactSum:
       self._fast_top: Optional[int] = None        # all |x| < 2**top there
       self._fast_count = 0
       self._scratch: Optional[np.ndarray] = None  # float64, width
-      # The IEEE sum of the inf and nan inputs (order-independent), or 0.
-      self._special = np.zeros(self._width)
-      self._not_neg_zero = np.zeros(self._width, bool)  # saw not -0.0
+      # What the tiers leave out, as an IEEE sum (order-independent): inf and
+      # nan inputs, and the sign of zero of values not in the fast tier
+      # (+0.0 once a value is not -0.0). -0.0 is the identity.
+      self._special = np.full(self._width, -0.0)
       self._any = False
     elif self._dtype.kind in 'iub':
       accumulator = {'i': np.int64, 'u': np.uint64, 'b': bool}
@@ -213,7 +214,6 @@ class ExactSum:
       return
     with np.errstate(invalid='ignore'):
       self._special += other._special
-    self._not_neg_zero |= other._not_neg_zero
     self._any = self._any or other._any
     if other._limbs is not None:
       if self._limbs is None:
@@ -234,7 +234,6 @@ class ExactSum:
         self._fast_count += other._fast_count
       else:
         self._spill(other._fast)
-        self._not_neg_zero |= ~_is_negative_zero(other._fast)
 
   def result(self) -> np.ndarray:
     """The exact sum, rounded once to the dtype."""
@@ -311,16 +310,15 @@ class ExactSum:
     """This partial sum as one flat int64 array (see `from_array`).
 
     Layout: [fast top or -2**62, fast count, any value added], then rows of
-    `width`: not all -0.0, specials and fast tier (float64 bits), limbs
-    (none, or num_limbs rows).
+    `width`: specials and fast tier (float64 bits), limbs (none, or
+    num_limbs rows).
     """
     self._flush()
     if not self._floating:
       return self._total.astype(np.int64) if self._dtype.kind != 'u' else (
           self._total.view(np.int64).copy())
     top = -(1 << 62) if self._fast_top is None else self._fast_top
-    rows = [self._not_neg_zero.astype(np.int64), self._special.view(np.int64),
-            self._fast.view(np.int64)]
+    rows = [self._special.view(np.int64), self._fast.view(np.int64)]
     if self._limbs is not None:
       limbs = self._limbs.copy()
       _normalize(limbs)
@@ -340,11 +338,10 @@ class ExactSum:
     top, total._fast_count, total._any = (int(x) for x in array[:3])
     total._fast_top = None if top == -(1 << 62) else top
     rows = array[3:].reshape(-1, total._width) if total._width else (
-        np.zeros((3, 0), np.int64))
-    total._not_neg_zero = rows[0].astype(bool)
-    total._special, total._fast = (r.view(np.float64).copy() for r in rows[1:3])
-    if len(rows) > 3:
-      total._limbs = rows[3:].copy()
+        np.zeros((2, 0), np.int64))
+    total._special, total._fast = (r.view(np.float64).copy() for r in rows[:2])
+    if len(rows) > 2:
+      total._limbs = rows[2:].copy()
       total._limb_columns = total._limbs.any(axis=0)
       total._adds = 1
     return total
@@ -356,22 +353,18 @@ class ExactSum:
       zero = np.zeros((), flat.dtype)
       finite = np.isfinite(flat)
       with np.errstate(invalid='ignore'):
-        self._special += np.add.reduce(np.where(finite, zero, flat), axis=0,
-                                       dtype=np.float64)
+        self._special += np.add.reduce(np.where(finite, -zero, flat), axis=0,
+                                       dtype=np.float64, initial=-0.0)
       flat = np.where(finite, flat, zero)
       high, low = float(flat.max()), float(flat.min())
     if not self._fmt.has_fast_tier:
       self._add_to_limbs(flat)
       return
     top = math.frexp(max(high, -low))[1]   # every |x| < 2**top
-    if (self._fast_top is None or top > self._fast_top or
-        self._fast_count + flat.shape[0] > 1 << _FAST_BITS):
-      self._spill(self._fast)
-      self._not_neg_zero |= ~_is_negative_zero(self._fast)
-      self._fast = np.full(self._width, -0.0)
-      self._fast_count = 0
-      if self._fast_top is None or top > self._fast_top:
-        self._fast_top = top + 1   # room for chunks a little larger
+    if self._fast_top is None or top > self._fast_top:
+      self._restart(top + 1)   # room for chunks a little larger
+    elif self._fast_count + flat.shape[0] > 1 << _FAST_BITS:
+      self._restart(self._fast_top)
     if flat.shape[0] > 1 << _FAST_BITS:
       for start in range(0, flat.shape[0], 1 << _FAST_BITS):
         self._add_floats(flat[start:start + (1 << _FAST_BITS)])
@@ -379,7 +372,11 @@ class ExactSum:
     grid = self._fast_top + _FAST_BITS - 53
     off_grid = self._off_grid(flat, low, high, grid)
     if off_grid is not None and off_grid[0].size > flat.size // 8:
-      self._add_to_limbs(flat)
+      if top + 1 < self._fast_top:   # a finer grid may take this chunk
+        self._restart(top + 1)
+        self._add_floats(flat)
+      else:
+        self._add_to_limbs(flat)
       return
     if off_grid is not None:
       rows, columns, values = off_grid
@@ -408,7 +405,13 @@ class ExactSum:
                                                   initial=-0.0)
       self._to_limbs(*_decompose_float64(values - np.ldexp(on_grid, grid),
                                          self._fmt), columns, flat.shape[0])
-      self._not_neg_zero[columns] = True
+      self._special[columns] += 0.0   # nonzero values: not all -0.0
+
+  def _restart(self, top: int) -> None:
+    """Spills the fast tier and restarts it for values below 2**top."""
+    self._spill(self._fast)
+    self._fast = np.full(self._width, -0.0)
+    self._fast_top, self._fast_count = top, 0
 
   def _off_grid(self, flat, low: float, high: float, grid: int):
     """(rows, columns, float64 values) of `flat` not multiples of 2**grid.
@@ -433,8 +436,9 @@ class ExactSum:
 
   def _add_to_limbs(self, flat: np.ndarray) -> None:
     fmt = self._fmt
-    self._not_neg_zero |= np.any(
-        flat.view(fmt.uint) != fmt.uint.type(1 << (fmt.bits - 1)), axis=0)
+    self._special += np.where(np.any(
+        flat.view(fmt.uint) != fmt.uint.type(1 << (fmt.bits - 1)), axis=0),
+                              0.0, -0.0)
     # Pieces of ~2**16 values keep the temporaries in cache.
     rows = max(1, min(_MAX_ADDS, (1 << 16) // max(self._width, 1)))
     for start in range(0, flat.shape[0], rows):
@@ -444,6 +448,7 @@ class ExactSum:
 
   def _spill(self, fast: np.ndarray) -> None:
     """Adds a fast-tier accumulator into the limbs (exactly)."""
+    self._special += np.where(_is_negative_zero(fast), -0.0, 0.0)
     columns = np.flatnonzero(fast)
     if columns.size:
       self._to_limbs(*_decompose_float64(fast[columns], self._fmt), columns,
@@ -497,8 +502,8 @@ class ExactSum:
 
   def _negative_zero(self, columns=slice(None)) -> np.ndarray:
     """Where a zero sum is -0.0: every value added there was -0.0."""
-    return self._any & ~self._not_neg_zero[columns] & _is_negative_zero(
-        self._fast[columns])
+    return self._any & _is_negative_zero(self._special[columns]) & (
+        _is_negative_zero(self._fast[columns]))
 
   def _zero(self, columns=slice(None)) -> np.ndarray:
     """The sign-correct zero where the exact sum is zero."""
