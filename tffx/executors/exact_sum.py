@@ -77,6 +77,10 @@ _FAST_BITS = 10
 _PENDING_ELEMENTS = 1 << 16
 # Chunks at least this wide are added to the fast tier row by row.
 _ROW_LOOP_WIDTH = 4096
+# Dtypes that a long double (64-bit mantissa, x86) casts to with one
+# rounding; `divide` brackets quotients with it.
+_LONG_DOUBLE_CASTS = (np.dtype(np.float32), np.dtype(np.float64)) if (
+    np.finfo(np.longdouble).nmant >= 63) else ()
 
 
 class _Format:
@@ -141,6 +145,7 @@ class ExactSum:
       self._fmt = _format(self._real_dtype)
       self._limbs: Optional[np.ndarray] = None    # (num_limbs, width) int64
       self._limb_columns = np.zeros(self._width, bool)  # limbs used there
+      self._limb_rows = (self._fmt.num_limbs, -1)       # rows used: low, high
       self._adds = 0                              # since normalized
       self._fast = np.full(self._width, -0.0)     # -0.0: IEEE's identity
       self._fast_top: Optional[int] = None        # all |x| < 2**top there
@@ -219,11 +224,11 @@ class ExactSum:
       if self._limbs is None:
         self._limbs = np.zeros_like(other._limbs)
       elif self._adds + other._adds > _MAX_ADDS:
-        _normalize(self._limbs)
-        self._adds = 1
+        self._normalize()
       self._limbs += other._limbs
       self._adds += other._adds
       self._limb_columns |= other._limb_columns
+      self._limb_rows = _union(self._limb_rows, other._limb_rows)
     if other._fast_count and not self._fast_count:
       self._fast = other._fast.copy()
       self._fast_top, self._fast_count = other._fast_top, other._fast_count
@@ -246,8 +251,9 @@ class ExactSum:
     columns = np.flatnonzero(self._limb_columns) if (
         self._fmt.casts_exactly) else np.arange(self._width)
     if columns.size:
-      negative, magnitude = self._exact(columns)
-      rounded = _round(self._fmt, magnitude, np.zeros(columns.size, bool))
+      negative, magnitude, shift = self._exact(columns)
+      rounded = _round(self._fmt, magnitude, np.zeros(columns.size, bool),
+                       shift)
       out[columns] = self._signed(rounded, negative, magnitude, columns)
     return self._finish(out)
 
@@ -261,10 +267,10 @@ class ExactSum:
     out, undecided = self._fast_quotient(np.float64(count), False)
     columns = np.flatnonzero(undecided)
     if columns.size:
-      negative, magnitude = self._exact(columns)
+      negative, magnitude, shift = self._exact(columns)
       quotient, sticky = _divide_limbs(magnitude, count)
       # The quotient has two extra limbs below the unit.
-      rounded = _round(self._fmt, quotient, sticky, shift=-2 * _LIMB_BITS)
+      rounded = _round(self._fmt, quotient, sticky, shift - 2 * _LIMB_BITS)
       out[columns] = self._signed(rounded, negative, magnitude, columns)
     return self._finish(out)
 
@@ -293,8 +299,8 @@ class ExactSum:
     columns = np.flatnonzero(undecided | special)
     if columns.size:
       den_columns = den_index[columns]
-      num_rep, num = self._stand_in(columns)
-      den_rep, den_magnitude = den._stand_in(den_columns)
+      num_rep, num, num_shift = self._stand_in(columns)
+      den_rep, den_magnitude, den_shift = den._stand_in(den_columns)
       # Where a side is zero, inf or nan, IEEE division of the stand-ins is
       # the answer; elsewhere it gives the sign of the exact quotient.
       with np.errstate(all='ignore'):
@@ -302,7 +308,8 @@ class ExactSum:
       regular = np.flatnonzero((np.abs(num_rep) == 1) & (np.abs(den_rep) == 1))
       if regular.size:
         quotient[regular] *= _divide_magnitudes(
-            self._fmt, num[:, regular], den_magnitude[:, regular])
+            self._fmt, num[:, regular], den_magnitude[:, regular],
+            num_shift - den_shift)
       out[columns] = quotient
     return self._cast(out)
 
@@ -343,6 +350,8 @@ class ExactSum:
     if len(rows) > 2:
       total._limbs = rows[2:].copy()
       total._limb_columns = total._limbs.any(axis=0)
+      used = np.flatnonzero(total._limbs.any(axis=1))
+      total._limb_rows = (used[0], used[-1]) if used.size else (0, 0)
       total._adds = 1
     return total
 
@@ -459,28 +468,44 @@ class ExactSum:
     if self._limbs is None:
       self._limbs = np.zeros((self._fmt.num_limbs, self._width), np.int64)
     elif self._adds + adds > _MAX_ADDS:
-      _normalize(self._limbs)
-      self._adds = 1
+      self._normalize()
     _scatter(self._limbs, negative, mantissa, position, columns)
     self._adds += adds
     self._limb_columns[columns] = True
+    if position.size:
+      self._limb_rows = _union(self._limb_rows, _rows(position))
 
-  def _exact(self, columns=None) -> Tuple[np.ndarray, np.ndarray]:
-    """(negative, normalized limbs of |sum|) for `columns` (default: all)."""
-    if columns is None:
-      columns = np.arange(self._width)
-    limbs = np.zeros((self._fmt.num_limbs, columns.size), np.int64)
-    if self._limbs is not None:
-      limbs += self._limbs[:, columns]
+  def _normalize(self) -> None:
+    _normalize(self._limbs)
+    self._adds = 1
+    # Carries of negative sums reach the top limb.
+    self._limb_rows = (self._limb_rows[0], self._fmt.num_limbs - 1)
+
+  def _exact(self, columns) -> Tuple[np.ndarray, np.ndarray, int]:
+    """(negative, normalized limbs of |sum|, shift) for `columns`.
+
+    Only the limbs in use are kept: the lowest is in units of
+    2**(base + shift).
+    """
     fast = self._fast[columns]
     nonzero = np.flatnonzero(fast)
-    _scatter(limbs, *_decompose_float64(fast[nonzero], self._fmt), nonzero)
+    negative, mantissa, position = _decompose_float64(fast[nonzero], self._fmt)
+    rows = self._limb_rows
+    if position.size:
+      rows = _union(rows, _rows(position))
+    # Two more limbs above, for carries and the sign.
+    low, high = (rows[0], min(rows[1] + 2, self._fmt.num_limbs - 1)) if (
+        rows[0] <= rows[1]) else (0, 0)
+    limbs = np.zeros((high - low + 1, columns.size), np.int64)
+    if self._limbs is not None:
+      limbs += self._limbs[low:high + 1][:, columns]
+    _scatter(limbs, negative, mantissa, position - low * _LIMB_BITS, nonzero)
     _normalize(limbs)
     negative = limbs[-1] < 0
     if negative.any():
       limbs[:, negative] = -limbs[:, negative]
       _normalize(limbs)
-    return negative, limbs
+    return negative, limbs, int(low) * _LIMB_BITS
 
   def _fast_quotient(self, denominator: np.ndarray, den_limbs):
     """This sum / `denominator` where float64 decides it; (out, undecided).
@@ -515,11 +540,11 @@ class ExactSum:
 
   def _stand_in(self, columns):
     """(what IEEE division sees: nan, +-inf, +-0.0 or +-1.0, |sum| limbs)."""
-    negative, magnitude = self._exact(columns)
+    negative, magnitude, shift = self._exact(columns)
     value = np.where(magnitude.any(axis=0), np.where(negative, -1.0, 1.0),
                      self._zero(columns))
     special = self._special[columns]
-    return np.where(special != 0, special, value), magnitude
+    return np.where(special != 0, special, value), magnitude, shift
 
   def _finish(self, rounded: np.ndarray) -> np.ndarray:
     """Applies inf/nan inputs; casts and reshapes."""
@@ -543,6 +568,16 @@ class ExactSum:
       pending, self._pending = self._pending, []
       self._pending_elements = 0
       self.add_stacked(np.stack(pending))
+
+
+def _rows(position: np.ndarray) -> Tuple[int, int]:
+  """The limbs that values at these (non-empty) positions can reach."""
+  return int(position.min()) // _LIMB_BITS, int(position.max()) // (
+      _LIMB_BITS) + 2
+
+
+def _union(a: Tuple[int, int], b: Tuple[int, int]) -> Tuple[int, int]:
+  return min(a[0], b[0]), max(a[1], b[1])
 
 
 def _is_negative_zero(values: np.ndarray) -> np.ndarray:
@@ -651,24 +686,50 @@ def _divide_limbs(limbs: np.ndarray, divisor: int):
   return quotient, remainder != 0
 
 
-def _divide_magnitudes(fmt: _Format, num: np.ndarray,
-                       den: np.ndarray) -> np.ndarray:
-  """num / den (normalized limbs) rounded once to `fmt`, as float64.
+def _divide_magnitudes(fmt: _Format, num: np.ndarray, den: np.ndarray,
+                       shift: int) -> np.ndarray:
+  """num / den * 2**shift rounded once to `fmt`, as float64.
 
-  Divides exact Python integers, so it is slow (microseconds an element).
-  num and den are nonzero.
+  num and den are normalized limbs, nonzero.
+
+  Brackets each quotient between long double bounds (64-bit windows of num
+  and den); where both round to the same value of the dtype, so does the
+  quotient. Elsewhere (near a tie), divides exact Python integers.
   """
+  out = np.zeros(num.shape[1])
+  undecided = np.ones(num.shape[1], bool)
+  if fmt.dtype in _LONG_DOUBLE_CASTS:
+    (n, n_top, n_sticky), (d, d_top, d_sticky) = map(_top_window, (num, den))
+    n, d = n.astype(np.longdouble), d.astype(np.longdouble)
+    slack = np.longdouble(2)**-61
+    scale = (n_top - d_top + shift).astype(np.int32)
+    with np.errstate(all='ignore'):
+      low = np.ldexp(n / (d + d_sticky) * (1 - slack), scale).astype(fmt.dtype)
+      high = np.ldexp((n + n_sticky) / d * (1 + slack), scale).astype(
+          fmt.dtype)
+    undecided = low != high
+    out = low.astype(np.float64)
+  columns = np.flatnonzero(undecided)
+  if columns.size:
+    out[columns] = _divide_integers(fmt, num[:, columns], den[:, columns],
+                                    shift)
+  return out
+
+
+def _divide_integers(fmt: _Format, num: np.ndarray, den: np.ndarray,
+                     shift: int) -> np.ndarray:
+  """Like `_divide_magnitudes`, with Python integers: microseconds each."""
   nums, dens = _limbs_to_ints(num), _limbs_to_ints(den)
   # Scale so that every quotient has 64 bits or more; the remainder is the
-  # sticky bit. The quotient is in units of 2**-shift.
-  shift = 64 + max([0] + [d.bit_length() - n.bit_length()
+  # sticky bit. The quotient is in units of 2**(shift - scale).
+  scale = 64 + max([0] + [d.bit_length() - n.bit_length()
                           for n, d in zip(nums, dens)])
-  quotients = [divmod(n << shift, d) for n, d in zip(nums, dens)]
+  quotients = [divmod(n << scale, d) for n, d in zip(nums, dens)]
   size = max(q.bit_length() for q, _ in quotients) // _LIMB_BITS + 1
   digits = b''.join(q.to_bytes(4 * size, 'little') for q, _ in quotients)
   limbs = np.frombuffer(digits, '<u4').reshape(-1, size).T.astype(np.int64)
   sticky = np.array([remainder != 0 for _, remainder in quotients])
-  return _round(fmt, limbs, sticky, shift=-shift - fmt.base)
+  return _round(fmt, limbs, sticky, shift - scale - fmt.base)
 
 
 def _limbs_to_ints(limbs: np.ndarray) -> List[int]:
