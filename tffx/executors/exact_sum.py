@@ -14,23 +14,25 @@ chunks or the tree of `merge`s (threads, chunks, workers, retries).
 
 How: a finite float is an integer multiple of its dtype's smallest
 subnormal, so a sum of them is an integer in that unit, kept in two tiers.
-  * Fast tier (float32, float16, bfloat16): a float64 accumulator. A chunk
-    whose magnitudes are below 2**top goes there if its values lie on the
-    grid 2**(top + 10 - 53): up to 2**10 such values sum exactly in
-    float64. A max and a min per chunk decide it; only values below
-    2**(top - 19) can be off the grid, and only those are looked at.
+  * Fast tier (float32, float16, bfloat16): a float64 accumulator. With the
+    chunks' magnitudes below 2**top, values on the grid 2**(top + 10 - 53)
+    sum exactly there, 2**10 of them at least. A max and a min per chunk
+    decide it; only values below 2**(top - 20) can be off the grid, and
+    only those are looked at.
   * Exact tier: per element, a fixed-point integer in int64 limbs of 32
-    bits spanning the dtype's whole range, with 31 bits of carry headroom
-    (normalized before it could overflow), filled by vectorized scatters
-    (`np.add.at`). Off-grid values, float64 values, and the fast tier when
-    a chunk outgrows its grid or count (a spill) go there, exactly.
+    bits spanning the dtype's range, with 31 bits of carry headroom,
+    filled by vectorized scatters (`np.add.at`). Off-grid values, float64
+    values, and the fast tier when a chunk outgrows its grid or count (a
+    spill) go there, exactly.
 Rounding reads each element's top 64 bits and a sticky bit; `mean` divides
-the limbs by the count (long division); `divide` decides in float64 where
-a one-ulp bracket suffices and divides exact Python integers elsewhere.
+the limbs by the count (long division); `divide` brackets each quotient in
+float64 or long double and divides exact Python integers where the bracket
+straddles a rounding boundary.
 
 Guarantees:
   * Results are the exact value rounded once, half to even; beyond the
-    largest finite value they are +-inf, as IEEE rounding gives.
+    largest finite value they are +-inf, as IEEE rounding gives. Values
+    are first cast to the dtype.
   * inf and nan propagate as IEEE addition would in any order: a nan, or
     +inf and -inf in one element, give nan, else an inf gives that inf.
     Division by 0 or inf follows IEEE (x / 0 = +-inf, 0 / 0 = nan).
@@ -40,16 +42,15 @@ Guarantees:
     keeps its sign.
   * Integer dtypes wrap around in the dtype, like TensorFlow's sum (sums
     modulo 2**bits do not depend on order); bools sum as `np.add` does
-    (logical or). `mean` and `divide` need floating (or complex) dtypes.
+    (logical or). `mean` and `divide` need floating (or complex) dtypes;
+    a complex sum divides by a sum of its real dtype.
 
 Limits:
   * Not thread-safe: one accumulator per thread, then `merge`.
-  * `mean(count)` needs 0 < count < 2**31; `divide` of complex sums needs
-    equal shapes.
-  * Speed: float32 data in the fast tier costs a max, a min, a conversion
-    and a float64 add per row. Off-grid values and every float64 value
-    cost ~0.1-0.3 us each, a spill as much per element, a `divide` where
-    float64 cannot decide (and all of float64's) a few us per element.
+  * `mean(count)` needs 0 < count < 2**31.
+  * Speed: float32 in the fast tier costs about 4 numpy passes per value
+    (max, min, convert, add: 3-5x a float32 `np.add`). Off-grid values and
+    all float64 values cost 30-50 ns each; a spill, as much per element.
   * Memory: limbs take 8 bytes per 32 bits of range per element (float32:
     11 limbs, 88 bytes; float64: 68 limbs, 544 bytes), allocated when a
     value first leaves the fast tier; `to_array` carries them then.
@@ -247,7 +248,9 @@ class ExactSum:
       return self._total.astype(self._dtype).reshape(self._shape)
     # Where the limbs are unused the fast tier is exact in float64, so
     # casting it rounds once (for the dtypes numpy casts exactly).
-    out = np.where(self._fast == 0, self._zero(), self._fast)
+    out = self._fast.copy()
+    zeros = np.flatnonzero(out == 0)
+    out[zeros] = self._zero(zeros)
     columns = np.flatnonzero(self._limb_columns) if (
         self._fmt.casts_exactly) else np.arange(self._width)
     if columns.size:
@@ -514,7 +517,7 @@ class ExactSum:
     exact quotient is within one float64 of the rounded one: if both
     neighbours round to the same value of the dtype, so does the quotient.
     """
-    if not self._fmt.has_fast_tier:
+    if not (self._fmt.has_fast_tier and self._fmt.casts_exactly):
       return np.zeros(self._width), np.ones(self._width, bool)
     with np.errstate(all='ignore'):
       quotient = self._fast / denominator
