@@ -373,6 +373,23 @@ class TiersTest(parameterized.TestCase):
 
     self._check(rng, values, 1)
 
+  @parameterized.parameters(np.float32, np.float64)
+  def test_result_is_exact_when_limbs_normalize_often(self, dtype):
+    rng = np.random.default_rng(11)
+    values = _wide_values(rng, dtype, clients=300, size=4)
+    expected = np.array([_reference(s, dtype) for s in _exact_sums(values)])
+    previous = exact_sum._MAX_ADDS
+    exact_sum._MAX_ADDS = 2
+
+    try:
+      results = [_sum_in_pieces(rng, dtype, values).result()
+                 for _ in range(3)]
+    finally:
+      exact_sum._MAX_ADDS = previous
+
+    for result in results:
+      self.assertEqual(_bits(result), _bits(expected))
+
   def test_result_is_exact_with_the_fast_tier_full(self):
     total = ExactSum(np.float32, ())
     big = np.full(1021, 2 - 2.0**-13, np.float32)
