@@ -321,6 +321,16 @@ class SumTest(parameterized.TestCase):
         total.result(), np.array([2.0**24 + 2 + (2.0**24 + 2) * 1j]))
     self.assertEqual(total.result().dtype, np.complex64)
 
+  def test_add_does_not_keep_the_callers_array(self):
+    total = ExactSum(np.float32, (2,))
+    buffer = np.array([1.0, 2.0], np.float32)
+
+    total.add(buffer)
+    buffer[:] = 10.0
+    total.add(buffer)
+
+    np.testing.assert_array_equal(total.result(), [11.0, 12.0])
+
   def test_add_refuses_another_shape(self):
     total = ExactSum(np.float32, (3,))
 
