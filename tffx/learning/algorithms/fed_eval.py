@@ -28,7 +28,7 @@ from typing import Any, Optional
 from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
-from tffx.learning import loop_builder
+from tffx.learning.algorithms import loop_builder
 from tffx.learning.algorithms import fed_avg
 from tffx.learning.algorithms import model_training
 from tffx.learning.metrics import aggregator as metrics_aggregator_lib
