@@ -428,8 +428,9 @@ class ExactSum:
 
   def _restart(self, top: int) -> None:
     """Spills the fast tier and restarts it for values below 2**top."""
-    self._spill(self._fast)
-    self._fast = np.full(self._width, -0.0)
+    if self._fast_count:   # else it holds only -0.0, the identity
+      self._spill(self._fast)
+      self._fast = np.full(self._width, -0.0)
     self._fast_top, self._fast_count = top, 0
 
   def _off_grid(self, flat, low: float, high: float, grid: int):
