@@ -30,3 +30,7 @@ class ProgramStateStructureError(ValueError):
 
 class CSVFileFormatError(ValueError):
   """An existing CSV file of released values lacks the key column."""
+
+
+class CSVKeyFieldnameNotFoundError(CSVFileFormatError):
+  """An existing CSV file has no column named `key_fieldname` (TFF's name)."""
