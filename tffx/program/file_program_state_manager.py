@@ -241,6 +241,13 @@ class FileProgramStateManager(program_state_manager.ProgramStateManager):
                                   lambda f: np.savez(f, **arrays))
     self._remove_old_versions()
 
+  def remove_all(self) -> None:
+    """Removes every saved version (and unfinished saves) of this prefix."""
+    for version in self.get_versions() or []:
+      os.remove(self._path(version))
+    if os.path.isdir(self._root_dir):
+      atomic_files.remove_temporary_files(self._root_dir, self._prefix)
+
   def _remove_old_versions(self) -> None:
     versions = self.get_versions() or []
     if self._keep_total <= 0 or len(versions) <= self._keep_total:
