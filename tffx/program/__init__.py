@@ -11,7 +11,8 @@ metrics for people:
         release_manager.release(metrics, round_num)
 
 Release managers: CSVFileReleaseManager (CSVSaveMode),
-TensorBoardReleaseManager, LoggingReleaseManager, MemoryReleaseManager;
+TensorBoardReleaseManager, LoggingReleaseManager, MemoryReleaseManager,
+SavedModelFileReleaseManager;
 GroupingReleaseManager to release to several, and FilteringReleaseManager,
 PeriodicReleaseManager and DelayedReleaseManager to choose what and when.
 
@@ -64,3 +65,4 @@ from tffx.program.value_reference import MaterializableValue as MaterializableVa
 from tffx.program.value_reference import MaterializableValueReference as MaterializableValueReference
 from tffx.program.value_reference import MaterializedStructure as MaterializedStructure
 from tffx.program.value_reference import MaterializedValue as MaterializedValue
+from tffx.program.saved_model_file_release_manager import SavedModelFileReleaseManager as SavedModelFileReleaseManager

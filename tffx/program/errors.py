@@ -34,3 +34,7 @@ class CSVFileFormatError(ValueError):
 
 class CSVKeyFieldnameNotFoundError(CSVFileFormatError):
   """An existing CSV file has no column named `key_fieldname` (TFF's name)."""
+
+
+class ReleasedValueNotFoundError(ValueError):
+  """No value was released under this key (as TFF's error of that name)."""
