@@ -56,6 +56,16 @@ def _eval_data(round_num):
 
 class RunTrainingProcessTest(absltest.TestCase):
 
+  def test_metric_keys_have_tff_names(self):
+    self.assertEqual(
+        (training_loop.ROUND_NUMBER_KEY, training_loop.TRAINING_TIME_KEY,
+         training_loop.EVALUATION_TIME_KEY,
+         training_loop.EVALUATION_METRICS_PREFIX,
+         training_loop.ROUND_TIME_KEY),
+        ('round_number', 'training_time_in_seconds',
+         'evaluation_time_in_seconds', 'evaluation/',
+         'round_time_in_seconds'))
+
   def test_runs_rounds_and_releases_metrics_with_keys(self):
     recorder = _Recorder()
 
