@@ -49,7 +49,7 @@ from tffx.program.federated_context import contains_only_server_placed_data as c
 from tffx.program.federated_context import FederatedContext as FederatedContext
 from tffx.program.forwarding_release_managers import DelayedReleaseManager as DelayedReleaseManager
 from tffx.program.forwarding_release_managers import FilteringReleaseManager as FilteringReleaseManager
-from tffx.program.forwarding_release_managers import NotFilterableError as NotFilterableError
+from tffx.program.errors import NotFilterableError as NotFilterableError
 from tffx.program.forwarding_release_managers import PeriodicReleaseManager as PeriodicReleaseManager
 from tffx.program.memory_release_manager import MemoryReleaseManager as MemoryReleaseManager
 from tffx.program.native_platform import NativeFederatedContext as NativeFederatedContext

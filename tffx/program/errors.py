@@ -38,3 +38,7 @@ class CSVKeyFieldnameNotFoundError(CSVFileFormatError):
 
 class ReleasedValueNotFoundError(ValueError):
   """No value was released under this key (as TFF's error of that name)."""
+
+
+class NotFilterableError(ValueError):
+  """A value `FilteringReleaseManager` cannot filter (part of a NamedTuple)."""

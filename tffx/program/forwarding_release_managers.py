@@ -15,15 +15,12 @@ leaf.
 import datetime
 from typing import Any, Callable, Tuple, Union
 
+from tffx.program import errors
 from tffx.program import release_manager
 from tffx.types import python_containers
 from tffx.types import structure
 
 Path = Tuple[Union[str, int], ...]
-
-
-class NotFilterableError(Exception):
-  """A value `FilteringReleaseManager` cannot filter (a NamedTuple's field)."""
 
 
 def _check_manager(manager: Any) -> None:
@@ -56,7 +53,7 @@ def _filter(value: Any, path: Path, keep: Callable[[Path], bool]) -> Any:
   if has_fields and len(kept) != len(children):
     kept_names = {name for name, _ in kept}
     missing = [name for name, _ in children if name not in kept_names]
-    raise NotFilterableError(
+    raise errors.NotFilterableError(
         f'The fields of a `{type(value).__name__}` cannot be filtered. '
         f'Expected it to have fields {[name for name, _ in children]}, found '
         f'it was missing fields {missing}.')

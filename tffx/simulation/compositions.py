@@ -17,21 +17,10 @@ from tffx.computations import computation_impl
 from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.learning.templates import learning_process
+from tffx.simulation import errors
 from tffx.templates import iterative_process
 from tffx.types import computation_types
 from tffx.types import placements
-
-
-class SequenceTypeNotAssignableError(TypeError):
-  """The computation takes federated sequences, none of the dataset's type."""
-
-
-class SequenceTypeNotFoundError(TypeError):
-  """The computation takes no federated sequence to build on the clients."""
-
-
-class MultipleMatchingSequenceTypesError(TypeError):
-  """The computation takes more than one federated sequence of that type."""
 
 
 def _check_dataset_computation(dataset_computation: Any) -> None:
@@ -133,17 +122,17 @@ def compose_dataset_computation_with_computation(
     _find_dataset_parameter(body_parameter, dataset_type, [], matches,
                             sequences)
   if len(matches) > 1:
-    raise MultipleMatchingSequenceTypesError(
+    raise errors.MultipleMatchingSequenceTypesError(
         f'Expected computation_body to take exactly one parameter of type '
         f'{{{dataset_type}}}@CLIENTS, found {len(matches)} in its parameter '
         f'{body_parameter}.')
   if not matches and sequences:
-    raise SequenceTypeNotAssignableError(
+    raise errors.SequenceTypeNotAssignableError(
         f'No parameter of computation_body accepts the datasets of '
         f'dataset_computation ({dataset_type}); its federated sequence '
         f'parameters are {", ".join(str(s) for s in sequences)}.')
   if not matches:
-    raise SequenceTypeNotFoundError(
+    raise errors.SequenceTypeNotFoundError(
         f'Expected computation_body to take a federated dataset '
         f'{{{dataset_type}}}@CLIENTS, found the parameter {body_parameter}.')
   path = matches[0]

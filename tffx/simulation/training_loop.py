@@ -22,6 +22,7 @@ from typing import Any, Callable, Iterable, Mapping, Optional
 
 from absl import logging
 
+from tffx.learning.templates import learning_process
 from tffx.templates import iterative_process
 
 ROUND_TIME_KEY = 'round_time_in_seconds'
@@ -41,7 +42,7 @@ def _train(next_fn, selection_fn, state, round_num):
   start = time.time()
   data = selection_fn(round_num)
   output = next_fn(state, data)
-  if hasattr(output, 'state') and hasattr(output, 'metrics'):
+  if isinstance(output, learning_process.LearningProcessOutput):
     state, training_metrics = output.state, output.metrics
   else:
     state, training_metrics = output

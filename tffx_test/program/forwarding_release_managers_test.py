@@ -5,6 +5,7 @@ from typing import NamedTuple
 from absl.testing import absltest
 from absl.testing import parameterized
 
+from tffx.program import errors
 from tffx.program import forwarding_release_managers as forwarding
 from tffx.program import memory_release_manager
 
@@ -59,7 +60,7 @@ class FilteringReleaseManagerTest(parameterized.TestCase):
         memory_release_manager.MemoryReleaseManager(),
         lambda path: path == ('loss',))
 
-    with self.assertRaises(forwarding.NotFilterableError):
+    with self.assertRaises(errors.NotFilterableError):
       manager.release(_Pair(1.0, 0.5), 1)
 
   def test_keeps_whole_named_tuple(self):

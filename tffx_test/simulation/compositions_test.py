@@ -9,6 +9,7 @@ from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
 from tffx.learning.templates import learning_process
 from tffx.simulation import compositions
+from tffx.simulation import errors
 from tffx.templates import iterative_process
 from tffx.types import computation_types as ct
 from tffx.types import placements
@@ -80,7 +81,7 @@ class ComposeWithComputationTest(absltest.TestCase):
         10.0 + 1.0 + 3.0)
 
   def test_raises_sequence_type_not_found_without_sequences(self):
-    with self.assertRaises(compositions.SequenceTypeNotFoundError):
+    with self.assertRaises(errors.SequenceTypeNotFoundError):
       compositions.compose_dataset_computation_with_computation(
           _range_dataset, fc(lambda x: x, ct.type_at_clients(np.float32)))
 
@@ -88,7 +89,7 @@ class ComposeWithComputationTest(absltest.TestCase):
     other = fc(lambda s, x: s, _STATE,
                ct.type_at_clients(ct.SequenceType(np.int32)))
 
-    with self.assertRaises(compositions.SequenceTypeNotAssignableError):
+    with self.assertRaises(errors.SequenceTypeNotAssignableError):
       compositions.compose_dataset_computation_with_computation(
           _range_dataset, other)
 
@@ -96,7 +97,7 @@ class ComposeWithComputationTest(absltest.TestCase):
     two = fc(lambda a, b: _total(a), ct.type_at_clients(_DATA),
              ct.type_at_clients(_DATA))
 
-    with self.assertRaises(compositions.MultipleMatchingSequenceTypesError):
+    with self.assertRaises(errors.MultipleMatchingSequenceTypesError):
       compositions.compose_dataset_computation_with_computation(
           _range_dataset, two)
 

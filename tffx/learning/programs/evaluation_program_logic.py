@@ -41,7 +41,7 @@ from tffx.computations import context_stack
 from tffx.learning.templates import learning_process
 from tffx.program import data_source as data_source_lib
 from tffx.program import federated_context
-from tffx.program import program_state_manager
+from tffx.program import file_program_state_manager
 from tffx.program import release_manager
 from tffx.program import value_reference
 
@@ -103,7 +103,7 @@ def _check_output(output: Any, what: str) -> learning_process.LearningProcessOut
 
 def run_evaluation(
     train_round_num: int,
-    state_manager: program_state_manager.ProgramStateManager,
+    state_manager: file_program_state_manager.FileProgramStateManager,
     evaluation_process: learning_process.LearningProcess,
     evaluation_name: str,
     evaluation_data_source: data_source_lib.FederatedDataSource,
@@ -117,7 +117,7 @@ def run_evaluation(
   Version 0 of `state_manager` holds the evaluation state with the model
   weights to evaluate; each round saves the next version. Rounds run until
   `evaluation_period` has passed, at least one. At the end the total
-  metrics are released and the saved states removed.
+  metrics are released and the saved states removed (`remove_all`).
 
   Raises:
     ValueError: if `evaluation_period` is negative, or no state is saved.
@@ -161,8 +161,7 @@ def run_evaluation(
         extract_and_rewrap_metrics(
             metrics, path=_EVAL_METRICS_PATH + ('total_rounds_metrics',)),
         train_round_num)
-  if hasattr(state_manager, 'remove_all'):
-    state_manager.remove_all()
+  state_manager.remove_all()
 
 
 class EvaluationManager:
@@ -173,7 +172,7 @@ class EvaluationManager:
       data_source: data_source_lib.FederatedDataSource,
       aggregated_metrics_manager: Optional[release_manager.ReleaseManager],
       create_state_manager_fn: Callable[
-          [str], program_state_manager.ProgramStateManager],
+          [str], file_program_state_manager.FileProgramStateManager],
       create_process_fn: Callable[[str], Tuple[
           learning_process.LearningProcess,
           Optional[release_manager.ReleaseManager]]],
@@ -186,7 +185,7 @@ class EvaluationManager:
       data_source: The evaluation data; each loop takes a new iterator.
       aggregated_metrics_manager: Releases each loop's total metrics, keyed
         by the training round; None releases nothing.
-      create_state_manager_fn: `name -> ProgramStateManager`, called with
+      create_state_manager_fn: `name -> FileProgramStateManager`, called with
         'eval_manager' for the list of running loops and with
         'evaluation_of_train_round_<round>' for each loop.
       create_process_fn: `name -> (evaluation process, per-round metrics
