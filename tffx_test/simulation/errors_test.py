@@ -51,6 +51,9 @@ class ErrorsTest(parameterized.TestCase):
         ('tffx.simulation.errors', 'DatabaseFormatError'),
         ('tffx.simulation.errors', 'DatasetFileNotFoundError'),
         ('tffx.simulation.errors', 'ElementSpecCompatibilityError'),
+        ('tffx.simulation.errors', 'MultipleMatchingSequenceTypesError'),
+        ('tffx.simulation.errors', 'SequenceTypeNotAssignableError'),
+        ('tffx.simulation.errors', 'SequenceTypeNotFoundError'),
         ('tffx.simulation.errors', 'UnknownClientIdError'),
     ])
 
