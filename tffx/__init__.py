@@ -77,6 +77,10 @@ from tffx import templates as templates
 from tffx import learning as learning
 from tffx import program as program
 from tffx import simulation as simulation
+# tffx.learning.programs uses tffx.program, a layer above tffx.learning: it is
+# its own area and tffx.learning does not import it; importing it here makes
+# it the attribute `tffx.learning.programs`, as in TFF.
+from tffx.learning import programs as _learning_programs
 
 from tffx.computations import context_stack as _context_stack
 

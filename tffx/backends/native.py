@@ -18,8 +18,10 @@ ops on accelerators) run on the CPU. Results equal the reference
 backend's; see `tffx.executors.thread_pool_executor` for how it is faster.
 """
 
+import asyncio
 import functools
-from typing import Optional, Sequence
+import threading
+from typing import Any, Coroutine, Optional, Sequence
 
 import tensorflow as tf
 
@@ -125,3 +127,122 @@ def set_local_execution_context(
           max_concurrent_computation_calls=max_concurrent_computation_calls,
           server_device=server_device,
           client_devices=client_devices))
+
+
+# TensorFlow Federated's names for its local C++ runtime. tffx has no C++
+# worker: these are the thread-pool contexts above, so scripts written for
+# TFF run unchanged. `stream_structs` splits large structs into pieces on the
+# gRPC stream between TFF's Python process and its C++ worker; tffx passes
+# values in process, so there is nothing to stream and the flag has no
+# effect (it is still checked to be a bool).
+
+
+def _check_stream_structs(stream_structs: bool) -> None:
+  if not isinstance(stream_structs, bool):
+    raise TypeError(f'Expected stream_structs to be a bool, found '
+                    f'{stream_structs!r}.')
+
+
+class AsyncExecutionContext(context_stack.Context):
+  """An execution context whose calls return coroutines (as TFF's async one).
+
+      result = await comp(x)
+
+  It wraps a synchronous `ExecutionContext`; each call runs on a worker
+  thread (`asyncio.to_thread`), so calls awaited together
+  (`asyncio.gather`) run concurrently. It is also a context manager that
+  makes itself current.
+  """
+
+  def __init__(self, sync_context: execution_context.ExecutionContext):
+    if not isinstance(sync_context, execution_context.ExecutionContext):
+      raise TypeError(f'Expected an ExecutionContext, found '
+                      f'{type(sync_context).__name__}.')
+    self._sync_context = sync_context
+    self._managers = threading.local()
+
+  @property
+  def default_num_clients(self) -> int:
+    return self._sync_context.default_num_clients
+
+  def invoke(self, comp, arg: Any) -> Coroutine[Any, Any, Any]:
+    """Returns a coroutine that runs `comp` on `arg` (see `ExecutionContext`)."""
+
+    async def run_in_thread():
+      return await asyncio.to_thread(self._sync_context.invoke, comp, arg)
+
+    return run_in_thread()
+
+  def __enter__(self) -> 'AsyncExecutionContext':
+    manager = context_stack.with_context(self)
+    manager.__enter__()
+    if not hasattr(self._managers, 'stack'):
+      self._managers.stack = []
+    self._managers.stack.append(manager)
+    return self
+
+  def __exit__(self, exc_type, exc_value, traceback) -> None:
+    self._managers.stack.pop().__exit__(exc_type, exc_value, traceback)
+
+
+def create_sync_local_cpp_execution_context(
+    default_num_clients: int = 0,
+    max_concurrent_computation_calls: int = -1,
+    stream_structs: bool = False) -> execution_context.ExecutionContext:
+  """Returns a local execution context (TFF's name for it).
+
+  Args:
+    default_num_clients: As in `create_local_execution_context`.
+    max_concurrent_computation_calls: How many pieces of client work run at
+      once; nonpositive (the default, -1) means one per CPU core.
+    stream_structs: Accepted for TFF compatibility; no effect in tffx.
+
+  Raises:
+    ClientCountError: if `default_num_clients` is negative.
+    TypeError: if an argument has the wrong type.
+  """
+  _check_stream_structs(stream_structs)
+  return create_local_execution_context(
+      default_num_clients=default_num_clients,
+      max_concurrent_computation_calls=max_concurrent_computation_calls)
+
+
+def set_sync_local_cpp_execution_context(
+    default_num_clients: int = 0,
+    max_concurrent_computation_calls: int = -1,
+    stream_structs: bool = False) -> None:
+  """Makes `create_sync_local_cpp_execution_context(...)` the default context."""
+  context_stack.set_default_context(
+      create_sync_local_cpp_execution_context(
+          default_num_clients=default_num_clients,
+          max_concurrent_computation_calls=max_concurrent_computation_calls,
+          stream_structs=stream_structs))
+
+
+def create_async_local_cpp_execution_context(
+    default_num_clients: int = 0,
+    max_concurrent_computation_calls: int = -1,
+    stream_structs: bool = False) -> AsyncExecutionContext:
+  """Returns a local execution context whose calls return coroutines.
+
+  Args: as in `create_sync_local_cpp_execution_context`.
+
+  Raises: as in `create_sync_local_cpp_execution_context`.
+  """
+  _check_stream_structs(stream_structs)
+  return AsyncExecutionContext(
+      create_local_execution_context(
+          default_num_clients=default_num_clients,
+          max_concurrent_computation_calls=max_concurrent_computation_calls))
+
+
+def set_async_local_cpp_execution_context(
+    default_num_clients: int = 0,
+    max_concurrent_computation_calls: int = -1,
+    stream_structs: bool = False) -> None:
+  """Makes `create_async_local_cpp_execution_context(...)` the default."""
+  context_stack.set_default_context(
+      create_async_local_cpp_execution_context(
+          default_num_clients=default_num_clients,
+          max_concurrent_computation_calls=max_concurrent_computation_calls,
+          stream_structs=stream_structs))

@@ -57,8 +57,9 @@ class CSVFileReleaseManager(release_manager.ReleaseManager):
     Raises:
       TypeError: if `save_mode` is not a `CSVSaveMode`.
       ValueError: if `file_path` or `key_fieldname` is empty.
-      CSVFileFormatError: if an existing file has no `key_fieldname` column
-        or a key that is not an integer.
+      CSVKeyFieldnameNotFoundError: if an existing file has no
+        `key_fieldname` column.
+      CSVFileFormatError: if a key in it is not an integer.
     """
     file_path = os.fspath(file_path)
     if not file_path:
@@ -92,7 +93,7 @@ class CSVFileReleaseManager(release_manager.ReleaseManager):
     if not fieldnames:
       return [self._key_fieldname], []
     if self._key_fieldname not in fieldnames:
-      raise errors.CSVFileFormatError(
+      raise errors.CSVKeyFieldnameNotFoundError(
           f'Expected the CSV file {self._file_path} to have a '
           f'{self._key_fieldname!r} column, found the columns '
           f'{fieldnames[:10]}. Tip: pass its key column as key_fieldname, or '

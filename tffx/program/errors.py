@@ -30,3 +30,15 @@ class ProgramStateStructureError(ValueError):
 
 class CSVFileFormatError(ValueError):
   """An existing CSV file of released values lacks the key column."""
+
+
+class CSVKeyFieldnameNotFoundError(CSVFileFormatError):
+  """An existing CSV file has no column named `key_fieldname` (TFF's name)."""
+
+
+class ReleasedValueNotFoundError(ValueError):
+  """No value was released under this key (as TFF's error of that name)."""
+
+
+class NotFilterableError(ValueError):
+  """A value `FilteringReleaseManager` cannot filter (part of a NamedTuple)."""

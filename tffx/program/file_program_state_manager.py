@@ -40,6 +40,7 @@ from tffx.program import atomic_files
 from tffx.program import errors
 from tffx.program import program_state_manager
 from tffx.program import value_paths
+from tffx.program import value_reference
 
 _FORMAT = 'tffx.program_state.v1'
 _MANIFEST = 'manifest'
@@ -204,7 +205,7 @@ class FileProgramStateManager(program_state_manager.ProgramStateManager):
 
     Args:
       program_state: A nest (see `value_paths`) of arrays, tensors, numbers,
-        strings and None.
+        strings, None and value references (materialized first).
       version: A non-negative integer, e.g. the round number.
 
     Raises:
@@ -213,6 +214,7 @@ class FileProgramStateManager(program_state_manager.ProgramStateManager):
       ValueError: if `version` is negative or two leaves share a path.
     """
     version = program_state_manager.check_version(version)
+    program_state = value_reference.materialize_value(program_state)
     if os.path.exists(self._path(version)):
       try:
         self._read(version)
@@ -238,6 +240,13 @@ class FileProgramStateManager(program_state_manager.ProgramStateManager):
     atomic_files.write_atomically(self._path(version),
                                   lambda f: np.savez(f, **arrays))
     self._remove_old_versions()
+
+  def remove_all(self) -> None:
+    """Removes every saved version (and unfinished saves) of this prefix."""
+    for version in self.get_versions() or []:
+      os.remove(self._path(version))
+    if os.path.isdir(self._root_dir):
+      atomic_files.remove_temporary_files(self._root_dir, self._prefix)
 
   def _remove_old_versions(self) -> None:
     versions = self.get_versions() or []

@@ -16,11 +16,16 @@ goes; this module only defines the interface and `load_latest`.
 """
 
 import abc
-from typing import Any, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple, TypeVar
 
 from absl import logging
 
 from tffx.program import errors
+
+# What program state holds: values, value references, nests of them (TFF's
+# type names).
+ProgramStateValue = Any
+ProgramStateStructure = TypeVar('ProgramStateStructure')
 
 
 def check_version(version: Any) -> int:

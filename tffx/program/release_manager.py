@@ -19,12 +19,18 @@ managers are `CSVFileReleaseManager`, `TensorBoardReleaseManager`,
 import abc
 import collections
 import json
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 import tensorflow as tf
 
 from tffx.program import value_paths
+from tffx.program import value_reference
+
+# What a release manager releases: any value, value references included,
+# and nests of them (TFF's type names).
+ReleasableValue = Any
+ReleasableStructure = TypeVar('ReleasableStructure')
 
 # The name of a value that is a single leaf, not a nest.
 TOP_LEVEL_NAME = 'value'
@@ -49,12 +55,14 @@ def check_key(key: Any) -> int:
 def flatten_metrics(value: Any) -> 'collections.OrderedDict[str, Any]':
   """Returns `{name: leaf}` for the leaves of `value`, in order.
 
-  Tensors become numpy values; other leaves are returned as they are.
+  Value references are materialized, tensors become numpy values; other
+  leaves are returned as they are.
 
   Raises:
     ValueError: if two leaves get the same name.
   """
   result = collections.OrderedDict()
+  value = value_reference.materialize_value(value)
   for path, leaf in value_paths.flatten_with_paths(value):
     if isinstance(leaf, (tf.Tensor, tf.Variable)):
       leaf = leaf.numpy()

@@ -1,9 +1,10 @@
-"""Errors raised by the federated datasets of `tffx.simulation`.
+"""Errors raised by `tffx.simulation`: federated datasets and compositions.
 
 Each subclasses `ValueError` (the caller passed a client id or a file that
 does not hold what the dataset expects), except
-`ElementSpecCompatibilityError`, a `TypeError` as in TFF (data of the wrong
-structure). Invalid arguments (a negative
+`ElementSpecCompatibilityError` and the `compose_dataset_computation_with_*`
+errors (`SequenceType...`, `MultipleMatchingSequenceTypesError`),
+`TypeError`s as in TFF (data or computations of the wrong type). Invalid arguments (a negative
 count, a non-string client id) raise the built-in `ValueError` and
 `TypeError` directly.
 """
@@ -46,3 +47,15 @@ class ElementSpecCompatibilityError(TypeError):
   As TFF's `sql_client_data_utils.ElementSpecCompatibilityError`: a
   `TypeError`, since the caller gave data of the wrong structure.
   """
+
+
+class SequenceTypeNotAssignableError(TypeError):
+  """A computation takes federated sequences, none of the dataset's type."""
+
+
+class SequenceTypeNotFoundError(TypeError):
+  """A computation takes no federated sequence to build on the clients."""
+
+
+class MultipleMatchingSequenceTypesError(TypeError):
+  """A computation takes more than one federated sequence of that type."""

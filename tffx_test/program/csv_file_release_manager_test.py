@@ -178,11 +178,11 @@ class CSVFileReleaseManagerTest(parameterized.TestCase):
 
     self.assertEqual(_read(path)[0], ['round', 'loss'])
 
-  def test_init_raises_format_error_without_key_column(self):
+  def test_init_raises_key_fieldname_not_found_without_key_column(self):
     path = self.create_tempfile('metrics.csv',
                                 content='round,loss\n0,1.0\n').full_path
 
-    with self.assertRaisesRegex(errors.CSVFileFormatError,
+    with self.assertRaisesRegex(errors.CSVKeyFieldnameNotFoundError,
                                 r"'key' column, found the columns \['round', "
                                 r"'loss'\]"):
       CSVFileReleaseManager(path)

@@ -129,6 +129,19 @@ class FileProgramStateManagerTest(parameterized.TestCase):
 
     self.assertEqual(manager.get_versions(), [0, 2, 10])
 
+  def test_remove_all_removes_versions_and_keeps_other_files(self):
+    manager = self._manager()
+    for version in (0, 1, 2):
+      manager.save({'v': version}, version)
+    other = self.create_tempfile(os.path.join(manager.root_dir, 'notes.txt'))
+
+    manager.remove_all()
+
+    self.assertIsNone(manager.get_versions())
+    self.assertTrue(os.path.exists(other.full_path))
+    manager.save({'v': 5}, 0)
+    self.assertEqual(manager.load(0, {'v': 0}), {'v': 5})
+
   def test_save_raises_exists_error_and_keeps_saved_state(self):
     manager = self._manager()
     manager.save({'v': 1}, 4)

@@ -44,7 +44,17 @@ class DatasetsTest(absltest.TestCase):
         if not n.startswith('_') and not isinstance(v, types.ModuleType)
     }
 
-    self.assertEqual(functions, {'build_uniform_sampling_fn'})
+    self.assertEqual(
+        functions, {
+            'build_uniform_sampling_fn', 'run_training_process',
+            'compose_dataset_computation_with_computation',
+            'compose_dataset_computation_with_iterative_process',
+            'compose_dataset_computation_with_learning_process',
+            'MultipleMatchingSequenceTypesError',
+            'SequenceTypeNotAssignableError', 'SequenceTypeNotFoundError',
+            'EVALUATION_METRICS_PREFIX', 'EVALUATION_TIME_KEY',
+            'ROUND_NUMBER_KEY', 'ROUND_TIME_KEY', 'TRAINING_TIME_KEY'
+        })
     self.assertIs(simulation.build_uniform_sampling_fn,
                   sampling.build_uniform_sampling_fn)
     self.assertIs(simulation.datasets, datasets)

@@ -5,6 +5,7 @@ from absl.testing import parameterized
 
 from tffx.simulation import cifar100
 from tffx.simulation import client_data
+from tffx.simulation import compositions
 from tffx.simulation import dataset_cache
 from tffx.simulation import dataset_utils
 from tffx.simulation import emnist
@@ -18,13 +19,14 @@ from tffx.simulation import sql_client_data_utils
 from tffx.simulation import stackoverflow
 from tffx.simulation import synthetic
 from tffx.simulation import tensor_slices_client_data
+from tffx.simulation import training_loop
 from tffx.simulation import transforming_client_data
 
 _MODULES = (errors, client_data, hdf5_client_data, sampling, synthetic,
             cifar100, dataset_cache, emnist, shakespeare, sql_client_data,
             stackoverflow, tensor_slices_client_data, dataset_utils,
             file_per_user_client_data, transforming_client_data,
-            sql_client_data_utils)
+            sql_client_data_utils, compositions, training_loop)
 
 
 class ErrorsTest(parameterized.TestCase):
@@ -49,6 +51,9 @@ class ErrorsTest(parameterized.TestCase):
         ('tffx.simulation.errors', 'DatabaseFormatError'),
         ('tffx.simulation.errors', 'DatasetFileNotFoundError'),
         ('tffx.simulation.errors', 'ElementSpecCompatibilityError'),
+        ('tffx.simulation.errors', 'MultipleMatchingSequenceTypesError'),
+        ('tffx.simulation.errors', 'SequenceTypeNotAssignableError'),
+        ('tffx.simulation.errors', 'SequenceTypeNotFoundError'),
         ('tffx.simulation.errors', 'UnknownClientIdError'),
     ])
 
