@@ -3,6 +3,7 @@
 import collections
 
 from absl.testing import absltest
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -178,6 +179,37 @@ class MapReduceFormTest(absltest.TestCase):
 
     np.testing.assert_allclose(_leaves(found), _leaves(expected), rtol=1e-6)
     np.testing.assert_allclose(_leaves(expected), [7.2, 5.2, 14.0], rtol=1e-6)
+
+  def test_compiled_learning_fed_avg_next_computes_the_round(self):
+
+    def model_fn():
+      model = keras.Sequential(
+          [keras.layers.Input((2,)), keras.layers.Dense(1)])
+      return tff.learning.models.from_keras_model(
+          model,
+          input_spec=collections.OrderedDict(
+              x=tf.TensorSpec([None, 2], tf.float32),
+              y=tf.TensorSpec([None, 1], tf.float32)),
+          loss=keras.losses.MeanSquaredError())
+
+    process = tff.learning.algorithms.build_weighted_fed_avg(
+        model_fn, client_optimizer_fn=tff.learning.optimizers.build_sgdm(0.1))
+    mrf = mapreduce.get_map_reduce_form_for_computation(process.next)
+    state = process.initialize()
+    datasets = [
+        tf.data.Dataset.from_tensor_slices(
+            collections.OrderedDict(x=d['x'], y=d['y'][:, None])).batch(2)
+        for d in (dict(x=x, y=x @ np.array([1.0, -2.0], np.float32))
+                  for x in (np.arange(6, dtype=np.float32).reshape(3, 2) / 5,
+                            np.ones((4, 2), np.float32)))
+    ]
+
+    expected = process.next(state, datasets)
+    found = run_map_reduce_form(mrf, state, datasets)
+
+    for e, f in zip(_leaves(expected), _leaves(found), strict=True):
+      np.testing.assert_allclose(f, e, rtol=1e-5)
+    self.assertEqual(_leaves(expected.metrics)[-2:], [7, 4])
 
   def test_round_trip_computes_the_same_fed_avg(self):
     mrf = mapreduce.get_map_reduce_form_for_computation(_fed_avg_next)
