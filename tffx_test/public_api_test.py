@@ -87,10 +87,13 @@ _STRUCTURE_NAMES = frozenset({
 # TFF 0.87's names in `tff.backends.mapreduce` that tffx has (the rest are
 # listed in docs/tff_differences.md).
 _MAPREDUCE_NAMES = frozenset({
-    'BroadcastForm', 'MapReduceForm', 'MapReduceFormCompilationError',
+    'BroadcastForm', 'DistributeAggregateForm', 'MapReduceForm',
+    'MapReduceFormCompilationError',
     'check_computation_compatible_with_map_reduce_form',
     'get_broadcast_form_for_computation', 'get_computation_for_broadcast_form',
+    'get_computation_for_distribute_aggregate_form',
     'get_computation_for_map_reduce_form',
+    'get_distribute_aggregate_form_for_computation',
     'get_map_reduce_form_for_computation',
     'get_state_initialization_computation',
 })

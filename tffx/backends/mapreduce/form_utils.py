@@ -14,6 +14,7 @@ TensorFlow graphs; `grappler_config` is accepted and has no effect.
 
 from typing import Callable, Optional
 
+from tffx.backends.mapreduce import distribute_aggregate_builder
 from tffx.backends.mapreduce import errors
 from tffx.backends.mapreduce import forms
 from tffx.backends.mapreduce import map_reduce_builder
@@ -98,6 +99,38 @@ def get_computation_for_map_reduce_form(
     raise TypeError(f'Expected a MapReduceForm, found {type(mrf).__name__}.')
   return computation_impl.ConcreteComputation(
       map_reduce_builder.build_round(mrf), 'map_reduce_form_round')
+
+
+def get_distribute_aggregate_form_for_computation(
+    comp, *, tff_internal_preprocessing: Optional[BuildingBlockFn] = None
+) -> forms.DistributeAggregateForm:
+  """The `DistributeAggregateForm` of a round `comp`.
+
+  Raises:
+    TypeError: if `comp` does not have the type of a round.
+    MapReduceFormCompilationError: if the round does not fit one
+      broadcast-aggregate trip (as for `get_map_reduce_form_for_computation`).
+  """
+  block = check_computation_compatible_with_map_reduce_form(
+      comp, tff_internal_preprocessing=tff_internal_preprocessing)
+  return distribute_aggregate_builder.build_distribute_aggregate_form(
+      comp.type_signature, round_splitter.split_round(block))
+
+
+def get_computation_for_distribute_aggregate_form(
+    daf: forms.DistributeAggregateForm
+) -> computation_impl.ConcreteComputation:
+  """The federated computation that a `DistributeAggregateForm` describes.
+
+  Raises:
+    TypeError: if `daf` is not a `DistributeAggregateForm`.
+  """
+  if not isinstance(daf, forms.DistributeAggregateForm):
+    raise TypeError(
+        f'Expected a DistributeAggregateForm, found {type(daf).__name__}.')
+  return computation_impl.ConcreteComputation(
+      distribute_aggregate_builder.build_round(daf),
+      'distribute_aggregate_form_round')
 
 
 def get_broadcast_form_for_computation(

@@ -1,4 +1,4 @@
-"""`MapReduceForm` and `BroadcastForm`: one round as a few local computations.
+"""The forms of a round: `MapReduceForm`, `DistributeAggregateForm`, `BroadcastForm`.
 
 A `MapReduceForm` `mrf` computes the round
 
@@ -30,6 +30,9 @@ with these component types:
 Every component is a computation of no federated types. Unlike TFF, where
 each is a single TensorFlow graph, a tffx component may be an IR lambda that
 calls several TensorFlow computations (see docs/tff_differences.md).
+
+A `DistributeAggregateForm` splits the same round into five federated
+computations, one per phase (see its docstring).
 
 A `BroadcastForm` computes `(<S@SERVER, {D}@CLIENTS> -> {R}@CLIENTS)` as
 `federated_map(client_processing, <broadcast(compute_server_context(s)), d>)`.
@@ -289,3 +292,99 @@ class BroadcastForm:
     for label, comp in (('compute_server_context', self.compute_server_context),
                         ('client_processing', self.client_processing)):
       print_fn(f'{label:<22}: {comp.type_signature}')
+
+
+class DistributeAggregateForm(typed_object.TypedObject):
+  """One round as five federated computations, one per phase.
+
+      server_prepare                (S@SERVER -> <<C@SERVER,...>, I>)
+      server_to_client_broadcast    (<C@SERVER,...> -> <C@CLIENTS,...>)
+      client_work                   (<{D}@CLIENTS, <C@CLIENTS,...>>
+                                      -> <{W}@CLIENTS,...>)
+      client_to_server_aggregation  (<I, <{W}@CLIENTS,...>> -> <A@SERVER,...>)
+      server_result                 (<I, <A@SERVER,...>> -> <S@SERVER,X@SERVER>)
+
+  `I` is the intermediate server state, a struct of server values (and
+  unplaced constants) that the later server phases receive.
+
+  Raises:
+    TypeError: if a component is not a computation, or the components' types
+      do not fit together or with `type_signature`.
+  """
+
+  def __init__(self, type_signature, server_prepare, server_to_client_broadcast,
+               client_work, client_to_server_aggregation, server_result):
+    components = (('server_prepare', server_prepare),
+                  ('server_to_client_broadcast', server_to_client_broadcast),
+                  ('client_work', client_work),
+                  ('client_to_server_aggregation',
+                   client_to_server_aggregation),
+                  ('server_result', server_result))
+    for label, comp in components:
+      if not isinstance(comp, computation_impl.ConcreteComputation):
+        raise TypeError(f'Expected `{label}` to be a tff.Computation, found '
+                        f'{type(comp).__name__}.')
+
+    def check(label, expected, found):
+      if not _assignable_or_both_none(expected, found):
+        raise TypeError(f'The `{label}` computation expects a parameter of '
+                        f'type {expected}, which does not match {found}.')
+
+    check('server_prepare', server_prepare.type_signature.parameter,
+          type_signature.parameter[0])
+    _check_returns_tuple('server_prepare', server_prepare, 2)
+    broadcast_args, intermediate = server_prepare.type_signature.result
+    check('server_to_client_broadcast',
+          server_to_client_broadcast.type_signature.parameter, broadcast_args)
+    for label, comp in components[2:]:
+      _check_accepts_tuple(label, comp, 2)
+    check('client_work', client_work.type_signature.parameter,
+          ct.StructType([(None, type_signature.parameter[1]),
+                         (None, server_to_client_broadcast.type_signature
+                          .result)]))
+    check('client_to_server_aggregation',
+          client_to_server_aggregation.type_signature.parameter,
+          ct.StructType([(None, intermediate),
+                         (None, client_work.type_signature.result)]))
+    check('server_result', server_result.type_signature.parameter,
+          ct.StructType([(None, intermediate),
+                         (None, client_to_server_aggregation.type_signature
+                          .result)]))
+    if not type_signature.result.is_assignable_from(
+        server_result.type_signature.result):
+      raise TypeError(
+          f'The `server_result` computation returns '
+          f'{server_result.type_signature.result}, which does not match the '
+          f'result type {type_signature.result} of the round.')
+    self._type_signature = type_signature
+    self._components = dict(components)
+
+  @property
+  def type_signature(self) -> ct.FunctionType:
+    """The type of the equivalent federated computation."""
+    return self._type_signature
+
+  @property
+  def server_prepare(self):
+    return self._components['server_prepare']
+
+  @property
+  def server_to_client_broadcast(self):
+    return self._components['server_to_client_broadcast']
+
+  @property
+  def client_work(self):
+    return self._components['client_work']
+
+  @property
+  def client_to_server_aggregation(self):
+    return self._components['client_to_server_aggregation']
+
+  @property
+  def server_result(self):
+    return self._components['server_result']
+
+  def summary(self, print_fn: Callable[[str], None] = print) -> None:
+    """Prints one line per component: its name and type signature."""
+    for label, comp in self._components.items():
+      print_fn(f'{label:<28}: {comp.type_signature}')

@@ -40,7 +40,7 @@ def _pair(t0: ct.Type, t1: ct.Type) -> ct.StructType:
   return ct.StructType([(None, t0), (None, t1)])
 
 
-def _call_on_pair(fn: bb.ComputationBuildingBlock, first, second) -> bb.Call:
+def call_on_pair(fn: bb.ComputationBuildingBlock, first, second) -> bb.Call:
   """`fn(<first, second>)`, naming the pair as `fn`'s parameter does."""
   parameter = fn.type_signature.parameter
   names = parameter.names()
@@ -48,7 +48,7 @@ def _call_on_pair(fn: bb.ComputationBuildingBlock, first, second) -> bb.Call:
                                parameter.python_container))
 
 
-def _select(block, *path):
+def select(block, *path):
   for index in path:
     block = bb.Selection(block, index=index)
   return block
@@ -82,8 +82,8 @@ def build_map_reduce_form(type_signature: ct.FunctionType,
 
   work_type = _pair(split.data_type, context_type)
   work_arg = bb.Reference('_mr_work_arg', work_type)
-  prelude = [(round_splitter.DATA, _select(work_arg, 0))] + [
-      (name, _select(work_arg, 1, i))
+  prelude = [(round_splitter.DATA, select(work_arg, 0))] + [
+      (name, select(work_arg, 1, i))
       for i, (name, _) in enumerate(split.broadcasts)
   ]
   outputs = bb.Struct(
@@ -99,22 +99,22 @@ def build_map_reduce_form(type_signature: ct.FunctionType,
   accumulate = _component(
       'accumulate', acc_arg.type_signature,
       bb.Struct([
-          _call_on_pair(p.accumulate, _select(acc_arg, 0, i),
-                        _select(acc_arg, 1, i)) for i, p in enumerate(parts)
+          call_on_pair(p.accumulate, select(acc_arg, 0, i),
+                        select(acc_arg, 1, i)) for i, p in enumerate(parts)
       ]))
   merge_arg = bb.Reference('_mr_merge_arg',
                            _pair(accumulator_type, accumulator_type))
   merge = _component(
       'merge', merge_arg.type_signature,
       bb.Struct([
-          _call_on_pair(p.merge, _select(merge_arg, 0, i),
-                        _select(merge_arg, 1, i)) for i, p in enumerate(parts)
+          call_on_pair(p.merge, select(merge_arg, 0, i),
+                        select(merge_arg, 1, i)) for i, p in enumerate(parts)
       ]))
   report_arg = bb.Reference('_mr_report_arg', accumulator_type)
   report = _component(
       'report', accumulator_type,
       bb.Struct([
-          bb.Call(p.report, _select(report_arg, i))
+          bb.Call(p.report, select(report_arg, i))
           for i, p in enumerate(parts)
       ]))
 
@@ -133,10 +133,10 @@ def build_map_reduce_form(type_signature: ct.FunctionType,
   ] + [(None, outputs.type_signature[i]) for i in range(1, 4)])
   update_arg = bb.Reference('_mr_update_arg',
                             _pair(split.state_type, aggregated_type))
-  results = [(round_splitter.STATE, _select(update_arg, 0))]
+  results = [(round_splitter.STATE, select(update_arg, 0))]
   for index, path in enumerate(paths):
     for i, aggregation in enumerate(path):
-      results.append((aggregation.result.name, _select(update_arg, 1, index, i)))
+      results.append((aggregation.result.name, select(update_arg, 1, index, i)))
   result_type = type_signature.result
   update = _component(
       'update', update_arg.type_signature,
@@ -158,7 +158,7 @@ def intrinsic_call(uri: str, bindings: dict, argument=None) -> bb.Call:
                  argument)
 
 
-def _zip(struct: bb.Struct, member_type: ct.StructType, uri: str,
+def zip_values(struct: bb.Struct, member_type: ct.StructType, uri: str,
          placement) -> bb.Call:
   """Zips `struct` (of values at `placement`) into a `member_type` value."""
   signature = ct.FunctionType(
@@ -169,11 +169,11 @@ def _zip(struct: bb.Struct, member_type: ct.StructType, uri: str,
 
 
 def zip_at_clients(struct: bb.Struct, member_type: ct.StructType) -> bb.Call:
-  return _zip(struct, member_type, 'federated_zip_at_clients',
+  return zip_values(struct, member_type, 'federated_zip_at_clients',
               placements.CLIENTS)
 
 
-def _map_selection(value: bb.ComputationBuildingBlock, index: int,
+def map_selection(value: bb.ComputationBuildingBlock, index: int,
                    uri: str) -> bb.Call:
   member_type = value.type_signature.member
   x = bb.Reference('_mr_x', member_type)
@@ -228,7 +228,7 @@ def build_round(mrf: forms.MapReduceForm) -> bb.Lambda:
       'federated_map', {'T': work_type.parameter, 'U': work_type.result},
       bb.Struct([mrf.work.to_building_block(), work_input])))
   parts = [
-      bind(_map_selection(worked, i, 'federated_map'))
+      bind(map_selection(worked, i, 'federated_map'))
       for i in range(forms.WORK_RESULT_LEN)
   ]
   zero = bb.Call(mrf.zero.to_building_block())
@@ -250,7 +250,7 @@ def build_round(mrf: forms.MapReduceForm) -> bb.Lambda:
   update_type = mrf.update.type_signature
   update_names = update_type.parameter.names()
   aggregates_type = update_type.parameter[1]
-  update_input = bind(_zip(
+  update_input = bind(zip_values(
       bb.Struct([(update_names[0], state),
                  (update_names[1],
                   bb.Struct(list(zip(aggregates_type.names(), [
@@ -262,7 +262,7 @@ def build_round(mrf: forms.MapReduceForm) -> bb.Lambda:
       bb.Struct([mrf.update.to_building_block(), update_input])))
   result_type = mrf.type_signature.result
   result = bb.Struct(
-      [(result_type.names()[i], _map_selection(updated, i, 'federated_apply'))
+      [(result_type.names()[i], map_selection(updated, i, 'federated_apply'))
        for i in range(2)], result_type.python_container)
   return bb.Lambda(arg.name, parameter, bb.Block(locals_, result))
 
@@ -281,8 +281,8 @@ def broadcast_components(splitter, member, state_type: ct.Type,
   context_type = server_context.type_signature.result
   arg = bb.Reference('_mr_client_processing_arg',
                      _pair(context_type, data_type))
-  prelude = [(round_splitter.DATA, _select(arg, 1))] + [
-      (name, _select(arg, 0, i))
+  prelude = [(round_splitter.DATA, select(arg, 1))] + [
+      (name, select(arg, 0, i))
       for i, (name, _) in enumerate(splitter.broadcasts)
   ]
   client_processing = _component(

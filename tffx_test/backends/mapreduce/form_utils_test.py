@@ -3,6 +3,7 @@
 import collections
 
 from absl.testing import absltest
+from absl.testing import parameterized
 import keras
 import numpy as np
 import tensorflow as tf
@@ -49,6 +50,18 @@ def run_map_reduce_form(mrf, state, client_data):
   secure = [_sum_over_clients([o[i] for o in outputs]) for i in (1, 2, 3)]
   return mrf.update(state, structure.Struct([(None, aggregate)] +
                                             [(None, s) for s in secure]))
+
+
+def run_distribute_aggregate_form(daf, state, client_data):
+  """Runs one round of `daf` phase by phase, as a platform would."""
+  broadcast_args, intermediate = daf.server_prepare(state)
+  # The broadcast phase has no client input to count the clients from.
+  with tff.backends.native.create_local_execution_context(
+      default_num_clients=len(client_data)):
+    context = daf.server_to_client_broadcast(broadcast_args)
+  client_updates = daf.client_work(client_data, context)
+  aggregates = daf.client_to_server_aggregation(intermediate, client_updates)
+  return daf.server_result(intermediate, aggregates)
 
 
 # --- (a) a FedAvg-like round ------------------------------------------------
@@ -311,6 +324,63 @@ class MapReduceFormTest(absltest.TestCase):
         _aggregate_round, tff_internal_preprocessing=preprocessing)
 
     self.assertEqual(seen, [_aggregate_round.to_building_block()])
+
+
+class DistributeAggregateFormTest(parameterized.TestCase):
+
+  @parameterized.named_parameters(
+      ('fed_avg', _fed_avg_next,
+       lambda: (np.array([0.5, 0.5], np.float32), _client_datasets())),
+      ('federated_aggregate', _aggregate_round,
+       lambda: (2.0, [1.0, 4.0, -2.0, 7.0])),
+  )
+  def test_compiled_round_computes_the_same_phase_by_phase_and_back(
+      self, comp, make_args):
+    daf = mapreduce.get_distribute_aggregate_form_for_computation(comp)
+    round_trip = mapreduce.get_computation_for_distribute_aggregate_form(daf)
+
+    expected = _leaves(comp(*make_args()))
+    by_phase = _leaves(run_distribute_aggregate_form(daf, *make_args()))
+    back = _leaves(round_trip(*make_args()))
+
+    for e, p, b in zip(expected, by_phase, back, strict=True):
+      np.testing.assert_allclose(p, e, rtol=1e-5)
+      np.testing.assert_allclose(b, e, rtol=1e-5)
+    self.assertEqual(daf.type_signature, comp.type_signature)
+
+  def test_phases_have_tff_type_signatures(self):
+    daf = mapreduce.get_distribute_aggregate_form_for_computation(
+        _fed_avg_next)
+
+    self.assertEqual(str(daf.server_prepare.type_signature),
+                     '(float32[2]@SERVER -> <<float32[2]@SERVER>,'
+                     '<float32[2]@SERVER>>)')
+    self.assertEqual(str(daf.server_to_client_broadcast.type_signature),
+                     '(<float32[2]@SERVER> -> <float32[2]@CLIENTS>)')
+    work = daf.client_work.type_signature
+    self.assertEqual(work.parameter[0],
+                     _fed_avg_next.type_signature.parameter[1])
+    tff.test.assert_types_equivalent(
+        daf.client_to_server_aggregation.type_signature.parameter,
+        tff.StructType([daf.server_prepare.type_signature.result[1],
+                        work.result]))
+    tff.test.assert_types_equivalent(
+        daf.server_result.type_signature.result,
+        _fed_avg_next.type_signature.result)
+
+  def test_broadcast_of_an_aggregate_raises_compilation_error(self):
+
+    @tff.federated_computation(
+        tff.FederatedType(np.float32, tff.SERVER),
+        tff.FederatedType(np.float32, tff.CLIENTS))
+    def two_rounds(state, values):
+      total = tff.federated_sum(values)
+      again = tff.federated_map(
+          _add, (values, tff.federated_broadcast(total)))
+      return state, tff.federated_sum(again)
+
+    with self.assertRaises(mapreduce.MapReduceFormCompilationError):
+      mapreduce.get_distribute_aggregate_form_for_computation(two_rounds)
 
 
 class MapReduceFormErrorsTest(absltest.TestCase):

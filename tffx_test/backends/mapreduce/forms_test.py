@@ -155,5 +155,31 @@ class BroadcastFormTest(absltest.TestCase):
                      '(<s=int32@SERVER,d={int32}@CLIENTS> -> {int32}@CLIENTS)')
 
 
+class DistributeAggregateFormTest(absltest.TestCase):
+
+  def test_mismatched_phases_raise_type_error(self):
+    daf = mapreduce.get_distribute_aggregate_form_for_computation(
+        mapreduce.get_computation_for_map_reduce_form(_form()))
+
+    with self.assertRaisesRegex(TypeError, '`client_work` computation'):
+      mapreduce.DistributeAggregateForm(
+          daf.type_signature, daf.server_prepare,
+          daf.server_to_client_broadcast, daf.client_to_server_aggregation,
+          daf.client_to_server_aggregation, daf.server_result)
+
+  def test_accessors_and_summary(self):
+    daf = mapreduce.get_distribute_aggregate_form_for_computation(
+        mapreduce.get_computation_for_map_reduce_form(_form()))
+    lines = []
+
+    daf.summary(print_fn=lines.append)
+
+    self.assertEqual([line.split(':')[0].strip() for line in lines], [
+        'server_prepare', 'server_to_client_broadcast', 'client_work',
+        'client_to_server_aggregation', 'server_result'
+    ])
+    self.assertEqual(daf.type_signature, _ROUND_TYPE)
+
+
 if __name__ == '__main__':
   absltest.main()
