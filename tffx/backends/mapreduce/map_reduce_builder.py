@@ -48,6 +48,17 @@ def call_on_pair(fn: bb.ComputationBuildingBlock, first, second) -> bb.Call:
                                parameter.python_container))
 
 
+def _elementwise_pair(name, fns, first_type, second_type):
+  """`(<X,Y> -> <f_1(<X_1,Y_1>), ...>)` for the functions `fns`, by position."""
+  arg = bb.Reference(f'_mr_{name}_arg', _pair(first_type, second_type))
+  return _component(
+      name, arg.type_signature,
+      bb.Struct([
+          call_on_pair(fn, select(arg, 0, i), select(arg, 1, i))
+          for i, fn in enumerate(fns)
+      ]))
+
+
 def select(block, *path):
   for index in path:
     block = bb.Selection(block, index=index)
@@ -94,22 +105,10 @@ def build_map_reduce_form(type_signature: ct.FunctionType,
   zero = _component('zero', None, bb.Struct([p.zero for p in parts]))
   accumulator_type = zero.type_signature.result
   client_type = outputs.type_signature[forms.WORK_UPDATE_INDEX]
-  acc_arg = bb.Reference('_mr_accumulate_arg',
-                         _pair(accumulator_type, client_type))
-  accumulate = _component(
-      'accumulate', acc_arg.type_signature,
-      bb.Struct([
-          call_on_pair(p.accumulate, select(acc_arg, 0, i),
-                        select(acc_arg, 1, i)) for i, p in enumerate(parts)
-      ]))
-  merge_arg = bb.Reference('_mr_merge_arg',
-                           _pair(accumulator_type, accumulator_type))
-  merge = _component(
-      'merge', merge_arg.type_signature,
-      bb.Struct([
-          call_on_pair(p.merge, select(merge_arg, 0, i),
-                        select(merge_arg, 1, i)) for i, p in enumerate(parts)
-      ]))
+  accumulate = _elementwise_pair('accumulate', [p.accumulate for p in parts],
+                                 accumulator_type, client_type)
+  merge = _elementwise_pair('merge', [p.merge for p in parts],
+                            accumulator_type, accumulator_type)
   report_arg = bb.Reference('_mr_report_arg', accumulator_type)
   report = _component(
       'report', accumulator_type,

@@ -169,6 +169,16 @@ def _aggregate_round(factor, values):
           tff.federated_zip((mean, largest)))
 
 
+@tff.federated_computation(
+    tff.FederatedType(np.float32, tff.SERVER),
+    tff.FederatedType(np.float32, tff.CLIENTS))
+def _two_rounds(state, values):
+  """Broadcasts an aggregate: two round trips, which no form expresses."""
+  total = tff.federated_sum(values)
+  again = tff.federated_map(_add, (values, tff.federated_broadcast(total)))
+  return state, tff.federated_sum(again)
+
+
 class MapReduceFormTest(absltest.TestCase):
 
   def test_compiled_fed_avg_computes_the_round_through_a_form_runner(self):
@@ -370,17 +380,8 @@ class DistributeAggregateFormTest(parameterized.TestCase):
 
   def test_broadcast_of_an_aggregate_raises_compilation_error(self):
 
-    @tff.federated_computation(
-        tff.FederatedType(np.float32, tff.SERVER),
-        tff.FederatedType(np.float32, tff.CLIENTS))
-    def two_rounds(state, values):
-      total = tff.federated_sum(values)
-      again = tff.federated_map(
-          _add, (values, tff.federated_broadcast(total)))
-      return state, tff.federated_sum(again)
-
     with self.assertRaises(mapreduce.MapReduceFormCompilationError):
-      mapreduce.get_distribute_aggregate_form_for_computation(two_rounds)
+      mapreduce.get_distribute_aggregate_form_for_computation(_two_rounds)
 
 
 class MapReduceFormErrorsTest(absltest.TestCase):
@@ -412,18 +413,9 @@ class MapReduceFormErrorsTest(absltest.TestCase):
 
   def test_broadcast_of_an_aggregate_raises_compilation_error(self):
 
-    @tff.federated_computation(
-        tff.FederatedType(np.float32, tff.SERVER),
-        tff.FederatedType(np.float32, tff.CLIENTS))
-    def two_rounds(state, values):
-      total = tff.federated_sum(values)
-      again = tff.federated_map(
-          _add, (values, tff.federated_broadcast(total)))
-      return state, tff.federated_sum(again)
-
     with self.assertRaisesRegex(mapreduce.MapReduceFormCompilationError,
                                 'computed from an aggregate'):
-      mapreduce.get_map_reduce_form_for_computation(two_rounds)
+      mapreduce.get_map_reduce_form_for_computation(_two_rounds)
 
   def test_federated_select_raises_compilation_error(self):
 
