@@ -3,7 +3,7 @@
     RoundSplit                    DistributeAggregateForm
       server_before, broadcasts   server_prepare: one federated_apply per
                                   broadcast value; intermediate state <S@SERVER>
-                                  server_to_client_broadcast: federated_broadcast
+                                  server_to_client_broadcast: broadcasts
       clients                     client_work: one federated_map computing every
                                   aggregation input, then one selection each
       aggregations                client_to_server_aggregation: the round's own
@@ -104,7 +104,8 @@ def build_distribute_aggregate_form(type_signature: ct.FunctionType,
       [split.data_type, _struct_type(t.member for t in context_type)])
   x = bb.Reference('_mr_client_input', member_type)
   prelude = [(round_splitter.DATA, mrb.select(x, 0))] + [
-      (name, mrb.select(x, 1, i)) for i, (name, _) in enumerate(split.broadcasts)
+      (name, mrb.select(x, 1, i))
+      for i, (name, _) in enumerate(split.broadcasts)
   ]
   outputs = bb.Struct([a.value for a in split.aggregations])
   zipped = mrb.zip_at_clients(

@@ -3,8 +3,9 @@
     get_map_reduce_form_for_computation   round --round_splitter--> stages
                                           --map_reduce_builder--> MapReduceForm
     get_computation_for_map_reduce_form   MapReduceForm --> round (IR)
-    get_broadcast_form_for_computation    (<S@SERVER,{D}@CLIENTS> -> {R}@CLIENTS)
-                                          --> BroadcastForm, and back
+    get_broadcast_form_for_computation    (<S@SERVER,{D}@CLIENTS> ->
+                                          {R}@CLIENTS) --> BroadcastForm,
+                                          and back
     get_state_initialization_computation  ( -> S@SERVER) --> ( -> S)
 
 The compiled components are computations of no federated types whose bodies
@@ -193,7 +194,8 @@ def get_computation_for_broadcast_form(
       'federated_apply', {'T': state_type, 'U': context_type},
       bb.Struct([bf.compute_server_context.to_building_block(),
                  bb.Selection(arg, index=0)]))
-  at_clients = map_reduce_builder.intrinsic_call('federated_broadcast', {'T': context_type},
+  at_clients = map_reduce_builder.intrinsic_call(
+      'federated_broadcast', {'T': context_type},
                                context)
   zipped = map_reduce_builder.zip_at_clients(
       bb.Struct([at_clients, bb.Selection(arg, index=1)]),

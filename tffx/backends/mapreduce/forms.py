@@ -1,4 +1,4 @@
-"""The forms of a round: `MapReduceForm`, `DistributeAggregateForm`, `BroadcastForm`.
+"""Forms of a round: MapReduceForm, DistributeAggregateForm, BroadcastForm.
 
 A `MapReduceForm` `mrf` computes the round
 

@@ -4,7 +4,8 @@
       server_before + broadcasts  --->  prepare   (S -> C)
       clients + aggregated values --->  work      (<D,C> -> <A,B,E,F>)
       aggregations                --->  zero, accumulate, merge, report,
-                                        secure_sum_bitwidth, secure_sum_max_input
+                                        secure_sum_bitwidth,
+                                        secure_sum_max_input
       server_before + server_after --->  update   (<S,<R,B,E,F>> -> <S,X>)
 
 Non-secure aggregations (federated_aggregate, sum, mean, ...) share the
@@ -30,7 +31,8 @@ _SECURE_PATHS = {
 }
 
 
-def _component(name, parameter_type, body) -> computation_impl.ConcreteComputation:
+def _component(name, parameter_type,
+               body) -> computation_impl.ConcreteComputation:
   parameter_name = None if parameter_type is None else f'_mr_{name}_arg'
   return computation_impl.ConcreteComputation(
       bb.Lambda(parameter_name, parameter_type, body), name)

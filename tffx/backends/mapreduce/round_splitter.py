@@ -213,20 +213,21 @@ class _Splitter:
       if fn.function.parameter_name is not None:
         inner[fn.function.parameter_name] = arg
       return self.evaluate(fn.function.result, inner)
-    call_arg = None if arg is None else self.as_local(arg, 'a function argument')
+    call_arg = (None if arg is None else
+                self.as_local(arg, 'a function argument'))
     return _Local(bb.Call(fn.expr, call_arg))
 
   # --- intrinsics -----------------------------------------------------------
 
   @staticmethod
-  def _elements(value, count: int) -> list:
+  def elements(value, count: int) -> list:
     if isinstance(value, _Struct):
       return [v for _, v in value.elements]
     if isinstance(value, _Local):
       return [_Local(bb.Selection(value.expr, index=i)) for i in range(count)]
     _fail(f'Expected a struct of {count} arguments, found {value}.')
 
-  def _placed(self, value, placement, what: str) -> _Placed:
+  def placed(self, value, placement, what: str) -> _Placed:
     if not (isinstance(value, _Placed) and value.placement is placement):
       _fail(f'Expected {what} placed at {placement}, found {value}.')
     return value
@@ -243,7 +244,7 @@ class _Splitter:
     return handler(self, arg, result_type)
 
   def _broadcast(self, arg, result_type):
-    value = self._placed(arg, placements.SERVER, 'the broadcast value')
+    value = self.placed(arg, placements.SERVER, 'the broadcast value')
     if value.after_aggregation:
       _fail('The computation broadcasts a value computed from an aggregate of '
             'client values; a MapReduce form has one broadcast before one '
@@ -254,7 +255,7 @@ class _Splitter:
                    bb.Reference(name, value.member.type_signature), True)
 
   def _map(self, arg, result_type):
-    fn, value = self._elements(arg, 2)
+    fn, value = self.elements(arg, 2)
     fn = self.as_local(fn, 'the mapped function')
     if not isinstance(value, _Placed):
       _fail(f'Expected a placed value to map over, found {value}.')
@@ -292,41 +293,44 @@ class _Splitter:
       return self._server(zipped, any(after))
     return self._at_clients(zipped, result_type.all_equal)
 
-  def _aggregate(self, kind: str, value, operands, result_type) -> _Placed:
-    value = self._placed(value, placements.CLIENTS, f'the value of {kind}')
+  def aggregate(self, kind: str, value, operands, result_type) -> _Placed:
+    value = self.placed(value, placements.CLIENTS, f'the value of {kind}')
     result = bb.Reference(self._fresh(), result_type.member)
     self.aggregations.append(Aggregation(kind, value.member, tuple(operands),
                                          result))
     return _Placed(placements.SERVER, result, True, True)
 
   def _federated_aggregate(self, arg, result_type):
-    value, *fns = self._elements(arg, 5)
+    value, *fns = self.elements(arg, 5)
     names = ('zero', 'accumulate', 'merge', 'report')
     operands = [self.as_local(f, n) for f, n in zip(fns, names)]
-    return self._aggregate('federated_aggregate', value, operands, result_type)
-
-  def _one_value(kind):
-
-    def handler(self, arg, result_type):
-      return self._aggregate(kind, arg, (), result_type)
-
-    return handler
+    return self.aggregate('federated_aggregate', value, operands, result_type)
 
   def _weighted_mean(self, arg, result_type):
-    value, weight = self._elements(arg, 2)
-    value = self._placed(value, placements.CLIENTS, 'the value of the mean')
-    weight = self._placed(weight, placements.CLIENTS, 'the weight of the mean')
+    value, weight = self.elements(arg, 2)
+    value = self.placed(value, placements.CLIENTS, 'the value of the mean')
+    weight = self.placed(weight, placements.CLIENTS, 'the weight of the mean')
     pair = self._at_clients(bb.Struct([value.member, weight.member]), False)
-    return self._aggregate('federated_weighted_mean', pair, (), result_type)
+    return self.aggregate('federated_weighted_mean', pair, (), result_type)
 
-  def _secure(kind):
+def _one_value(kind: str):
+  """The handler of an aggregation intrinsic of one client value."""
 
-    def handler(self, arg, result_type):
-      value, bound = self._elements(arg, 2)
-      return self._aggregate(kind, value, (self.as_local(bound, 'the bound'),),
-                             result_type)
+  def handler(splitter, arg, result_type):
+    return splitter.aggregate(kind, arg, (), result_type)
 
-    return handler
+  return handler
+
+
+def _secure(kind: str):
+  """The handler of a secure sum: a client value and an unplaced bound."""
+
+  def handler(splitter, arg, result_type):
+    value, bound = splitter.elements(arg, 2)
+    bound = splitter.as_local(bound, 'the bound')
+    return splitter.aggregate(kind, value, (bound,), result_type)
+
+  return handler
 
 
 _HANDLERS = {
@@ -341,19 +345,23 @@ _HANDLERS = {
     'federated_zip_at_server': _Splitter._zip,
     'federated_zip_at_clients': _Splitter._zip,
     'federated_aggregate': _Splitter._federated_aggregate,
-    'federated_sum': _Splitter._one_value('federated_sum'),
-    'federated_mean': _Splitter._one_value('federated_mean'),
-    'federated_min': _Splitter._one_value('federated_min'),
-    'federated_max': _Splitter._one_value('federated_max'),
+    'federated_sum': _one_value('federated_sum'),
+    'federated_mean': _one_value('federated_mean'),
+    'federated_min': _one_value('federated_min'),
+    'federated_max': _one_value('federated_max'),
     'federated_weighted_mean': _Splitter._weighted_mean,
-    'federated_secure_sum': _Splitter._secure('federated_secure_sum'),
+    'federated_secure_sum': _secure('federated_secure_sum'),
     'federated_secure_sum_bitwidth':
-        _Splitter._secure('federated_secure_sum_bitwidth'),
+        _secure('federated_secure_sum_bitwidth'),
 }
 
 
 def check_round_type(type_signature: ct.FunctionType) -> None:
-  """Raises TypeError unless the type is `(<S@SERVER,{D}@CLIENTS> -> <S@SERVER,X@SERVER>)`."""
+  """Raises TypeError unless the type is that of a round.
+
+  A round is `(<S@SERVER,{D}@CLIENTS> -> <S@SERVER,X@SERVER>)`, where the new
+  state is assignable to the state.
+  """
   parameter, result = type_signature.parameter, type_signature.result
 
   def is_pair(t, first, second):
@@ -398,7 +406,7 @@ def evaluate(lambda_block: bb.Lambda):
 
 def placed_member(splitter: _Splitter, value, placement, what: str):
   """The stage expression of `value`, which must be placed at `placement`."""
-  return splitter._placed(value, placement, what).member
+  return splitter.placed(value, placement, what).member
 
 
 def split_round(lambda_block: bb.Lambda) -> RoundSplit:
@@ -411,7 +419,7 @@ def split_round(lambda_block: bb.Lambda) -> RoundSplit:
   check_round_type(lambda_block.type_signature)
   parameter = lambda_block.parameter_type
   splitter, result = evaluate(lambda_block)
-  new_state, output = splitter._elements(result, 2)
+  new_state, output = splitter.elements(result, 2)
   return RoundSplit(
       state_type=parameter[0].member,
       data_type=parameter[1].member,

@@ -69,7 +69,8 @@ def run_distribute_aggregate_form(daf, state, client_data):
 
 _WEIGHTS = tff.TensorType(np.float32, [2])
 _BATCH = collections.OrderedDict(
-    x=tff.TensorType(np.float32, [None, 2]), y=tff.TensorType(np.float32, [None]))
+    x=tff.TensorType(np.float32, [None, 2]),
+    y=tff.TensorType(np.float32, [None]))
 _DATA = tff.SequenceType(_BATCH)
 
 
