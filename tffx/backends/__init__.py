@@ -3,3 +3,4 @@
 from tffx.backends import native
 from tffx.backends import reference
 from tffx.backends import remote
+from tffx.backends import mapreduce
