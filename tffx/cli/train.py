@@ -26,7 +26,6 @@ import sys
 import time
 
 from absl import flags
-from absl import logging
 import tensorflow as tf
 
 from tffx.cli import console_scripts
@@ -40,7 +39,7 @@ from tffx.remote import errors as remote_errors
 
 _DEFAULTS = train_config.TrainConfig()
 _PROGRAM = 'tffx-train'
-USAGE_EXIT_CODE = 2
+USAGE_EXIT_CODE = console_scripts.USAGE_EXIT_CODE
 FAILURE_EXIT_CODE = 1
 INTERRUPTED_EXIT_CODE = 130
 
@@ -201,9 +200,7 @@ def config_from_flags() -> train_config.TrainConfig:
 
 
 def _exit_with_error(message: str, exit_code: int) -> None:
-  sys.stderr.write(f'{_PROGRAM}: error: {message}\n')
-  sys.stderr.flush()
-  sys.exit(exit_code)
+  console_scripts.exit_with_error(_PROGRAM, message, exit_code)
 
 
 def _print_summary(result: train_program.TrainResult, seconds: float,
@@ -246,23 +243,15 @@ def main(argv) -> None:
                  max(0, result.final_round - result.start_round))
 
 
-def _parse_flags(argv):
-  """Parses flags; a bad one is one error line, not absl's usage text."""
-  try:
-    argv = flags.FLAGS(argv)
-  except flags.Error as e:
-    _exit_with_error(str(e), USAGE_EXIT_CODE)
-  # Per-round metrics also go to the log (LoggingReleaseManager), shown with
-  # --verbosity=0; by default the progress lines say the same, so the log
-  # shows warnings only (absl's app.run would raise it to INFO).
-  if flags.FLAGS['verbosity'].using_default_value:
-    logging.set_verbosity(logging.WARNING)
-  return argv
-
-
 def run() -> None:
-  """The console-script entry point, `tffx-train`."""
-  console_scripts.run(main, sys.modules[__name__], flags_parser=_parse_flags)
+  """The console-script entry point, `tffx-train`.
+
+  Per-round metrics also go to the log (LoggingReleaseManager), shown with
+  --verbosity=0; by default the progress lines say the same.
+  """
+  console_scripts.run(main, sys.modules[__name__],
+                      flags_parser=console_scripts.one_line_flags_parser(
+                          _PROGRAM))
 
 
 if __name__ == '__main__':

@@ -31,6 +31,7 @@ from tffx.executors import tensorflow_runner
 from tffx.remote import auth
 from tffx.remote import controller_interpreter
 from tffx.remote import errors
+from tffx.remote import retry_policy
 from tffx.remote import transport
 from tffx.remote import wire
 from tffx.remote import worker_session
@@ -127,6 +128,8 @@ class RemoteExecutor(executor_base.Executor):
         retrying is off, or every attempt failed.
       WorkerRefusedError: if a worker refuses a request (credentials,
         size).
+      PoisonClientError: if a client's work failed on two workers
+        (`retry_policy`).
       Errors of the computation itself, as the reference executor raises
       them (an `AggregationError`, a `TensorFlowExecutionError`, ...).
     """
@@ -134,12 +137,13 @@ class RemoteExecutor(executor_base.Executor):
       raise executor_errors.ClientCountError(
           f'Expected a non-negative number of clients, found {num_clients}.')
     attempt = 0
+    policy = retry_policy.RetryPolicy()
     while True:
       attempt += 1
       shards = []
       if num_clients:
-        shards = worker_session.partition(self._live_connections(),
-                                          num_clients)
+        shards = worker_session.partition(
+            policy.order(self._live_connections(), attempt), num_clients)
       session = worker_session.WorkerSession(
           shards, self._pool, call_timeout_seconds=self._call_timeout,
           on_dispatch=self._on_dispatch, on_success=self._count)
@@ -148,6 +152,7 @@ class RemoteExecutor(executor_base.Executor):
             session, self._load_tensorflow, num_clients)
         return interpreter.run(comp, arg)
       except errors.WorkerUnavailableError as e:
+        policy.record(e)  # A client that failed on two workers: final.
         if not self._retry:
           raise errors.WorkerUnavailableError(
               e.target, f'{e} Tip: with retry_on_worker_failure=True the '
