@@ -11,9 +11,15 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.backends import remote
+from tffx.computations import building_blocks as bb
+from tffx.computations import errors as computation_errors
 from tffx.computations import federated_computation as fc
 from tffx.computations import intrinsics
+from tffx.computations import serialization
 from tffx.computations import tensorflow_computation as tfc
+from tffx.executors import federated_value
+from tffx.executors import value_serialization
+from tffx.proto import remote_pb2
 from tffx.remote import errors
 from tffx.remote import transport
 from tffx.types import computation_types as ct
@@ -22,6 +28,7 @@ from tffx_test.remote import worker_processes
 
 I64 = ct.TensorType(np.int64)
 F32 = ct.TensorType(np.float32)
+CLIENTS_F32_VALUE = ct.type_at_clients(F32)
 _HUGE = 2**40
 _MAX_REQUEST_SECONDS = 4
 
@@ -181,37 +188,45 @@ class ComputationProcessTest(parameterized.TestCase):
     # One slot only: this request runs only if the loop's slot is free.
     self.assert_serves_correctly(worker_id)
 
-  def test_variable_with_shared_name_is_not_visible_to_another_session(self):
+  def test_table_with_shared_name_is_not_visible_to_another_session(self):
 
-    @tfc.tf_computation(np.float32)
+    def table():
+      return tf.raw_ops.HashTableV2(key_dtype=tf.int64, value_dtype=tf.int64,
+                                    shared_name='shared_across_sessions')
+
+    @tfc.tf_computation(np.int64)
     def write(x):
-      v = tf.raw_ops.VarHandleOp(dtype=tf.float32, shape=[],
-                                 shared_name='shared_across_sessions')
-      assign = tf.raw_ops.AssignVariableOp(resource=v, value=x)
-      with tf.control_dependencies([assign]):
-        return tf.raw_ops.ReadVariableOp(resource=v, dtype=tf.float32)
+      t = table()
+      init = tf.raw_ops.InitializeTableV2(
+          table_handle=t, keys=tf.constant([1], tf.int64),
+          values=tf.reshape(x, [1]))
+      with tf.control_dependencies([init]):
+        return tf.raw_ops.LookupTableFindV2(
+            table_handle=t, keys=tf.constant(1, tf.int64),
+            default_value=tf.constant(-1, tf.int64))
 
-    @tfc.tf_computation(np.float32)
+    @tfc.tf_computation(np.int64)
     def read(x):
-      v = tf.raw_ops.VarHandleOp(dtype=tf.float32, shape=[],
-                                 shared_name='shared_across_sessions')
-      return tf.raw_ops.ReadVariableOp(resource=v, dtype=tf.float32) + x
+      return tf.raw_ops.LookupTableFindV2(
+          table_handle=table(), keys=tf.constant(1, tf.int64),
+          default_value=x)
 
-    @fc.federated_computation(ct.type_at_clients(F32))
+    @fc.federated_computation(ct.type_at_clients(I64))
     def write_comp(x):
       return intrinsics.federated_map(write, x)
 
-    @fc.federated_computation(ct.type_at_clients(F32))
+    @fc.federated_computation(ct.type_at_clients(I64))
     def read_comp(x):
       return intrinsics.federated_map(read, x)
 
     with self.context():
-      written = write_comp([42.0])
+      written = write_comp([42])
 
-      with self.assertRaisesRegex(Exception, r'(?i)uninitiali|not exist'):
-        read_comp([0.0])
+      with self.assertRaisesRegex(computation_errors.TensorFlowExecutionError,
+                                  r'Table not initialized'):
+        read_comp([-1])
 
-    self.assertEqual(written, [42.0])
+    self.assertEqual(written, [42])
 
   def test_uninitialized_empty_returns_zeros_not_old_memory(self):
     size = 1 << 16
@@ -239,6 +254,60 @@ class ComputationProcessTest(parameterized.TestCase):
 
     self.assertEqual(filled, [7.0 * size])
     self.assertEqual(leftovers, [0.0])
+
+  @parameterized.named_parameters(
+      ('extra', 2, CLIENTS_F32_VALUE, 'ArgumentCountError',
+       r'takes 1 argument; the request has 2'),
+      ('missing', 0, CLIENTS_F32_VALUE, 'ArgumentCountError',
+       r'takes 1 argument; the request has 0'),
+      ('wrong_type', 1, ct.type_at_clients(ct.TensorType(np.int32)),
+       'ArgumentTypeError', r'run.argument\[0\] of type \{float32\}@CLIENTS'),
+  )
+  def test_run_with_wrong_arguments_gets_named_error_and_nothing_runs(
+      self, count, value_type, kind, message):
+    request = _map_request(count, value_type)
+    worker_id = self.worker_id()
+
+    response = self.connection.execute(request, timeout=60)
+
+    self.assertEqual(response.error.kind, kind)
+    self.assertRegex(response.error.message, message)
+    self.assert_serves_correctly(worker_id)
+
+  def test_bounded_sum_without_bounds_gets_secure_bounds_error(self):
+    stored = _map_request(1, CLIENTS_F32_VALUE, handle='v0')
+    aggregate = remote_pb2.WorkerRequest(
+        session=stored.session, aggregate=remote_pb2.AggregateRequest(
+            kind='bounded_sum', intrinsic='federated_secure_sum'))
+    aggregate.aggregate.value.handle = 'v0'
+
+    self.connection.execute(stored, timeout=60)
+    response = self.connection.execute(aggregate, timeout=60)
+
+    self.assertEqual(response.error.kind, 'SecureBoundsError')
+    self.assertRegex(response.error.message, r'Expected upper bounds')
+
+
+def _map_request(count, value_type, handle=''):
+  """A run of federated_map(add_one) on 2 clients with `count` arguments."""
+  parameter = ct.StructType([(None, CLIENTS_F32_VALUE)])
+  map_type = ct.FunctionType(
+      ct.StructType([(None, ct.FunctionType(F32, F32)),
+                     (None, CLIENTS_F32_VALUE)]), CLIENTS_F32_VALUE)
+  function = bb.Lambda('p', parameter, bb.Call(
+      bb.Intrinsic('federated_map', map_type),
+      bb.Struct([programs.add_one.to_building_block(),
+                 bb.Selection(bb.Reference('p', parameter), index=0)])))
+  dtype = value_type.member.dtype
+  value = federated_value.FederatedValue(
+      value_type, [np.asarray(1, dtype), np.asarray(2, dtype)])
+  run = remote_pb2.RunRequest(
+      num_clients=2, result_handle=handle,
+      function=serialization.serialize_building_block(function))
+  for _ in range(count):
+    run.argument.add().value.CopyFrom(
+        value_serialization.serialize_value(value, value_type))
+  return remote_pb2.WorkerRequest(session=f'strict-{count}-{handle}', run=run)
 
 
 if __name__ == '__main__':
