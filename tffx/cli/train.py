@@ -18,7 +18,9 @@ stopped; with other settings in the same --root_dir it refuses to start
 metrics.
 
 A wrong flag or dataset prints one line, `tffx-train: error: ...`, and exits
-with status 2. This module parses flags; the program is
+with status 2; so does a round whose training loss is NaN or infinite (the
+last checkpoint keeps the last good state; --allow_nonfinite_loss trains
+on). Clients without examples are skipped with one warning line. This module parses flags; the program is
 `tffx.cli.train_program`.
 """
 
@@ -150,6 +152,10 @@ _EVAL_CLIENTS = flags.DEFINE_integer(
 _OVERWRITE = flags.DEFINE_bool(
     'overwrite', _DEFAULTS.overwrite,
     'Delete the checkpoints and metrics in --root_dir and start over.')
+_ALLOW_NONFINITE_LOSS = flags.DEFINE_bool(
+    'allow_nonfinite_loss', _DEFAULTS.allow_nonfinite_loss,
+    'Keep training when a round\'s training loss is NaN or infinite; by '
+    'default the run stops there, its last checkpoint the last good state.')
 
 
 def _int_list(name: str, values) -> tuple:
@@ -196,7 +202,8 @@ def config_from_flags() -> train_config.TrainConfig:
       rounds_per_checkpoint=_ROUNDS_PER_CHECKPOINT.value,
       eval_every=_EVAL_EVERY.value,
       eval_clients=_EVAL_CLIENTS.value,
-      overwrite=_OVERWRITE.value)
+      overwrite=_OVERWRITE.value,
+      allow_nonfinite_loss=_ALLOW_NONFINITE_LOSS.value)
 
 
 def _exit_with_error(message: str, exit_code: int) -> None:
@@ -229,11 +236,12 @@ def main(argv) -> None:
   started = time.monotonic()
   try:
     result = train_program.run_training(config_from_flags())
-  except errors.TrainConfigError as e:
+  except (errors.TrainConfigError, errors.NonFiniteLossError) as e:
     _exit_with_error(str(e), USAGE_EXIT_CODE)
   except (remote_errors.NoLiveWorkersError,
           remote_errors.WorkerUnavailableError,
-          remote_errors.WorkerRefusedError) as e:
+          remote_errors.WorkerRefusedError,
+          remote_errors.PoisonClientError) as e:
     _exit_with_error(f'--workers={",".join(_WORKERS.value)}: {e}',
                      FAILURE_EXIT_CODE)
   except KeyboardInterrupt:
