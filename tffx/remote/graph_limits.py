@@ -106,8 +106,12 @@ def check_node(node, consts: Dict[str, object], limits: SizeLimits,
       raise errors.GraphTooLargeError(
           f'The worker refuses {where}: node {node.name!r} ({node.op}) '
           f'declares a {kind} of {described} (size {size}), beyond the '
-          f'worker\'s {limit_name} of {limit}. Tip: use smaller sizes, or '
-          f'start the worker with a larger --max_declared_size.')
+          f'worker\'s {limit_name} of {limit}. Tip: use smaller sizes'
+          f'{_TIPS.get(limit_name, "")}.')
+
+
+_TIPS = {'max_elements': ', or start the worker with a larger '
+                         '--max_declared_size'}
 
 
 def _size(value: np.ndarray, kind: str) -> int:
