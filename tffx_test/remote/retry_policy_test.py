@@ -63,12 +63,12 @@ def _sizes(x):
 
 
 class PoisonClientTest(absltest.TestCase):
-  """Three real workers; client 1's data crashes whatever runs it."""
+  """Two real workers; client 1's data crashes whatever runs it."""
 
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
-    cls.workers = worker_processes.start_workers(3)
+    cls.workers = worker_processes.start_workers(2)
 
   @classmethod
   def tearDownClass(cls):
@@ -85,13 +85,12 @@ class PoisonClientTest(absltest.TestCase):
           errors.PoisonClientError,
           r'client 1 failed on two workers.*_tensor_array_size'
       ) as raised:
-        _sizes([2, 2**31 - 1, 3])
+        _sizes([2, 2**31 - 1])
       # Every worker serves the next round, its clients included.
-      result = programs.weighted_mean([1.0, 2.0, 6.0], [1, 1, 1])
+      result = programs.weighted_mean([1.0, 5.0], [1, 1])
 
     self.assertEqual(raised.exception.clients, range(1, 2))
-    self.assertEqual([w.process.poll() for w in self.workers],
-                     [None, None, None])
+    self.assertEqual([w.process.poll() for w in self.workers], [None, None])
     self.assertEqual(result, 3.0)
 
 
