@@ -188,6 +188,29 @@ class ComputationProcessTest(parameterized.TestCase):
     # One slot only: this request runs only if the loop's slot is free.
     self.assert_serves_correctly(worker_id)
 
+  def test_work_of_caller_that_gave_up_is_stopped_and_slot_is_free(self):
+
+    @tfc.tf_computation(np.int64)
+    def endless(x):
+      return tf.while_loop(lambda i: i >= 0, lambda i: i + 1, [x])
+
+    @fc.federated_computation(ct.type_at_clients(I64))
+    def comp(x):
+      return intrinsics.federated_map(endless, x)
+
+    worker_id = self.worker_id()
+    context = remote.create_remote_execution_context(
+        [self.worker.target], call_timeout_seconds=1,
+        retry_on_worker_failure=False)
+    self.addCleanup(context.executor.close)
+    with context:
+      with self.assertRaisesRegex(errors.WorkerUnavailableError,
+                                  r'DEADLINE_EXCEEDED'):
+        comp([1])
+
+    # One slot only: this request runs only if the loop's slot is free.
+    self.assert_serves_correctly(worker_id)
+
   def test_table_with_shared_name_is_not_visible_to_another_session(self):
 
     def table():
