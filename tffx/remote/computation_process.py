@@ -172,7 +172,7 @@ class ComputationProcess:
             f'The worker stopped {what}: it ran past its deadline.')
       if not is_active():
         self.kill()
-        raise CallerGoneError(f'The caller of {what} went away.')
+        raise errors.CallerGoneError(f'The caller of {what} went away.')
       readable, _, _ = select.select([self._response_fd], [], [],
                                      min(remaining, _POLL_SECONDS))
       if readable:
@@ -211,10 +211,6 @@ class ComputationProcess:
       except OSError:
         pass
     self._request_fd = self._response_fd = -1
-
-
-class CallerGoneError(RuntimeError):
-  """The caller of a request cancelled it or its deadline passed."""
 
 
 class ComputationPool:
@@ -321,7 +317,7 @@ class ComputationPool:
               f'The worker did not start {what} before its deadline: every '
               f'computation slot stayed busy.')
         if not is_active():
-          raise CallerGoneError(f'The caller of {what} went away.')
+          raise errors.CallerGoneError(f'The caller of {what} went away.')
         self._cond.wait(min(remaining, _POLL_SECONDS))
 
   def _retire(self, child: ComputationProcess) -> None:

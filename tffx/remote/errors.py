@@ -102,6 +102,13 @@ class RequestDeadlineError(RuntimeError):
   """
 
 
+class CallerGoneError(RuntimeError):
+  """The caller of a request cancelled it, or went away, while it waited or ran.
+
+  The worker stops the request; nobody is left to tell.
+  """
+
+
 class ArgumentCountError(TypeError):
   """A request gives a computation more or fewer arguments than it takes."""
 

@@ -363,7 +363,7 @@ class WorkerService:
       else:
         response = self._handle_in_child(request, data, deadline,
                                          context.is_active)
-    except computation_process.CallerGoneError as e:
+    except errors.CallerGoneError as e:
       context.abort(grpc.StatusCode.CANCELLED, str(e))
     finally:
       with self._lock:
