@@ -135,13 +135,17 @@ class ComputationProcessTest(parameterized.TestCase):
     self.assertIsNone(self.worker.process.poll())
 
   @parameterized.named_parameters(
-      (name, name) for name in ('tensor_array', 'shuffle', 'interleave',
-                                'padded_batch'))
+      ('tensor_array', 'tensor_array', 2**31 - 1),
+      ('shuffle', 'shuffle', _HUGE),
+      ('interleave', 'interleave', _HUGE),
+      ('padded_batch', 'padded_batch', _HUGE),
+      # 8 GB of zeros, beyond the worker's --max_memory_mb.
+      ('zeros_beyond_memory_limit', 'zeros', 2**31))
   def test_size_from_client_data_that_crashes_gives_error_and_worker_serves(
-      self, name):
+      self, name, huge):
     body, small_result = _SIZED[name]
     comp = _on_clients(body)
-    sizes = [2, 2**31 - 1 if name == 'tensor_array' else _HUGE]
+    sizes = [2, huge]
     worker_id = self.worker_id()
     with self.context():
       self.assertEqual(comp([2]), [small_result])
