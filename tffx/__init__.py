@@ -18,6 +18,10 @@ Everything here is re-exported from the module that defines it; modules not
 named here are internal.
 """
 
+# First, before TensorFlow loads: quiet its start-up lines for tffx-train
+# and tffx-worker (a no-op in other programs).
+from tffx import _console_startup as _console_startup  # pylint: disable=unused-import
+
 # Types and placements.
 from tffx.types.computation_types import AbstractType as AbstractType
 from tffx.types.computation_types import FederatedType as FederatedType

@@ -14,3 +14,11 @@ class TrainConfigError(ValueError):
   or is not in TFF's layout, or a `--root_dir` that holds a run with other
   settings.
   """
+
+
+class NonFiniteLossError(ValueError):
+  """The training loss of a round is NaN or infinite.
+
+  `tffx-train` stops before it releases or saves that round, so the last
+  checkpoint holds the last good state; `--allow_nonfinite_loss` trains on.
+  """

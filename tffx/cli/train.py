@@ -18,7 +18,9 @@ stopped; with other settings in the same --root_dir it refuses to start
 metrics.
 
 A wrong flag or dataset prints one line, `tffx-train: error: ...`, and exits
-with status 2. This module parses flags; the program is
+with status 2; so does a round whose training loss is NaN or infinite (the
+last checkpoint keeps the last good state; --allow_nonfinite_loss trains
+on). Clients without examples are skipped with one warning line. This module parses flags; the program is
 `tffx.cli.train_program`.
 """
 
@@ -26,7 +28,6 @@ import sys
 import time
 
 from absl import flags
-from absl import logging
 import tensorflow as tf
 
 from tffx.cli import console_scripts
@@ -40,7 +41,7 @@ from tffx.remote import errors as remote_errors
 
 _DEFAULTS = train_config.TrainConfig()
 _PROGRAM = 'tffx-train'
-USAGE_EXIT_CODE = 2
+USAGE_EXIT_CODE = console_scripts.USAGE_EXIT_CODE
 FAILURE_EXIT_CODE = 1
 INTERRUPTED_EXIT_CODE = 130
 
@@ -151,6 +152,10 @@ _EVAL_CLIENTS = flags.DEFINE_integer(
 _OVERWRITE = flags.DEFINE_bool(
     'overwrite', _DEFAULTS.overwrite,
     'Delete the checkpoints and metrics in --root_dir and start over.')
+_ALLOW_NONFINITE_LOSS = flags.DEFINE_bool(
+    'allow_nonfinite_loss', _DEFAULTS.allow_nonfinite_loss,
+    'Keep training when a round\'s training loss is NaN or infinite; by '
+    'default the run stops there, its last checkpoint the last good state.')
 
 
 def _int_list(name: str, values) -> tuple:
@@ -197,13 +202,12 @@ def config_from_flags() -> train_config.TrainConfig:
       rounds_per_checkpoint=_ROUNDS_PER_CHECKPOINT.value,
       eval_every=_EVAL_EVERY.value,
       eval_clients=_EVAL_CLIENTS.value,
-      overwrite=_OVERWRITE.value)
+      overwrite=_OVERWRITE.value,
+      allow_nonfinite_loss=_ALLOW_NONFINITE_LOSS.value)
 
 
 def _exit_with_error(message: str, exit_code: int) -> None:
-  sys.stderr.write(f'{_PROGRAM}: error: {message}\n')
-  sys.stderr.flush()
-  sys.exit(exit_code)
+  console_scripts.exit_with_error(_PROGRAM, message, exit_code)
 
 
 def _print_summary(result: train_program.TrainResult, seconds: float,
@@ -232,11 +236,12 @@ def main(argv) -> None:
   started = time.monotonic()
   try:
     result = train_program.run_training(config_from_flags())
-  except errors.TrainConfigError as e:
+  except (errors.TrainConfigError, errors.NonFiniteLossError) as e:
     _exit_with_error(str(e), USAGE_EXIT_CODE)
   except (remote_errors.NoLiveWorkersError,
           remote_errors.WorkerUnavailableError,
-          remote_errors.WorkerRefusedError) as e:
+          remote_errors.WorkerRefusedError,
+          remote_errors.PoisonClientError) as e:
     _exit_with_error(f'--workers={",".join(_WORKERS.value)}: {e}',
                      FAILURE_EXIT_CODE)
   except KeyboardInterrupt:
@@ -246,23 +251,15 @@ def main(argv) -> None:
                  max(0, result.final_round - result.start_round))
 
 
-def _parse_flags(argv):
-  """Parses flags; a bad one is one error line, not absl's usage text."""
-  try:
-    argv = flags.FLAGS(argv)
-  except flags.Error as e:
-    _exit_with_error(str(e), USAGE_EXIT_CODE)
-  # Per-round metrics also go to the log (LoggingReleaseManager), shown with
-  # --verbosity=0; by default the progress lines say the same, so the log
-  # shows warnings only (absl's app.run would raise it to INFO).
-  if flags.FLAGS['verbosity'].using_default_value:
-    logging.set_verbosity(logging.WARNING)
-  return argv
-
-
 def run() -> None:
-  """The console-script entry point, `tffx-train`."""
-  console_scripts.run(main, sys.modules[__name__], flags_parser=_parse_flags)
+  """The console-script entry point, `tffx-train`.
+
+  Per-round metrics also go to the log (LoggingReleaseManager), shown with
+  --verbosity=0; by default the progress lines say the same.
+  """
+  console_scripts.run(main, sys.modules[__name__],
+                      flags_parser=console_scripts.one_line_flags_parser(
+                          _PROGRAM))
 
 
 if __name__ == '__main__':

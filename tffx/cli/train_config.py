@@ -97,6 +97,8 @@ class TrainConfig:
   eval_every: int = 5
   eval_clients: int = 0
   overwrite: bool = False
+  # Keep training when the training loss is NaN or infinite.
+  allow_nonfinite_loss: bool = False
 
 
 def _fail(name: str, value: Any, expected: str) -> None:
@@ -146,6 +148,23 @@ def _check_worker_credentials(config: TrainConfig) -> None:
           'on)')
 
 
+def _check_workers(config: TrainConfig) -> None:
+  """Each worker 'host:port' with a port number, each once."""
+  flag = f'--workers={",".join(config.workers)}'
+  for worker in config.workers:
+    host, _, port = worker.rpartition(':')
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+      raise errors.TrainConfigError(
+          f'{flag}: expected host:port for each worker (a port in 1-65535), '
+          f'found {worker!r}')
+  repeated = sorted({w for w in config.workers
+                     if config.workers.count(w) > 1})
+  if repeated:
+    raise errors.TrainConfigError(
+        f'{flag}: expected each worker once, found {repeated[0]} '
+        f'{config.workers.count(repeated[0])} times')
+
+
 def check_config(config: TrainConfig) -> None:
   """Checks every setting on its own and against the others.
 
@@ -181,6 +200,7 @@ def check_config(config: TrainConfig) -> None:
     raise errors.TrainConfigError(
         f'--workers={",".join(config.workers)}: expected only with '
         f'--executor=remote, found --executor={config.executor}')
+  _check_workers(config)
   _check_worker_credentials(config)
   if config.algorithm == 'fedsgd' and config.aggregator == 'dp':
     raise errors.TrainConfigError(

@@ -20,7 +20,7 @@ module reads data; it does not sample clients (`tffx.simulation`) or train.
 """
 
 import os
-from typing import List, NamedTuple, Optional, Sequence
+from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 import h5py
 import numpy as np
@@ -48,12 +48,15 @@ class FederatedData(NamedTuple):
     num_features: The length of `x`.
     num_classes: The number of labels; labels are `0 .. num_classes - 1`.
     eval_split: 'test', or 'train' when there is no test data.
+    warnings: Lines to show the user (e.g. clients skipped for having no
+      examples).
   """
   train: client_data_lib.ClientData
   test: client_data_lib.ClientData
   num_features: int
   num_classes: int
   eval_split: str
+  warnings: Tuple[str, ...] = ()
 
 
 def _synthetic_example(element):
@@ -99,12 +102,57 @@ def _check_columns(data: hdf5_client_data.HDF5ClientData,
   return sum(int(spec[name].shape.num_elements()) for name in features)
 
 
-def _max_label(path: str, label: str) -> int:
+class _Labels(NamedTuple):
+  """The label column of an HDF5 file: range and examples per client."""
+  low: Optional[int]
+  high: Optional[int]
+  counts: Dict[str, int]
+
+
+def _read_labels(path: str, label: str) -> _Labels:
   # Reads the label column only, not the features.
+  low = high = None
+  counts = {}
   with h5py.File(path, 'r') as f:
     examples = f['examples']
-    return max(int(np.max(examples[c][label][()], initial=0))
-               for c in examples)
+    for client in examples:
+      values = np.asarray(examples[client][label][()]).reshape(-1)
+      counts[client] = int(values.size)
+      if values.size:
+        low = int(values.min()) if low is None else min(low, int(values.min()))
+        high = (int(values.max()) if high is None else
+                max(high, int(values.max())))
+  return _Labels(low, high, counts)
+
+
+def _check_labels(labels: _Labels, num_classes: Optional[int],
+                  flag: str) -> None:
+  if labels.high is None:
+    raise errors.TrainConfigError(
+        f'{flag}: expected examples, found {len(labels.counts)} clients '
+        f'with none')
+  if labels.low < 0:
+    raise errors.TrainConfigError(
+        f'{flag}: expected labels 0 or more, found {labels.low}')
+  if num_classes and labels.high >= num_classes:
+    raise errors.TrainConfigError(
+        f'{flag}: expected labels below --num_classes={num_classes}, found '
+        f'{labels.high}. Tip: pass --num_classes={labels.high + 1}, or 0 to '
+        f'read it from the labels.')
+
+
+def _without_empty_clients(data: client_data_lib.ClientData, labels: _Labels,
+                           path: str, warnings: List[str]
+                          ) -> client_data_lib.ClientData:
+  """`data` without its clients of no examples; a warning if there were."""
+  empty = {c for c, n in labels.counts.items() if n == 0}
+  if not empty:
+    return data
+  warnings.append(f'{len(empty)} of {len(labels.counts)} clients in {path} '
+                  f'have no examples; they are skipped')
+  kept = [c for c in data.client_ids if c not in empty]
+  return client_data_lib.ClientData.from_clients_and_tf_fn(
+      kept, lambda c: data.create_tf_dataset_for_client(c.numpy().decode()))
 
 
 def _hdf5_example_fn(features: Sequence[str], label: str):
@@ -134,14 +182,23 @@ def _load_hdf5(path: str, features: Sequence[str], label: str,
           f'{test_flag}: expected the features of the training file '
           f'{dict(train.element_type_structure)}, found '
           f'{dict(test.element_type_structure)}')
-  if not num_classes:
-    paths = [path, test_path] if test_path else [path]
-    num_classes = 1 + max(_max_label(p, label) for p in paths)
+  warnings = []
+  labels = _read_labels(path, label)
+  _check_labels(labels, num_classes, flag)
+  high = labels.high
+  train = _without_empty_clients(train, labels, path, warnings)
+  if test_path:
+    test_labels = _read_labels(test_path, label)
+    _check_labels(test_labels, num_classes, test_flag)
+    high = max(high, test_labels.high)
+    test = _without_empty_clients(test, test_labels, test_path, warnings)
+  else:
+    test = train
   preprocess = _hdf5_example_fn(features, label)
   return FederatedData(train.preprocess(preprocess),
                        test.preprocess(preprocess),
-                       num_features, num_classes,
-                       'test' if test_path else 'train')
+                       num_features, num_classes or high + 1,
+                       'test' if test_path else 'train', tuple(warnings))
 
 
 def load_dataset(spec: str,
@@ -163,8 +220,10 @@ def load_dataset(spec: str,
     data_seed: For synthetic data, the seed of the generator.
 
   Raises:
-    TrainConfigError: for an unknown name, a missing file, or a file whose
-      layout or columns do not fit.
+    TrainConfigError: for an unknown name, a missing file, a file whose
+      layout or columns do not fit, labels below 0 or not below
+      `num_classes`, or a file in which no client has examples. Clients
+      without examples are skipped, with a line in `warnings`.
   """
   if spec.startswith(HDF5_PREFIX):
     path = spec[len(HDF5_PREFIX):]

@@ -30,6 +30,7 @@ import json
 import os
 import re
 import shutil
+import sys
 import tempfile
 import time
 from typing import Any, Dict, NamedTuple, Optional, TextIO
@@ -138,8 +139,25 @@ def prepare_root_dir(config: TrainConfig, root_dir: str) -> None:
         f'--root_dir={root_dir}: cannot use it ({e.strerror or e})') from e
 
 
+def _check_output_kinds(root_dir: str) -> None:
+  """Refuses outputs that exist as the wrong kind (a directory metrics.csv)."""
+  for name, want_dir in ((CONFIG_FILE, False), (METRICS_FILE, False),
+                         (CHECKPOINT_DIR, True), (TENSORBOARD_DIR, True)):
+    path = os.path.join(root_dir, name)
+    if os.path.exists(path) and os.path.isdir(path) != want_dir:
+      raise errors.TrainConfigError(
+          f'--root_dir={root_dir}: expected {name} to be a '
+          f'{"directory" if want_dir else "file"}, found a '
+          f'{"file" if want_dir else "directory"}. Tip: remove it, or pass '
+          f'another --root_dir')
+
+
 def _prepare_root_dir(config: TrainConfig, root_dir: str) -> None:
   settings = train_config.run_settings(config)
+  if os.path.exists(root_dir) and not os.path.isdir(root_dir):
+    raise errors.TrainConfigError(
+        f'--root_dir={root_dir}: expected a directory, found a file')
+  _check_output_kinds(root_dir)
   if config.overwrite:
     _remove_outputs(root_dir)
   config_path = os.path.join(root_dir, CONFIG_FILE)
@@ -287,6 +305,7 @@ def _train_rounds(config, data, process, evaluator, outputs, progress, state,
     state, metrics = process.next(state, datasets)
     seconds = time.monotonic() - started
     train_metrics = dict(metrics['client_work']['train'])
+    _check_loss(train_metrics, round_num, config)
     released = {'round_seconds': seconds, **metrics}
     evaluate = evaluator is not None and (
         round_num % config.eval_every == 0 or round_num == config.rounds)
@@ -307,6 +326,19 @@ def _train_rounds(config, data, process, evaluator, outputs, progress, state,
   return state, train_metrics, eval_metrics
 
 
+def _check_loss(train_metrics: Dict[str, Any], round_num: int,
+                config: TrainConfig) -> None:
+  """Stops a run whose training loss is NaN or infinite (before saving)."""
+  loss = train_metrics.get('loss')
+  if loss is None or config.allow_nonfinite_loss or np.all(np.isfinite(loss)):
+    return
+  raise errors.NonFiniteLossError(
+      f'round {round_num}: the training loss is {float(np.asarray(loss))}; '
+      f'stopped without saving this round, so the last checkpoint holds '
+      f'the last good state. Tip: check the data for NaN or infinite '
+      f'values, or lower --client_lr; --allow_nonfinite_loss trains on')
+
+
 def run_training(config: TrainConfig,
                  out: Optional[TextIO] = None) -> TrainResult:
   """Runs (or resumes) the run of `config`; see the module docstring.
@@ -318,11 +350,15 @@ def run_training(config: TrainConfig,
   Raises:
     TrainConfigError: for settings that cannot start a run (bad values, a
       dataset that cannot be read, a `root_dir` of another run).
+    NonFiniteLossError: if a round's training loss is NaN or infinite and
+      `config.allow_nonfinite_loss` is not set.
   """
   train_config.check_config(config)
   data = train_data.load_dataset(
       config.dataset, config.hdf5_features, config.hdf5_label,
       config.hdf5_test_path or None, config.num_classes, config.data_seed)
+  for warning in data.warnings:
+    sys.stderr.write(f'tffx-train: warning: {warning}\n')
   if config.clients_per_round > len(data.train.client_ids):
     raise errors.TrainConfigError(
         f'--clients_per_round={config.clients_per_round}: expected at most '

@@ -6,17 +6,31 @@ importing tffx. Errors raised on a worker while running a request (an
 controller under their own class, with the worker named in the message.
 """
 
+from typing import Optional
+
 
 class WorkerUnavailableError(RuntimeError):
   """A worker died, could not be reached, or missed a call's deadline.
 
   The remote executor re-runs the computation on the other workers when
-  `retry_on_worker_failure` is set. `target` names the worker.
+  `retry_on_worker_failure` is set. `target` names the worker; `clients`,
+  when known, is the range of client indices whose work was in flight
+  (`retry_policy` counts these).
   """
 
-  def __init__(self, target: str, message: str):
+  def __init__(self, target: str, message: str,
+               clients: Optional[range] = None):
     super().__init__(message)
     self.target = target
+    self.clients = clients
+
+
+class ClientWorkCrashedError(WorkerUnavailableError):
+  """The process running client work on a worker died; the worker lives.
+
+  Raised on the controller for a worker's `ComputationCrashedError`; the
+  message names the computation, the clients and the worker.
+  """
 
 
 class NoLiveWorkersError(RuntimeError):
@@ -65,3 +79,46 @@ class MessageTooLargeError(ValueError):
 
 class MalformedMessageError(ValueError):
   """Bytes on the wire are not the message they should be."""
+
+
+class GraphTooLargeError(ValueError):
+  """A graph declares a size beyond the worker's limits (`graph_limits`)."""
+
+
+class ComputationCrashedError(RuntimeError):
+  """The process running a request died (TensorFlow aborted, out of memory).
+
+  The worker itself keeps serving: it runs computations in a supervised
+  child process (`computation_process`) and starts a new one. The message
+  names the computation and, on the controller, the clients.
+  """
+
+
+class RequestDeadlineError(RuntimeError):
+  """A request ran past its deadline and was stopped on the worker.
+
+  The deadline is the caller's, capped by the worker's
+  --max_request_seconds.
+  """
+
+
+class CallerGoneError(RuntimeError):
+  """The caller of a request cancelled it, or went away, while it waited or ran.
+
+  The worker stops the request; nobody is left to tell.
+  """
+
+
+class ArgumentCountError(TypeError):
+  """A request gives a computation more or fewer arguments than it takes."""
+
+
+class PoisonClientError(RuntimeError):
+  """A client's work failed on two workers; it is not retried again.
+
+  `clients` is the range of client indices [start, stop) that failed.
+  """
+
+  def __init__(self, clients: range, message: str):
+    super().__init__(message)
+    self.clients = clients

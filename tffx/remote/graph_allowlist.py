@@ -35,12 +35,13 @@ in the library, so a graph cannot reach functions it does not carry.
 
 import hashlib
 import threading
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Optional
 
 import tensorflow as tf
 
 from tffx.proto import computation_pb2
 from tffx.remote import errors
+from tffx.remote import graph_limits
 
 _PLUMBING = frozenset({
     'Assert', 'CheckNumerics', 'CheckNumericsV2', 'Const', 'ControlTrigger',
@@ -263,18 +264,22 @@ class GraphAllowlist:
 
   Args:
     extra_ops: Op names to allow beyond `ALLOWED_OPS`.
+    limits: The largest sizes a graph may declare as constants
+      (`graph_limits`); `SizeLimits()` by default.
 
   Raises:
     ValueError: if an extra op is one of `DENIED_OPS`.
   """
 
-  def __init__(self, extra_ops: Iterable[str] = ()):
+  def __init__(self, extra_ops: Iterable[str] = (),
+               limits: Optional[graph_limits.SizeLimits] = None):
     extra_ops = frozenset(extra_ops)
     denied = sorted(extra_ops & set(DENIED_OPS))
     if denied:
       raise ValueError(
           f'Ops {denied} cannot be allowed: {DENIED_OPS[denied[0]]}.')
     self._allowed = ALLOWED_OPS | extra_ops
+    self._limits = limits or graph_limits.SizeLimits()
     self._lock = threading.Lock()
     self._checked = set()  # Digests of graphs already found allowed.
 
@@ -313,15 +318,21 @@ class GraphAllowlist:
 
     Raises:
       DisallowedOpError: naming the first op that is not allowed.
+      GraphTooLargeError: naming the first node that declares a constant
+        size beyond the limits.
     """
     functions = {f.signature.name for f in graph_def.library.function}
     where = f'TensorFlow computation {name!r}'
+    consts = graph_limits.constants(graph_def.node)
     for node in graph_def.node:
       self._check_node(node, functions, where)
+      graph_limits.check_node(node, consts, self._limits, where)
     for function in graph_def.library.function:
       inside = f'{where}, function {function.signature.name!r}'
+      consts = graph_limits.constants(function.node_def)
       for node in function.node_def:
         self._check_node(node, functions, inside)
+        graph_limits.check_node(node, consts, self._limits, inside)
 
   def _check_node(self, node, functions: set, where: str) -> None:
     op = node.op
@@ -366,11 +377,19 @@ def _function_names(attr) -> Iterator[str]:
 
 def _tensorflow_messages(message) -> Iterator[computation_pb2.TensorFlow]:
   """Yields the `TensorFlow` messages nested anywhere in `message`."""
+  return nested_messages(message, (computation_pb2.TensorFlow.DESCRIPTOR,))
+
+
+def nested_messages(message, descriptors) -> Iterator:
+  """Yields the messages of the kinds `descriptors` anywhere in `message`.
+
+  A message found is not searched further.
+  """
   pending = [message]
   while pending:
     current = pending.pop()
     descriptor = current.DESCRIPTOR
-    if descriptor is computation_pb2.TensorFlow.DESCRIPTOR:
+    if descriptor in descriptors:
       yield current
       continue
     if descriptor in _LEAF_MESSAGES:
@@ -382,4 +401,3 @@ def _tensorflow_messages(message) -> Iterator[computation_pb2.TensorFlow]:
         pending.extend(value)
       else:
         pending.append(value)
-

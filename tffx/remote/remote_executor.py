@@ -33,6 +33,7 @@ from tffx.executors import tensorflow_runner
 from tffx.remote import auth
 from tffx.remote import errors
 from tffx.remote import remote_strategy
+from tffx.remote import retry_policy
 from tffx.remote import transport
 from tffx.remote import wire
 from tffx.remote import worker_session
@@ -129,17 +130,20 @@ class RemoteExecutor(executor_base.Executor):
         retrying is off, or every attempt failed.
       WorkerRefusedError: if a worker refuses a request (credentials,
         size).
+      PoisonClientError: if a client's work failed on two workers
+        (`retry_policy`).
       Errors of the computation itself, as the reference executor raises
       them (an `AggregationError`, a `TensorFlowExecutionError`, ...).
     """
     executor_base.check_num_clients(num_clients)
     attempt = 0
+    policy = retry_policy.RetryPolicy()
     while True:
       attempt += 1
       shards = []
       if num_clients:
-        shards = worker_session.partition(self._live_connections(),
-                                          num_clients)
+        shards = worker_session.partition(
+            policy.order(self._live_connections(), attempt), num_clients)
       session = worker_session.WorkerSession(
           shards, self._pool, call_timeout_seconds=self._call_timeout,
           on_dispatch=self._on_dispatch, on_success=self._count)
@@ -148,7 +152,7 @@ class RemoteExecutor(executor_base.Executor):
             remote_strategy.RemoteStrategy(session, num_clients),
             self._tensorflow).run(comp, arg)
       except errors.WorkerUnavailableError as e:
-        self._check_retry(e, attempt)
+        self._check_retry(e, attempt, policy)
         logging.warning('%s Re-running the computation (attempt %d of %d).',
                         e, attempt + 1, self._max_attempts)
       finally:
@@ -158,13 +162,16 @@ class RemoteExecutor(executor_base.Executor):
     return client_strategy.TensorFlowFunction(block,
                                               self._load_tensorflow(block))
 
-  def _check_retry(self, error: errors.WorkerUnavailableError,
-                   attempt: int) -> None:
+  def _check_retry(self, error: errors.WorkerUnavailableError, attempt: int,
+                   policy: retry_policy.RetryPolicy) -> None:
     """The one place that decides whether a failed run starts again.
 
     Raises:
-      WorkerUnavailableError: if it does not.
+      PoisonClientError: if the failed clients already failed on another
+        worker (see `retry_policy`).
+      WorkerUnavailableError: if retrying is off or attempts are used up.
     """
+    policy.record(error)
     if not self._retry:
       raise errors.WorkerUnavailableError(
           error.target, f'{error} Tip: with retry_on_worker_failure=True the '

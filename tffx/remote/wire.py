@@ -58,7 +58,8 @@ def to_chunks(data: bytes, size: int) -> Iterator[bytes]:
                           ).SerializeToString()
 
 
-def assemble(chunks: Iterable[bytes], max_bytes: int, what: str) -> bytes:
+def assemble(chunks: Iterable[bytes], max_bytes: int,
+             what: str) -> bytearray:
   """Joins serialized chunks back into the bytes of one message.
 
   Args:
@@ -72,7 +73,7 @@ def assemble(chunks: Iterable[bytes], max_bytes: int, what: str) -> bytes:
     MalformedMessageError: if a chunk does not parse, the stream is empty,
       or the chunks do not add up to the announced size.
   """
-  parts = []
+  buffer = None
   received = 0
   total = None
   for i, raw in enumerate(chunks):
@@ -83,23 +84,26 @@ def assemble(chunks: Iterable[bytes], max_bytes: int, what: str) -> bytes:
         raise errors.MalformedMessageError(
             f'The first chunk of {what} announces a negative size, {total}.')
       _check_size(total, max_bytes, what)
+      # One growing buffer: a message is held once while it arrives (not
+      # in chunks and again joined), and only as far as it has arrived.
+      buffer = bytearray()
     elif chunk.total_size:
       raise errors.MalformedMessageError(
           f'Chunk {i} of {what} announces a total size; only the first may.')
-    received += len(chunk.data)
-    if received > total:
-      _check_size(received, max_bytes, what)
+    if received + len(chunk.data) > total:
+      _check_size(received + len(chunk.data), max_bytes, what)
       raise errors.MalformedMessageError(
           f'The chunks of {what} hold more than the {total} bytes the first '
           f'one announced.')
-    parts.append(chunk.data)
+    buffer += chunk.data
+    received += len(chunk.data)
   if total is None:
     raise errors.MalformedMessageError(f'{what.capitalize()} has no chunks.')
   if received != total:
     raise errors.MalformedMessageError(
         f'{what.capitalize()} ended after {received} of the {total} bytes '
         f'its first chunk announced.')
-  return b''.join(parts)
+  return buffer
 
 
 def _check_size(size: int, max_bytes: int, what: str) -> None:

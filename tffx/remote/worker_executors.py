@@ -50,7 +50,7 @@ def create_worker_executor(
   """
   if kind not in KINDS:
     raise ValueError(f'Expected an executor kind in {KINDS}, found {kind!r}.')
-  _check_devices(list(client_devices) + ([server_device] if server_device
+  check_devices(list(client_devices) + ([server_device] if server_device
                                          else []))
   if kind in ('auto', 'thread_pool'):
     executor = thread_pool_executor.ThreadPoolExecutor(
@@ -67,7 +67,8 @@ def _load_on_device(block, device: str):
   return functools.partial(tensorflow_runner.load(block), device=device)
 
 
-def _check_devices(devices: Sequence[str]) -> None:
+def check_devices(devices: Sequence[str]) -> None:
+  """Raises ValueError naming a device TensorFlow does not have."""
   if not devices:
     return
   known = {d.name for d in tf.config.list_logical_devices()}

@@ -2,13 +2,28 @@
 
     tffx-worker (tffx.cli.worker)
       `-- WorkerServer(service, host, port, tls)      gRPC, raw bytes
-            `-- WorkerService                         auth, limits, framing
-                  |-- handle(WorkerRequest)           one request, no gRPC
-                  |     run        executor.run(function, <arguments>, n)
-                  |     aggregate  partial_aggregates.partial(...)
-                  |     fetch      the members of a stored value
-                  |     release    forget a session
-                  `-- store: {session: {handle: FederatedValue}}
+            `-- WorkerService                         auth, limits, framing,
+                  |                                   deadlines
+                  |-- processes: ComputationPool      the requests run in
+                  |     supervised children, each a WorkerService with an
+                  |     executor (`computation_process`, `computation_child`)
+                  `-- handle(WorkerRequest)           one request, no gRPC
+                        run        executor.run(function, <arguments>, n)
+                        aggregate  partial_aggregates.partial(...)
+                        fetch      the members of a stored value
+                        release    forget a session
+                        store: {session: {handle: FederatedValue}}
+
+Served by `tffx-worker`, a service never runs a graph in the process that
+holds the port: it checks a request (credentials, size, allowlist, declared
+sizes) and hands its bytes to a computation child, which checks it again,
+rewrites its graphs (`graph_isolation`) and runs it. A child that crashes is
+replaced, and the caller gets a `ComputationCrashedError`; a request that
+runs past its deadline (the caller's, capped by `max_request_seconds`) or
+whose caller went away is stopped by killing its child. Built with an
+executor and no processes (tests, `computation_child`), a service runs
+requests in its own process, where a deadline bounds only the wait for a
+slot.
 
 What the worker accepts: only tffx protobuf messages (it never unpickles),
 each at most --max_request_mb in total and --max_message_mb per gRPC
@@ -29,21 +44,26 @@ This module does not choose an executor or parse flags (see
 from concurrent import futures
 import logging
 import threading
+import time
 import uuid
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Sequence, Tuple
 
 import grpc
 import numpy as np
 
 from tffx.computations import serialization
+from tffx.executors import errors as executor_errors
 from tffx.executors import executor_base
 from tffx.executors import federated_value
 from tffx.executors import value_serialization
+from tffx.proto import computation_pb2
 from tffx.proto import remote_pb2
 from tffx.remote import auth
+from tffx.remote import computation_process
 from tffx.remote import dataset_graphs
 from tffx.remote import errors
 from tffx.remote import graph_allowlist
+from tffx.remote import graph_isolation
 from tffx.remote import partial_aggregates
 from tffx.remote import wire
 from tffx.types import computation_types as ct
@@ -55,13 +75,15 @@ from tffx.types import type_serialization
 _MAX_CLIENTS_PER_REQUEST = 10_000_000
 # gRPC threads beyond the computation calls, so health checks always answer.
 _SPARE_THREADS = 4
+DEFAULT_MAX_REQUEST_SECONDS = 3600.0
 
 
 class WorkerService:
   """Handles the requests of the worker protocol on one executor.
 
   Args:
-    executor: The executor that runs the shard's client work.
+    executor: The executor that runs the shard's client work in this
+      process, or None when `processes` run it.
     executor_name: Its name, reported by health checks.
     allowlist: The graph op allowlist; `GraphAllowlist()` by default.
     auth_token: The shared secret every call must carry, or None.
@@ -70,15 +92,27 @@ class WorkerService:
     max_request_mb: The largest request (all its chunks), in MB.
     max_concurrent_computation_calls: How many requests run at once; more
       wait for a slot.
+    max_request_seconds: The longest a request may take; a caller's
+      longer deadline is cut to this.
+    processes: Computation children that run the requests (the service
+      then runs none itself); the service closes them in `close`.
   """
 
-  def __init__(self, executor: executor_base.Executor, *,
+  def __init__(self, executor: Optional[executor_base.Executor], *,
                executor_name: str = '',
                allowlist: Optional[graph_allowlist.GraphAllowlist] = None,
                auth_token: Optional[str] = None,
                max_message_mb: float = wire.DEFAULT_MAX_MESSAGE_MB,
                max_request_mb: float = 1024,
-               max_concurrent_computation_calls: int = 4):
+               max_concurrent_computation_calls: int = 4,
+               max_request_seconds: float = DEFAULT_MAX_REQUEST_SECONDS,
+               processes: Optional[computation_process.ComputationPool] = None):
+    if (executor is None) == (processes is None):
+      raise ValueError('Expected either an executor or processes, not both '
+                       'and not neither.')
+    if max_request_seconds <= 0:
+      raise ValueError(f'Expected positive max_request_seconds, found '
+                       f'{max_request_seconds}.')
     if max_concurrent_computation_calls < 1:
       raise ValueError(f'Expected max_concurrent_computation_calls >= 1, '
                        f'found {max_concurrent_computation_calls}.')
@@ -87,6 +121,8 @@ class WorkerService:
                        f'max_message_mb={max_message_mb}, max_request_mb='
                        f'{max_request_mb}.')
     self._executor = executor
+    self._processes = processes
+    self._max_request_seconds = max_request_seconds
     self._executor_name = executor_name or type(executor).__name__
     self._allowlist = allowlist or graph_allowlist.GraphAllowlist()
     self._tokens = auth.TokenChecker(auth_token)
@@ -114,7 +150,8 @@ class WorkerService:
           worker_id=self._worker_id, executor=self._executor_name,
           finished_calls=self._finished_calls,
           active_calls=self._active_calls,
-          open_sessions=len(self._sessions),
+          open_sessions=(self._processes.open_sessions() if self._processes
+                         else len(self._sessions)),
           max_message_bytes=self._max_message_bytes,
           max_request_bytes=self._max_request_bytes)
 
@@ -132,16 +169,17 @@ class WorkerService:
       if handler is None:
         raise ValueError(f'Expected a request with one of the operations '
                          f'{sorted(self._HANDLERS)}, found none.')
-      # Before anything runs: every graph in the request must be allowed.
+      # Before anything runs: every graph in the request must be allowed,
+      # and then sees nothing of other requests.
       self._allowlist.check_message(request)
+      graph_isolation.isolate_message(request)
       return handler(self, request.session, getattr(request, operation))
     except Exception as e:  # pylint: disable=broad-except
       # Every failure goes back to the controller, which raises it there.
       if not isinstance(e, (TypeError, ValueError, RuntimeError, LookupError,
                             NotImplementedError, ArithmeticError)):
         logging.exception('Unexpected error while handling %s.', operation)
-      return remote_pb2.WorkerResponse(
-          error=remote_pb2.Error(kind=type(e).__name__, message=str(e)))
+      return _error_response(e)
 
   def _run(self, session: str, run: remote_pb2.RunRequest):
     function = serialization.read_building_block(
@@ -158,18 +196,16 @@ class WorkerService:
         self._argument(session, a, f'run.argument[{i}]')
         for i, a in enumerate(run.argument)
     ]
-    for i, argument in enumerate(arguments):
+    for i, (argument, _) in enumerate(arguments):
       if (isinstance(argument, federated_value.FederatedValue) and
           argument.placement is placements.CLIENTS and
           len(argument) != run.num_clients):
         raise ValueError(f'Expected run.argument[{i}] to have one member per '
                          f'client ({run.num_clients}), found {len(argument)}.')
     arg = None
-    if function_type.parameter is not None:
-      arg = structure.Struct([(None, a) for a in arguments])
-    elif arguments:
-      raise ValueError(f'The function of type {function_type} takes no '
-                       f'argument; the request has {len(arguments)}.')
+    if arguments or function_type.parameter is not None:
+      arg = structure.Struct([(None, a) for a, _ in arguments])
+      _check_arguments(function_type, [t for _, t in arguments])
     result = self._executor.run(function, arg, run.num_clients)
     result_type = function_type.result
     if not run.result_handle:
@@ -186,6 +222,10 @@ class WorkerService:
 
   def _aggregate(self, session: str, request: remote_pb2.AggregateRequest):
     value = self._clients_argument(session, request.value, 'aggregate.value')
+    if request.kind == 'bounded_sum' and not request.HasField('upper_bounds'):
+      raise executor_errors.SecureBoundsError(
+          f'Expected upper bounds for a bounded_sum aggregate '
+          f'({request.intrinsic or "bounded_sum"}), found none.')
     weights = ()
     if request.kind == 'weighted_sum':
       weights = self._clients_argument(session, request.weight,
@@ -222,15 +262,17 @@ class WorkerService:
   }
 
   def _argument(self, session: str, argument: remote_pb2.Argument,
-                where: str) -> Any:
+                where: str) -> Tuple[Any, ct.Type]:
+    """The value of an argument and its type."""
     kind = argument.WhichOneof('kind')
     if kind == 'handle':
-      return self._stored(session, argument.handle)
+      value = self._stored(session, argument.handle)
+      return value, value.type_signature
     if kind == 'value':
-      value, _ = value_serialization.deserialize_value(argument.value)
-      return value
+      return value_serialization.deserialize_value(argument.value)
     if kind == 'dataset_graphs':
-      return self._client_datasets(argument.dataset_graphs, where)
+      value = self._client_datasets(argument.dataset_graphs, where)
+      return value, value.type_signature
     raise ValueError(f'Expected {where} to hold a handle or a value, found '
                      f'neither.')
 
@@ -251,7 +293,7 @@ class WorkerService:
 
   def _clients_argument(self, session: str, argument: remote_pb2.Argument,
                         where: str) -> federated_value.FederatedValue:
-    value = self._argument(session, argument, where)
+    value, _ = self._argument(session, argument, where)
     if not (isinstance(value, federated_value.FederatedValue) and
             value.placement is placements.CLIENTS):
       raise ValueError(f'Expected {where} to be a value placed at CLIENTS, '
@@ -306,19 +348,138 @@ class WorkerService:
       code, message = grpc.StatusCode.INVALID_ARGUMENT, str(e)
     if code is not None:
       context.abort(code, message)
-    with self._slots:
+    # A request waits for a slot until the caller's deadline, and runs at
+    # most max_request_seconds of it.
+    remaining = context.time_remaining()
+    if remaining is None:
+      remaining = (self._max_request_seconds +
+                   computation_process.START_TIMEOUT_SECONDS)
+    deadline = time.monotonic() + remaining
+    with self._lock:
+      self._active_calls += 1
+    try:
+      if self._processes is None:
+        response = self._handle_here(request, deadline)
+      else:
+        response = self._handle_in_child(request, data, deadline,
+                                         context.is_active)
+    except errors.CallerGoneError as e:
+      context.abort(grpc.StatusCode.CANCELLED, str(e))
+    finally:
       with self._lock:
-        self._active_calls += 1
-      try:
-        response = self.handle(request)
-      finally:
-        with self._lock:
-          self._active_calls -= 1
-          self._finished_calls += 1
+        self._active_calls -= 1
+        self._finished_calls += 1
     size = wire.chunk_size(self._max_message_bytes)
     if request.max_response_chunk_bytes > 0:
       size = min(size, request.max_response_chunk_bytes)
     return wire.to_chunks(response.SerializeToString(), size)
+
+  def _handle_here(self, request: remote_pb2.WorkerRequest,
+                   deadline: float) -> remote_pb2.WorkerResponse:
+    """Runs a request in this process once a slot is free."""
+    if not self._slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+      return _error_response(errors.RequestDeadlineError(
+          f'The worker did not start {describe_request(request)} before its '
+          f'deadline: every computation slot stayed busy.'))
+    try:
+      return self.handle(request)
+    finally:
+      self._slots.release()
+
+  def _handle_in_child(self, request: remote_pb2.WorkerRequest, data: bytes,
+                       deadline: float,
+                       is_active) -> remote_pb2.WorkerResponse:
+    """Checks a request here, then runs it in a computation child."""
+    operation = request.WhichOneof('operation')
+    if operation == 'release' and not self._processes.holds(request.session):
+      return remote_pb2.WorkerResponse(released=True)
+    try:
+      # Refused here, a request costs no child anything.
+      self._allowlist.check_message(request)
+    except (errors.DisallowedOpError, errors.GraphTooLargeError) as e:
+      return _error_response(e)
+    what = describe_request(request)
+    pin = operation == 'run' and bool(request.run.result_handle)
+    try:
+      response = self._processes.call(request.session, data, deadline,
+                                      self._max_request_seconds, is_active,
+                                      what, pin)
+    except (errors.ComputationCrashedError,
+            errors.RequestDeadlineError) as e:
+      logging.warning('%s', e)
+      return _error_response(e)
+    if operation == 'release':
+      self._processes.forget(request.session)
+    return wire.parse(remote_pb2.WorkerResponse, response,
+                      'the response of a computation process')
+
+  def close(self) -> None:
+    """Stops the computation children, if any."""
+    if self._processes is not None:
+      self._processes.close()
+
+
+def describe_request(request: remote_pb2.WorkerRequest) -> str:
+  """Names a request in errors: its operation, intrinsics and graphs.
+
+  For example "run of federated_map with TensorFlow computation
+  'add_one'".
+  """
+  operation = request.WhichOneof('operation') or 'request'
+  body = getattr(request, operation) if operation != 'request' else request
+  if operation == 'aggregate':
+    return f'aggregate {request.aggregate.kind!r}'
+  if operation != 'run':
+    return operation
+  uris = sorted({m.uri for m in graph_allowlist.nested_messages(
+      body.function, (computation_pb2.Intrinsic.DESCRIPTOR,))})
+  names = sorted({m.name or 'unnamed' for m in graph_allowlist.nested_messages(
+      body.function, (computation_pb2.TensorFlow.DESCRIPTOR,))})
+  text = 'run'
+  if uris:
+    text += f' of {", ".join(uris)}'
+  if names:
+    plural = 's' if len(names) > 1 else ''
+    text += (f' with TensorFlow computation{plural} '
+             f'{", ".join(repr(n) for n in names[:5])}')
+  return text
+
+
+def _error_response(error: Exception) -> remote_pb2.WorkerResponse:
+  return remote_pb2.WorkerResponse(
+      error=remote_pb2.Error(kind=type(error).__name__, message=str(error)))
+
+
+def _check_arguments(function_type: ct.FunctionType,
+                     argument_types: Sequence[ct.Type]) -> None:
+  """Checks a run's arguments against the function's parameter.
+
+  The parameter of a run's function is the struct of its arguments.
+
+  Raises:
+    ArgumentCountError: if there are more or fewer arguments than the
+      struct has elements.
+    ArgumentTypeError: naming the first argument whose type does not fit.
+  """
+  parameter = function_type.parameter
+  if parameter is None:
+    raise errors.ArgumentCountError(
+        f'The function of type {function_type} takes no argument; the '
+        f'request has {len(argument_types)}.')
+  if not isinstance(parameter, ct.StructType):
+    raise errors.ArgumentCountError(
+        f'Expected a run function whose parameter is the struct of its '
+        f'arguments, found parameter type {parameter}.')
+  expected = len(parameter)
+  if len(argument_types) != expected:
+    raise errors.ArgumentCountError(
+        f'The function of type {function_type} takes {expected} '
+        f'argument{"s" if expected != 1 else ""}; the request has '
+        f'{len(argument_types)}.')
+  for i, (member, found) in enumerate(zip(parameter, argument_types)):
+    if not member.is_assignable_from(found):
+      raise executor_errors.ArgumentTypeError(
+          f'Expected run.argument[{i}] of type {member}, found {found}.')
 
 
 class WorkerServer:

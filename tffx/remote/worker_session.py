@@ -51,6 +51,9 @@ _KNOWN_ERRORS = {
         computation_errors.TensorFlowExecutionError,
         type_errors.SerializationError,
         errors.DisallowedOpError,
+        errors.GraphTooLargeError,
+        errors.ArgumentCountError,
+        errors.RequestDeadlineError,
         TypeError,
         ValueError,
         NotImplementedError,
@@ -244,11 +247,17 @@ class WorkerSession:
     message = request(shard)
     if self._on_dispatch is not None:
       self._on_dispatch(operation, shard.target)
-    response = shard.connection.execute(message, timeout=self._timeout)
+    try:
+      response = shard.connection.execute(message, timeout=self._timeout)
+    except errors.WorkerUnavailableError as e:
+      # Which clients were in flight, for the retry policy.
+      raise errors.WorkerUnavailableError(
+          e.target, f'{e} (while serving {clients_text(shard)})',
+          clients=range(shard.start, shard.stop)) from e
     if self._on_success is not None:
       self._on_success(operation, shard.target)
     if response.WhichOneof('result') == 'error':
-      raise _worker_error(shard.target, operation, response.error)
+      raise _worker_error(shard, operation, response.error)
     return response
 
 
@@ -261,14 +270,29 @@ def _value(response: remote_pb2.WorkerResponse) -> Any:
   return value
 
 
-def _worker_error(target: str, operation: str,
+def clients_text(shard: Shard) -> str:
+  """'client 3' or 'clients 3-5': the clients of a shard, for messages."""
+  if shard.size == 1:
+    return f'client {shard.start}'
+  return f'clients {shard.start}-{shard.stop - 1}'
+
+
+def _worker_error(shard: Shard, operation: str,
                   error: remote_pb2.Error) -> Exception:
   """The exception to raise for an error a worker reported."""
+  target = shard.target
   if error.kind == errors.UnknownHandleError.__name__:
+    # Not the clients' fault: the worker restarted, or the process holding
+    # the values crashed on another run's work.
     return errors.WorkerUnavailableError(
         target, f'Worker {target} lost the values of this run during '
         f'{operation} (it restarted?): {error.message}')
-  message = f'{error.message} [on worker {target}]'
+  if error.kind == errors.ComputationCrashedError.__name__:
+    return errors.ClientWorkCrashedError(
+        target, f'The work of {clients_text(shard)} crashed on worker '
+        f'{target} during {operation}: {error.message}',
+        clients=range(shard.start, shard.stop))
+  message = f'{error.message} [on worker {target}] [{clients_text(shard)}]'
   known = _KNOWN_ERRORS.get(error.kind)
   if known is not None:
     return known(message)

@@ -56,6 +56,16 @@ class CheckConfigTest(parameterized.TestCase):
       ('workers_without_remote', dict(workers=('localhost:1',)),
        '--workers=localhost:1: expected only with --executor=remote, found '
        '--executor=native'),
+      ('worker_without_port', dict(executor='remote', workers=('notaport',)),
+       "--workers=notaport: expected host:port for each worker (a port in "
+       "1-65535), found 'notaport'"),
+      ('worker_port_out_of_range',
+       dict(executor='remote', workers=('a:1', 'b:70000')),
+       "--workers=a:1,b:70000: expected host:port for each worker (a port "
+       "in 1-65535), found 'b:70000'"),
+      ('duplicate_workers',
+       dict(executor='remote', workers=('a:1', 'b:2', 'a:1')),
+       '--workers=a:1,b:2,a:1: expected each worker once, found a:1 2 times'),
       ('token_without_remote', dict(auth_token_file=__file__),
        f'--auth_token_file={__file__}: expected only with --executor=remote, '
        f'found --executor=native'),

@@ -123,6 +123,38 @@ class LoadHdf5Test(parameterized.TestCase):
       train_data.load_dataset(f'hdf5:{path}', features=features, label=label)
 
 
+  @parameterized.named_parameters(
+      ('negative', dict(labels=[[0, -1, 2, 1], [0, 1], [2, 0, 1]]), 0,
+       'expected labels 0 or more, found -1'),
+      ('beyond_num_classes', {}, 2,
+       'expected labels below --num_classes=2, found 2'),
+      ('no_examples', dict(examples=(0, 0, 0)), 0,
+       'expected examples, found 3 clients with none'),
+  )
+  def test_load_dataset_raises_for_labels_that_do_not_fit(
+      self, file_kwargs, num_classes, message):
+    path = hdf5_files.write_emnist_like(
+        os.path.join(self.create_tempdir().full_path, 'train.h5'),
+        **file_kwargs)
+
+    with self.assertRaisesRegex(errors.TrainConfigError,
+                                f'--dataset=hdf5:{path}: {message}'):
+      train_data.load_dataset(f'hdf5:{path}', num_classes=num_classes)
+
+  def test_load_dataset_skips_clients_without_examples_with_a_warning(self):
+    path = hdf5_files.write_emnist_like(
+        os.path.join(self.create_tempdir().full_path, 'train.h5'),
+        examples=(4, 0, 3))
+
+    data = train_data.load_dataset(f'hdf5:{path}')
+
+    self.assertEqual(data.train.client_ids, ['f0000_00', 'f0002_00'])
+    self.assertLen(list(data.train.create_tf_dataset_for_client('f0002_00')),
+                   3)
+    self.assertEqual(data.warnings, (
+        f'1 of 3 clients in {path} have no examples; they are skipped',))
+
+
 class ClientDatasetsTest(parameterized.TestCase):
 
   def setUp(self):

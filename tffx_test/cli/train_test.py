@@ -16,10 +16,12 @@ import time
 
 from absl.testing import absltest
 from absl.testing import parameterized
+import h5py
 import numpy as np
 
 import tffx
 from tffx.program import file_program_state_manager
+from tffx_test.cli import hdf5_files
 from tffx_test.remote import worker_processes
 
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(tffx.__file__)))
@@ -143,6 +145,108 @@ class BadFlagsTest(parameterized.TestCase):
                      [f'tffx-train: error: --dataset=hdf5:{path}: file not '
                       f'found'])
     self.assertEqual(os.listdir(root_dir), [])
+
+
+class BadInputTest(absltest.TestCase):
+  """Every bad input is one `tffx-train: error:` line and status 2.
+
+  The runs start at once (each imports TensorFlow first), and their stderr
+  is compared whole: TensorFlow's start-up lines must not show either.
+  """
+
+  def test_bad_inputs_print_one_error_line_and_exit_2(self):
+    tmp = self.create_tempdir().full_path
+
+    def hdf5(name, **kwargs):
+      return hdf5_files.write_emnist_like(os.path.join(tmp, name), **kwargs)
+
+    negative = hdf5('negative.h5', labels=[[0, 1, -1, 2], [0, 1], [2, 0, 1]])
+    beyond = hdf5('beyond.h5')
+    empty = hdf5('empty.h5', examples=(0, 0, 0))
+    metrics_dir = os.path.join(tmp, 'metrics_dir_run')
+    os.makedirs(os.path.join(metrics_dir, 'metrics.csv'))
+    cases = {
+        'worker_not_host_port': (
+            ['--executor=remote', '--workers=notaport'],
+            "tffx-train: error: --workers=notaport: expected host:port for "
+            "each worker (a port in 1-65535), found 'notaport'"),
+        'duplicate_workers': (
+            ['--executor=remote', '--workers=127.0.0.1:1,127.0.0.1:1'],
+            'tffx-train: error: --workers=127.0.0.1:1,127.0.0.1:1: expected '
+            'each worker once, found 127.0.0.1:1 2 times'),
+        'negative_label': (
+            [f'--dataset=hdf5:{negative}'],
+            f'tffx-train: error: --dataset=hdf5:{negative}: expected labels '
+            f'0 or more, found -1'),
+        'label_beyond_num_classes': (
+            [f'--dataset=hdf5:{beyond}', '--num_classes=2'],
+            f'tffx-train: error: --dataset=hdf5:{beyond}: expected labels '
+            f'below --num_classes=2, found 2. Tip: pass --num_classes=3, or '
+            f'0 to read it from the labels.'),
+        'no_examples': (
+            [f'--dataset=hdf5:{empty}'],
+            f'tffx-train: error: --dataset=hdf5:{empty}: expected examples, '
+            f'found 3 clients with none'),
+        'metrics_csv_is_a_directory': (
+            [f'--root_dir={metrics_dir}'],
+            f'tffx-train: error: --root_dir={metrics_dir}: expected '
+            f'metrics.csv to be a file, found a directory. Tip: remove it, '
+            f'or pass another --root_dir'),
+    }
+    env = _environment()
+    env.pop('TF_CPP_MIN_LOG_LEVEL', None)
+    processes = {}
+    for name, (flags, _) in cases.items():
+      if not any(f.startswith('--root_dir') for f in flags):
+        flags = flags + [f'--root_dir={os.path.join(tmp, name)}']
+      processes[name] = subprocess.Popen(
+          _train_command(*flags, '--clients_per_round=2'), env=env,
+          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+      self.addCleanup(processes[name].kill)
+
+    for name, (_, line) in cases.items():
+      with self.subTest(name):
+        stdout, stderr = processes[name].communicate(timeout=_TIMEOUT_SECONDS)
+        self.assertEqual(processes[name].returncode, 2, stderr)
+        self.assertEqual(stderr.splitlines(), [line])
+        self.assertEqual(stdout, '')
+
+  def test_nonfinite_loss_stops_without_saving_the_round(self):
+    tmp = self.create_tempdir().full_path
+    path = hdf5_files.write_emnist_like(os.path.join(tmp, 'nan.h5'))
+    with h5py.File(path, 'r+') as f:
+      f['examples/f0000_00/pixels'][0, 0, 0] = np.nan
+    root_dir = os.path.join(tmp, 'run')
+
+    result = _run_train(f'--dataset=hdf5:{path}', '--clients_per_round=3',
+                        '--rounds=2', '--rounds_per_checkpoint=1',
+                        '--eval_every=0', f'--root_dir={root_dir}')
+
+    self.assertEqual(result.returncode, 2, result.stderr)
+    self.assertEqual(
+        _own_stderr_lines(result.stderr),
+        ['tffx-train: error: round 1: the training loss is nan; stopped '
+         'without saving this round, so the last checkpoint holds the last '
+         'good state. Tip: check the data for NaN or infinite values, or '
+         'lower --client_lr; --allow_nonfinite_loss trains on'])
+    self.assertFalse(os.path.exists(os.path.join(
+        root_dir, 'checkpoints', 'program_state_1.npz')))
+
+  def test_clients_without_examples_are_skipped_with_one_warning(self):
+    tmp = self.create_tempdir().full_path
+    path = hdf5_files.write_emnist_like(os.path.join(tmp, 'some_empty.h5'),
+                                        examples=(4, 0, 3))
+
+    result = _run_train(f'--dataset=hdf5:{path}', '--clients_per_round=2',
+                        '--rounds=1', '--eval_every=0',
+                        f'--root_dir={os.path.join(tmp, "run")}')
+
+    self.assertEqual(result.returncode, 0, result.stderr)
+    self.assertEqual(
+        _own_stderr_lines(result.stderr),
+        [f'tffx-train: warning: 1 of 3 clients in {path} have no examples; '
+         f'they are skipped'])
+    self.assertIn('(2 clients)', result.stdout)
 
 
 class KillAndResumeTest(absltest.TestCase):

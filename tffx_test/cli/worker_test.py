@@ -73,6 +73,37 @@ class WorkerBinaryTest(absltest.TestCase):
         self.assertNotEqual(processes[name].returncode, 0)
         self.assertRegex(stderr, message)
 
+  def test_bad_flags_print_one_line_and_exit_2(self):
+    cases = {
+        'unknown_flag': (['--no_such_flag=1'],
+                         "tffx-worker: error: Unknown command line flag "
+                         "'no_such_flag'"),
+        'not_a_port': (['--port=notaport'],
+                       "tffx-worker: error: flag --port=notaport: invalid "
+                       "literal for int() with base 10: 'notaport'"),
+        'denied_extra_op': (['--extra_allowed_ops=PyFunc'],
+                            "tffx-worker: error: Ops ['PyFunc'] cannot be "
+                            "allowed: it runs Python code on the worker."),
+    }
+    env = worker_processes.worker_environment()
+    env.pop('TF_CPP_MIN_LOG_LEVEL', None)  # Start-up noise must not show.
+    processes = {
+        name: subprocess.Popen(
+            [*worker_processes.worker_command(0, flags)], env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        for name, (flags, _) in cases.items()
+    }
+    for process in processes.values():
+      self.addCleanup(process.kill)
+
+    for name, (_, line) in cases.items():
+      with self.subTest(name):
+        stdout, stderr = processes[name].communicate(
+            timeout=_EXIT_TIMEOUT_SECONDS)
+        self.assertEqual(processes[name].returncode, 2)
+        self.assertEqual(stderr.splitlines(), [line])
+        self.assertEqual(stdout, '')
+
 
 if __name__ == '__main__':
   absltest.main()

@@ -26,8 +26,9 @@ from tffx.remote import auth
 from tffx.remote import errors
 from tffx.remote import transport
 
-# Workers import TensorFlow; on a loaded machine that takes a while.
-_START_TIMEOUT_SECONDS = 120
+# Workers import TensorFlow, and so does their first computation process;
+# on a loaded machine that takes a while.
+_START_TIMEOUT_SECONDS = 300
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(tffx.__file__)))
 
 
