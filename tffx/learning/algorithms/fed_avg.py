@@ -12,7 +12,7 @@ hyperparameters are those of `compose_learning_process`:
 
     metrics = <distributor=<>, client_work=<train=<..., loss, num_examples,
                num_batches>>, aggregator=<aggregator measurements>,
-               finalizer=<>>
+               finalizer=<update_non_finite>>
     hparams = <client_work=<client optimizer hparams>,
                finalizer=<server optimizer hparams>>
 
