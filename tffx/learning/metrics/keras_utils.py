@@ -25,6 +25,9 @@ import keras
 import tensorflow as tf
 
 from tffx.learning.metrics import errors
+from tffx.learning.metrics import keras_versions
+
+is_keras_metric = keras_versions.is_keras_metric
 
 MetricsConstructor = Callable[[], Any]
 
@@ -56,11 +59,46 @@ def _as_named_metrics(metrics: Any,
   return collections.OrderedDict(pairs)
 
 
-def _construct(metrics_constructor: MetricsConstructor):
-  if not callable(metrics_constructor):
+_ACCEPTED_CONSTRUCTORS = (
+    'one of: a no-argument callable returning a Keras metric, a list of them '
+    'or an OrderedDict from names to them (e.g. '
+    'keras.metrics.SparseCategoricalAccuracy, or lambda: [...]); or an '
+    'OrderedDict from names to no-argument callables each returning a Keras '
+    'metric (e.g. OrderedDict(accuracy=keras.metrics.SparseCategoricalAccuracy))')
+
+
+def as_metrics_constructor(metrics_constructor: Any) -> MetricsConstructor:
+  """A no-argument callable for any form of metrics constructor TFF takes.
+
+  A mapping from names to metric constructors (TFF's `MetricConstructors`)
+  becomes a callable returning an `OrderedDict` of fresh metrics by name;
+  a callable is returned as it is.
+
+  Raises:
+    MetricsConstructorError: naming the accepted forms, for anything else.
+  """
+  if isinstance(metrics_constructor, Mapping):
+    constructors = collections.OrderedDict(metrics_constructor)
+    bad = [n for n, c in constructors.items()
+           if not isinstance(n, str) or not callable(c) or
+           is_keras_metric(c)]
+    if bad:
+      raise errors.MetricsConstructorError(
+          f'Expected metrics_constructor to be {_ACCEPTED_CONSTRUCTORS}; found '
+          f'a mapping whose entries {bad} are not a string name with a '
+          f'no-argument callable (a metric class is one; a metric object is '
+          f'not).')
+    return lambda: collections.OrderedDict(
+        (name, constructor()) for name, constructor in constructors.items())
+  if not callable(metrics_constructor) or is_keras_metric(metrics_constructor):
     raise errors.MetricsConstructorError(
-        f'Expected metrics_constructor to be a no-argument callable returning '
-        f'Keras metrics, found {type(metrics_constructor).__name__}.')
+        f'Expected metrics_constructor to be {_ACCEPTED_CONSTRUCTORS}; found '
+        f'{type(metrics_constructor).__name__}.')
+  return metrics_constructor
+
+
+def _construct(metrics_constructor: Any):
+  metrics_constructor = as_metrics_constructor(metrics_constructor)
   # Outside any graph being built, so that the variables are eager and
   # their initial values can be read.
   with tf.init_scope():
@@ -78,6 +116,7 @@ def create_functional_metric_fns(
 
       initialize() -> state
       update(state, labels, batch_output, sample_weight=None) -> state
+                  (batch_output: a `BatchOutput`, or the predictions)
       finalize(state) -> OrderedDict(name=metric value)
 
   The state is an `OrderedDict` from metric names to tuples of tensors (the
@@ -86,8 +125,10 @@ def create_functional_metric_fns(
 
   Args:
     metrics_constructor: A no-argument callable returning a Keras metric, a
-      list of them (named by their `name`) or a mapping from names to them.
-      It is called once, now.
+      list of them (named by their `name`) or a mapping from names to them;
+      or (TFF's `MetricConstructors`) an `OrderedDict` from names to
+      no-argument callables each returning a metric, such as metric classes.
+      Constructors are called once, now.
 
   Raises:
     MetricsConstructorError: if the constructor does not return Keras
@@ -101,9 +142,13 @@ def create_functional_metric_fns(
         for name, values in initial.items())
 
   def update(state, labels, batch_output, sample_weight=None):
+    # Keras metrics compare labels with predictions: those of a
+    # `BatchOutput` (what the algorithms pass, as in TFF), or the model
+    # output itself.
+    predictions = getattr(batch_output, 'predictions', batch_output)
     return collections.OrderedDict(
         (name, tuple(metric.stateless_update_state(
-            list(state[name]), labels, batch_output,
+            list(state[name]), labels, predictions,
             sample_weight=sample_weight)))
         for name, metric in metrics.items())
 

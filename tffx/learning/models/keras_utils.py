@@ -9,9 +9,10 @@
 TFF's `from_keras_model` returns a variable-based model; tffx has only
 functional models, so this returns a `FunctionalModel` whose forward pass is
 `keras_model.stateless_call` (see `functional`). The Keras model, loss and
-metric objects are used as templates and never changed. The loss, the
-numbers of examples and batches are reported by the algorithms for every
-model, so they are not metrics here.
+metric objects are used as templates and never changed. As in TFF, the
+model reports `loss` (the mean over examples), `num_examples` and
+`num_batches` after the given metrics (`functional_model_from_keras`
+reports only the metrics it is given).
 """
 
 from typing import Any, Callable, Optional, Sequence, Union
@@ -108,8 +109,17 @@ def from_keras_model(keras_model: Any,
       as described.
     InputSpecError: if `input_spec` is malformed.
   """
-  return functional.functional_model_from_keras(
+  model = functional.functional_model_from_keras(
       keras_model,
       _combined_loss(loss, loss_weights),
       input_spec,
       metrics_constructor=_metrics_constructor(metrics))
+  # TFF's Keras models report their loss and counts next to the metrics.
+  return functional.FunctionalModel(
+      model.initial_weights,
+      model.predict_on_batch,
+      model.loss,
+      metrics_fns=functional.with_loss_and_counts(
+          (model.initialize_metrics_state, model.update_metrics_state,
+           model.finalize_metrics)),
+      input_spec=input_spec)
