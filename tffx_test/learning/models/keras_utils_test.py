@@ -9,6 +9,7 @@ import tensorflow as tf
 from tffx.learning.models import errors
 from tffx.learning.models import functional
 from tffx.learning.models import keras_utils
+from tffx.learning.models import variable
 
 _SPEC = collections.OrderedDict(x=tf.TensorSpec([None, 4], tf.float32),
                                 y=tf.TensorSpec([None], tf.int32))
@@ -32,10 +33,18 @@ class FromKerasModelTest(parameterized.TestCase):
     model = keras_utils.from_keras_model(keras_model, loss, _SPEC,
                                          metrics=[accuracy])
     output = model.predict_on_batch(model.initial_weights, _X, training=False)
+    batch_output = model.forward_pass(model.initial_weights, (_X, _Y),
+                                      training=False)
     state = model.update_metrics_state(model.initialize_metrics_state(), _Y,
-                                       output)
+                                       batch_output)
 
     self.assertIsInstance(model, functional.FunctionalModel)
+    self.assertEqual(
+        list(model.finalize_metrics(state)),
+        ['sparse_categorical_accuracy', 'loss', 'num_examples', 'num_batches'])
+    self.assertAlmostEqual(float(model.finalize_metrics(state)['loss']),
+                           float(loss(_Y, keras_model(_X))), places=6)
+    self.assertEqual(int(model.finalize_metrics(state)['num_examples']), 3)
     np.testing.assert_allclose(output, keras_model(_X), rtol=1e-6)
     self.assertAlmostEqual(float(model.loss(output, _Y)),
                            float(loss(_Y, keras_model(_X))), places=6)
@@ -44,6 +53,14 @@ class FromKerasModelTest(parameterized.TestCase):
         float(model.finalize_metrics(state)['sparse_categorical_accuracy']),
         float(accuracy.result()))
 
+  def test_metric_named_loss_raises_model_function_error(self):
+
+    with self.assertRaisesRegex(errors.ModelFunctionError, 'loss'):
+      keras_utils.from_keras_model(
+          _dense_model(),
+          keras.losses.SparseCategoricalCrossentropy(from_logits=True), _SPEC,
+          metrics=[keras.metrics.Mean(name='loss')])
+
   def test_metric_objects_are_copied_not_updated(self):
     accuracy = keras.metrics.SparseCategoricalAccuracy()
     model = keras_utils.from_keras_model(
@@ -51,8 +68,10 @@ class FromKerasModelTest(parameterized.TestCase):
         keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         _SPEC, metrics=[accuracy])
 
-    model.update_metrics_state(model.initialize_metrics_state(), _Y,
-                               np.eye(3, dtype=np.float32)[_Y])
+    model.update_metrics_state(
+        model.initialize_metrics_state(), _Y,
+        variable.BatchOutput(loss=0.0, predictions=np.eye(3, dtype=np.float32)[_Y],
+                             num_examples=3))
 
     self.assertEqual(float(accuracy.count), 0.0)
 
