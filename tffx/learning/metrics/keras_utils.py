@@ -160,31 +160,55 @@ def create_functional_metric_fns(
   return initialize, update, finalize
 
 
+def _keras2_finalizer(metric: Any) -> Callable[[Sequence[Any]], Any]:
+  """The finalizer of a Keras 2 metric, which has no stateless result.
+
+  A fresh metric from the same config is built in the graph being traced,
+  its variables take the unfinalized values, and its result is read.
+  """
+  metric_class, config = type(metric), metric.get_config()
+
+  def finalizer(unfinalized_values):
+    fresh = metric_class.from_config(config)
+    values = list(unfinalized_values)
+    if len(values) != len(fresh.variables):
+      raise errors.MetricsConstructorError(
+          f'Expected {len(fresh.variables)} unfinalized values for the metric '
+          f'{fresh.name!r}, found {len(values)}.')
+    assignments = [v.assign(x) for v, x in zip(fresh.variables, values)]
+    with tf.control_dependencies(assignments):
+      return tf.identity(fresh.result())
+
+  return finalizer
+
+
 def create_keras_metric_finalizer(
     metric: Any) -> Callable[[Sequence[Any]], Any]:
   """Returns `finalizer(unfinalized_values) -> metric value` for a Keras metric.
 
   `unfinalized_values` are values of the metric's variables, in order
-  (e.g. summed over clients); the finalizer is pure and graph-safe.
+  (e.g. summed over clients); the finalizer is graph-safe. Keras 3 and
+  Keras 2 (`tf_keras`, with `TF_USE_LEGACY_KERAS=1`) metrics are accepted.
 
   Args:
-    metric: A `keras.metrics.Metric`, or a no-argument callable returning
-      one.
+    metric: A Keras metric, or a no-argument callable returning one.
 
   Raises:
     MetricsConstructorError: if `metric` is neither.
   """
-  if not isinstance(metric, keras.metrics.Metric):
+  if not is_keras_metric(metric):
     if not callable(metric):
       raise errors.MetricsConstructorError(
           f'Expected a Keras metric or a no-argument callable returning one, '
           f'found {type(metric).__name__}.')
     with tf.init_scope():
       metric = metric()
-    if not isinstance(metric, keras.metrics.Metric):
+    if not is_keras_metric(metric):
       raise errors.MetricsConstructorError(
           f'Expected the metric constructor to return a keras.metrics.Metric, '
           f'found {type(metric).__name__}.')
+  if keras_versions.is_keras2(metric):
+    return _keras2_finalizer(metric)
 
   def finalizer(unfinalized_values):
     return metric.stateless_result(list(unfinalized_values))

@@ -20,8 +20,10 @@ from typing import Any, Callable, Optional, Sequence, Union
 import keras
 import tensorflow as tf
 
+from tffx.learning.metrics import keras_versions
 from tffx.learning.models import errors
 from tffx.learning.models import functional
+from tffx.learning.models import keras2_model
 
 LossType = Union[Callable[..., Any], Sequence[Callable[..., Any]]]
 
@@ -90,8 +92,15 @@ def from_keras_model(keras_model: Any,
                      loss: LossType,
                      input_spec: Any,
                      loss_weights: Optional[Sequence[float]] = None,
-                     metrics: Any = None) -> functional.FunctionalModel:
-  """Returns a `FunctionalModel` for a Keras 3 model (TF backend).
+                     metrics: Any = None) -> Any:
+  """Returns a model for a Keras model, its loss and its metrics.
+
+  A Keras 3 model (TF backend) gives a `FunctionalModel`. A Keras 2 model
+  (`tf_keras`, what `tf.keras` is with `TF_USE_LEGACY_KERAS=1`) gives a
+  `VariableModel`, as in TFF: call `from_keras_model` inside the `model_fn`
+  passed to the algorithms, building the Keras model and metrics there.
+  Either reports the given metrics, then `loss`, `num_examples` and
+  `num_batches`.
 
   Args:
     keras_model: A `keras.Model` (built, or buildable from the x spec), or a
@@ -109,6 +118,11 @@ def from_keras_model(keras_model: Any,
       as described.
     InputSpecError: if `input_spec` is malformed.
   """
+  if keras_versions.is_keras2(keras_model):
+    if metrics is not None and not isinstance(metrics, (list, tuple)):
+      metrics = [metrics]
+    return keras2_model.keras2_variable_model(
+        keras_model, _combined_loss(loss, loss_weights), input_spec, metrics)
   model = functional.functional_model_from_keras(
       keras_model,
       _combined_loss(loss, loss_weights),
