@@ -26,6 +26,7 @@ import tensorflow as tf
 
 from tffx.learning.metrics import errors
 from tffx.learning.metrics import keras_versions
+from tffx.learning.metrics import value_variables
 
 is_keras_metric = keras_versions.is_keras_metric
 
@@ -35,7 +36,7 @@ MetricsConstructor = Callable[[], Any]
 def _as_named_metrics(metrics: Any,
                       where: str) -> 'collections.OrderedDict[str, Any]':
   """`metrics` (a metric, a list, or a mapping) as an OrderedDict by name."""
-  if isinstance(metrics, keras.metrics.Metric):
+  if is_keras_metric(metrics):
     metrics = [metrics]
   if isinstance(metrics, Mapping):
     pairs = list(metrics.items())
@@ -45,8 +46,7 @@ def _as_named_metrics(metrics: Any,
     raise errors.MetricsConstructorError(
         f'Expected {where} to give a Keras metric, a list of them or a '
         f'mapping from names to them, found {type(metrics).__name__}.')
-  not_metrics = [name for name, m in pairs
-                 if not isinstance(m, keras.metrics.Metric)]
+  not_metrics = [name for name, m in pairs if not is_keras_metric(m)]
   if not_metrics:
     raise errors.MetricsConstructorError(
         f'Expected {where} to give keras.metrics.Metric objects, found '
@@ -135,6 +135,9 @@ def create_functional_metric_fns(
       metrics with unique names.
   """
   metrics, initial = _construct(metrics_constructor)
+  if any(keras_versions.is_keras2(m) for m in metrics.values()):
+    return _keras2_metric_fns(as_metrics_constructor(metrics_constructor),
+                              initial)
 
   def initialize():
     return collections.OrderedDict(
@@ -156,6 +159,57 @@ def create_functional_metric_fns(
     return collections.OrderedDict(
         (name, metric.stateless_result(list(state[name])))
         for name, metric in metrics.items())
+
+  return initialize, update, finalize
+
+
+def _keras2_metric_fns(metrics_constructor: MetricsConstructor, initial):
+  """`create_functional_metric_fns` for Keras 2 metrics (no stateless form).
+
+  Each call builds fresh metrics whose variables are the state's values
+  (`value_variables`), runs the metric code, and reads the values back.
+  """
+
+  def build():
+    return _as_named_metrics(metrics_constructor(), 'metrics_constructor')
+
+  def variables_of(named):
+    return [v for m in named.values() for v in m.variables]
+
+  def build_with(state):
+    # The creation order is taken where the metrics are built: Keras 2
+    # creates extra variables in some contexts.
+    order = value_variables.creation_order(build, variables_of)
+    flat = [v for values in state.values() for v in values]
+    with value_variables.inject_values(flat, order):
+      return build()
+
+  def read(named):
+    return collections.OrderedDict(
+        (name, tuple(tf.convert_to_tensor(v) for v in m.variables))
+        for name, m in named.items())
+
+  def initialize():
+    return collections.OrderedDict(
+        (name, tuple(tf.constant(v) for v in values))
+        for name, values in initial.items())
+
+  def update(state, labels, batch_output, sample_weight=None):
+    predictions = getattr(batch_output, 'predictions', batch_output)
+    named = build_with(state)
+    for metric in named.values():
+      update_state = value_variables.unwrapped(metric.update_state)
+      if sample_weight is None:
+        update_state(labels, predictions)
+      else:
+        update_state(labels, predictions, sample_weight=sample_weight)
+    return read(named)
+
+  def finalize(state):
+    named = build_with(state)
+    return collections.OrderedDict(
+        (name, value_variables.unwrapped(m.result)())
+        for name, m in named.items())
 
   return initialize, update, finalize
 

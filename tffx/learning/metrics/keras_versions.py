@@ -54,3 +54,8 @@ def is_keras2(obj: Any) -> bool:
       obj,
       _keras2_classes('Model', 'metrics.Metric', 'losses.Loss',
                       'optimizers.Optimizer', 'optimizers.legacy.Optimizer'))
+
+
+def keras2_clone_model(model: Any) -> Any:
+  """A new Keras 2 model with `model`'s architecture (`clone_model`)."""
+  return sys.modules['tf_keras'].models.clone_model(model)

@@ -15,7 +15,8 @@ weights are read by `predict_on_batch`, never updated by it (so e.g. a batch
 normalization's moving statistics keep their initial values).
 
 `functional_model_from_keras` builds one from a Keras 3 model through
-`model.stateless_call`; `from_keras_model` (module `keras_utils`) does the
+`model.stateless_call`, or from a Keras 2 model (`tf_keras`) by cloning it
+with its variables replaced by the weights; `from_keras_model` (module `keras_utils`) does the
 same with Keras losses and metric objects. This module does not train; the
 algorithms in `tffx.learning.algorithms` do.
 """
@@ -28,6 +29,8 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.learning.metrics import keras_utils as metrics_keras_utils
+from tffx.learning.metrics import keras_versions
+from tffx.learning.metrics import value_variables
 from tffx.learning.models import errors
 from tffx.learning.models import model_weights as model_weights_lib
 from tffx.learning.models import variable
@@ -302,9 +305,9 @@ def build_keras_model(keras_model: Any, x_spec: Any):
       `x_spec`.
   """
   with tf.init_scope():
-    if not isinstance(keras_model, keras.Model) and callable(keras_model):
+    if not keras_versions.is_keras_model(keras_model) and callable(keras_model):
       keras_model = keras_model()
-    if not isinstance(keras_model, keras.Model):
+    if not keras_versions.is_keras_model(keras_model):
       raise errors.KerasModelError(
           f'Expected a keras.Model (or a no-argument callable returning one), '
           f'found {type(keras_model).__name__}.')
@@ -326,6 +329,30 @@ def keras_predict_fn(keras_model: Any) -> Callable[..., Any]:
     output, _ = keras_model.stateless_call(
         list(trainable), list(non_trainable), x, training=training)
     return output
+
+  return predict_on_batch
+
+
+def keras2_predict_fn(keras_model: Any) -> Callable[..., Any]:
+  """`predict_on_batch_fn` of a built Keras 2 model, which is not stateless.
+
+  Each call clones the model with its variables replaced by the given
+  weights (`value_variables`), so the output is a function of them.
+  """
+
+  def variables_of(model):
+    return list(model.trainable_variables) + list(model.non_trainable_variables)
+
+  def predict_on_batch(model_weights, x, training=True):
+    trainable, non_trainable = model_weights
+    # Keras 2 creates extra variables in some contexts (eagerly), so the
+    # order is taken where the clone is built.
+    order = value_variables.creation_order(
+        lambda: keras_versions.keras2_clone_model(keras_model), variables_of)
+    with value_variables.inject_values(
+        list(trainable) + list(non_trainable), order):
+      model = keras_versions.keras2_clone_model(keras_model)
+    return model(x, training=training)
 
   return predict_on_batch
 
@@ -380,9 +407,12 @@ def functional_model_from_keras(
   if metrics_constructor is not None:
     metrics_fns = metrics_keras_utils.create_functional_metric_fns(
         metrics_constructor)
+  predict_fn = (keras2_predict_fn(keras_model)
+                if keras_versions.is_keras2(keras_model) else
+                keras_predict_fn(keras_model))
   return FunctionalModel(
       keras_initial_weights(keras_model),
-      keras_predict_fn(keras_model),
+      predict_fn,
       loss,
       metrics_fns=metrics_fns,
       input_spec=input_spec)
