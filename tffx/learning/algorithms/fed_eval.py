@@ -13,13 +13,13 @@ Evaluate trained weights by putting them into the state first:
 Metrics, as in TFF:
 
     <distributor=<>,
-     client_work=<eval=<current_round_metrics=<model metrics..., loss,
-                                               num_examples, num_batches>,
+     client_work=<eval=<current_round_metrics=<the model's metrics>,
                         total_rounds_metrics=<... summed over all rounds>>>,
      aggregator=<>, finalizer=<>>
 
-The loss is the mean over all examples of all clients (sums, then one
-division), so it equals a centralized evaluation of the same weights.
+Metrics are summed over clients and then finalized, so e.g. the `loss` of
+a `from_keras_model` model is the mean over all examples of all clients and
+equals a centralized evaluation of the same weights.
 """
 
 import collections
