@@ -139,10 +139,7 @@ def create_functional_metric_fns(
     return _keras2_metric_fns(as_metrics_constructor(metrics_constructor),
                               initial)
 
-  def initialize():
-    return collections.OrderedDict(
-        (name, tuple(tf.constant(v) for v in values))
-        for name, values in initial.items())
+  initialize = _initialize_fn(initial)
 
   def update(state, labels, batch_output, sample_weight=None):
     # Keras metrics compare labels with predictions: those of a
@@ -161,6 +158,17 @@ def create_functional_metric_fns(
         for name, metric in metrics.items())
 
   return initialize, update, finalize
+
+
+def _initialize_fn(initial) -> Callable[[], Any]:
+  """`initialize()` returning the initial metric values as tensors, by name."""
+
+  def initialize():
+    return collections.OrderedDict(
+        (name, tuple(tf.constant(v) for v in values))
+        for name, values in initial.items())
+
+  return initialize
 
 
 def _keras2_metric_fns(metrics_constructor: MetricsConstructor, initial):
@@ -189,10 +197,7 @@ def _keras2_metric_fns(metrics_constructor: MetricsConstructor, initial):
         (name, tuple(tf.convert_to_tensor(v) for v in m.variables))
         for name, m in named.items())
 
-  def initialize():
-    return collections.OrderedDict(
-        (name, tuple(tf.constant(v) for v in values))
-        for name, values in initial.items())
+  initialize = _initialize_fn(initial)
 
   def update(state, labels, batch_output, sample_weight=None):
     predictions = getattr(batch_output, 'predictions', batch_output)
