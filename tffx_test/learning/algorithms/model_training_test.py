@@ -34,7 +34,7 @@ class ResolveTest(parameterized.TestCase):
   )
   def test_resolve_model_raises_model_fn_error(self, model_fn):
     with self.assertRaisesRegex(errors.ModelFnError,
-                                'FunctionalModel or VariableModel'):
+                                'FunctionalModel or a? ?VariableModel'):
       model_training.resolve_model(model_fn)
 
   @parameterized.named_parameters(

@@ -10,6 +10,7 @@ from tffx.learning.algorithms import fed_avg
 from tffx.learning.algorithms import fed_eval
 from tffx.learning.algorithms import fed_prox
 from tffx.learning.algorithms import fed_sgd
+from tffx.learning.models import model_weights
 from tffx.learning.optimizers import sgdm
 from tffx_test.learning.algorithms import test_models
 
@@ -121,6 +122,15 @@ class VariableModelFedAvgTest(parameterized.TestCase):
 
     for p, a in zip(_trainable(prox, prox_state), _trainable(avg, avg_state)):
       np.testing.assert_allclose(p, a, rtol=1e-6)
+
+  def test_weights_type_from_model_fn_is_the_process_weights_type(self):
+    process = fed_avg.build_weighted_fed_avg(_model_fn, sgdm.build_sgdm(0.1))
+
+    weights_type = model_weights.weights_type_from_model(_model_fn)
+
+    self.assertEqual(
+        weights_type,
+        process.initialize.type_signature.result.member.global_model_weights)
 
   @parameterized.named_parameters(
       ('instance', test_models.SoftmaxRegressionVariableModel()),
