@@ -3,6 +3,7 @@
 from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
+import tensorflow as tf
 
 from tffx.learning import loop_builder
 from tffx.learning.algorithms import errors
@@ -20,6 +21,22 @@ _INITIAL_KERNEL = np.arange(12, dtype=np.float32).reshape(4, 3) / 10.0
 
 def _model_fn():
   return test_models.SoftmaxRegressionVariableModel(_INITIAL_KERNEL)
+
+
+class _TfFunctionModel(test_models.SoftmaxRegressionVariableModel):
+  """The same model with its methods in `tf.function`s, as TFF's tutorials."""
+
+  @tf.function
+  def forward_pass(self, batch_input, training=True):
+    return super().forward_pass(batch_input, training)
+
+  @tf.function
+  def report_local_unfinalized_metrics(self):
+    return super().report_local_unfinalized_metrics()
+
+
+def _tf_function_model_fn():
+  return _TfFunctionModel(_INITIAL_KERNEL)
 
 
 def _trainable(process, state):
@@ -55,6 +72,23 @@ class VariableModelFedAvgTest(parameterized.TestCase):
     for actual, wanted in zip(_trainable(process, state), expected):
       np.testing.assert_allclose(actual, wanted, rtol=1e-4, atol=1e-5)
     self.assertEqual(int(metrics['client_work']['train']['num_examples']), 10)
+
+  def test_tf_function_methods_train_like_plain_ones(self):
+    arrays = test_models.client_arrays(2, [7, 3])
+    data = test_models.client_datasets(arrays, 3)
+    plain = fed_avg.build_weighted_fed_avg(_model_fn, sgdm.build_sgdm(0.5))
+    wrapped = fed_avg.build_weighted_fed_avg(_tf_function_model_fn,
+                                             sgdm.build_sgdm(0.5))
+
+    plain_state, plain_metrics = plain.next(plain.initialize(), data)
+    wrapped_state, wrapped_metrics = wrapped.next(wrapped.initialize(), data)
+
+    for p, w in zip(_trainable(plain, plain_state),
+                    _trainable(wrapped, wrapped_state)):
+      np.testing.assert_allclose(w, p, rtol=1e-6)
+    self.assertAlmostEqual(
+        float(wrapped_metrics['client_work']['train']['loss']),
+        float(plain_metrics['client_work']['train']['loss']), places=6)
 
   def test_metrics_are_the_models_own_finalized_after_the_sum(self):
     arrays = test_models.client_arrays(2, [5, 3])
