@@ -18,6 +18,8 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.backends import reference
+from tffx.computations import federated_computation
+from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
 from tffx.learning.algorithms import fed_avg
 from tffx.learning.algorithms import fed_eval
@@ -26,6 +28,7 @@ from tffx.learning.models import functional
 from tffx.learning.models import keras_utils
 from tffx.learning.models import variable
 from tffx.learning.optimizers import sgdm
+from tffx.types import computation_types
 from tffx_test.learning.algorithms import test_models
 
 _LEGACY = os.environ.get('TF_USE_LEGACY_KERAS') == '1'
@@ -213,6 +216,61 @@ class Keras2ModelsTest(parameterized.TestCase):
 
     with reference.create_reference_execution_context():
       np.testing.assert_allclose(step(0.25), [0.5, 1.0])
+
+
+@absltest.skipUnless(_LEGACY, 'needs TF_USE_LEGACY_KERAS=1 (run by the rerun)')
+class Keras2CustomAlgorithmTest(absltest.TestCase):
+  """TFF's "building your own FL algorithm" code, on a Keras 2 model."""
+
+  def test_variable_based_fed_avg_round_matches_numpy(self):
+    arrays = test_models.client_arrays(2, [6, 4])
+    data = test_models.client_datasets(arrays, 3)
+
+    @tf.function
+    def client_update(model, dataset, server_weights, client_optimizer):
+      client_weights = model.trainable_variables
+      tf.nest.map_structure(lambda x, y: x.assign(y), client_weights,
+                            server_weights)
+      for batch in dataset:
+        with tf.GradientTape() as tape:
+          outputs = model.forward_pass(batch)
+        grads = tape.gradient(outputs.loss, client_weights)
+        client_optimizer.apply_gradients(zip(grads, client_weights))
+      return client_weights
+
+    @tensorflow_computation.tf_computation
+    def server_init():
+      return _variable_model_fn().trainable_variables
+
+    weights_type = server_init.type_signature.result
+    dataset_type = computation_types.SequenceType(
+        computation_types.to_type(test_models.INPUT_SPEC))
+
+    @tensorflow_computation.tf_computation(dataset_type, weights_type)
+    def client_update_fn(dataset, server_weights):
+      return client_update(_variable_model_fn(), dataset, server_weights,
+                           tf.keras.optimizers.SGD(learning_rate=0.5))
+
+    @federated_computation.federated_computation(
+        computation_types.type_at_server(weights_type),
+        computation_types.type_at_clients(dataset_type))
+    def next_fn(server_weights, client_data):
+      client_weights = intrinsics.federated_map(
+          client_update_fn,
+          (client_data, intrinsics.federated_broadcast(server_weights)))
+      return intrinsics.federated_mean(client_weights)
+
+    with reference.create_reference_execution_context():
+      weights = next_fn(server_init(), data)
+
+    models = [
+        test_models.numpy_local_sgd(np.zeros([4, 3]), np.zeros(3), x, y, 3,
+                                    0.5) for x, y in arrays
+    ]
+    for i in range(2):
+      np.testing.assert_allclose(
+          weights[i], np.mean([m[i] for m in models], axis=0), rtol=1e-4,
+          atol=1e-5)
 
 
 @absltest.skipIf(_LEGACY, 'this is the rerun')
