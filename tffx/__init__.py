@@ -34,13 +34,16 @@ from tffx.types.computation_types import type_at_server as type_at_server
 from tffx.types.placements import CLIENTS as CLIENTS
 from tffx.types.placements import SERVER as SERVER
 from tffx.types import structure as structure
+from tffx import types as types
 from tffx.types.type_conversions import infer_type as infer_type
+from tffx.types.typed_object import TypedObject as TypedObject
 
 # Computations.
 from tffx.computations.computation_impl import Computation as Computation
 from tffx.computations.federated_computation import federated_computation as federated_computation
 from tffx.computations.tensorflow_computation import tf_computation as tf_computation
 from tffx.computations.value_impl import Value as Value
+from tffx.computations.value_impl import public_to_value as to_value
 from tffx import tensorflow as tensorflow
 from tffx.computations.serialization import deserialize_computation as deserialize_computation
 from tffx.computations.serialization import serialize_computation as serialize_computation
@@ -63,6 +66,9 @@ from tffx.computations.intrinsics import federated_zip as federated_zip
 from tffx.computations.intrinsics import sequence_map as sequence_map
 from tffx.computations.intrinsics import sequence_reduce as sequence_reduce
 from tffx.computations.intrinsics import sequence_sum as sequence_sum
+
+# Test helpers (TFF's tff.test).
+from tffx import testing as test
 
 # Execution and higher layers.
 from tffx import aggregators as aggregators

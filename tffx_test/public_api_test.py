@@ -3,6 +3,7 @@
 import types
 
 from absl.testing import absltest
+import numpy as np
 
 import tffx
 
@@ -11,11 +12,13 @@ _EXPORTED = frozenset({
     # Types and placements.
     'AbstractType', 'CLIENTS', 'FederatedType', 'FunctionType',
     'PlacementType', 'SERVER', 'SequenceType', 'StructType',
-    'StructWithPythonType', 'TensorType', 'Type', 'infer_type', 'structure',
-    'to_type', 'type_at_clients', 'type_at_server',
+    'StructWithPythonType', 'TensorType', 'Type', 'TypedObject', 'infer_type',
+    'structure', 'to_type', 'type_at_clients', 'type_at_server', 'types',
     # Computations.
     'Computation', 'Value', 'deserialize_computation', 'federated_computation',
-    'serialize_computation', 'tensorflow', 'tf_computation',
+    'serialize_computation', 'tensorflow', 'tf_computation', 'to_value',
+    # Test helpers.
+    'test',
     # Intrinsics.
     'federated_aggregate', 'federated_broadcast', 'federated_eval',
     'federated_map', 'federated_max', 'federated_mean', 'federated_min',
@@ -31,7 +34,12 @@ _EXPORTED = frozenset({
 # Area packages become attributes of `tffx` when they are imported; they are
 # namespaces, and their modules are reached through them, not through `tffx`.
 _AREA_PACKAGES = frozenset({
-    'cli', 'computations', 'executors', 'proto', 'remote', 'types',
+    'cli', 'computations', 'executors', 'proto', 'remote', 'testing',
+})
+
+# The modules of tffx.testing, attributes of `tffx.test` once imported.
+_AREA_MODULES_OF_TEST = frozenset({
+    'aggregation_assertions', 'contexts', 'type_assertions',
 })
 
 _INTERNAL_MODULES = (
@@ -42,7 +50,69 @@ _INTERNAL_MODULES = (
 )
 
 
+# TFF 0.87's names in `tff.types`, `tff.test` and `tff.structure` (from TFF's
+# API docs), plus tffx's `at_clients`/`at_server`-style extras TFF also has.
+_TYPES_NAMES = frozenset({
+    'AbstractType', 'ArrayShape', 'FederatedType', 'FunctionType',
+    'PlacementType', 'SequenceType', 'StructType', 'StructWithPythonType',
+    'TensorType', 'Type', 'TypeNotAssignableError', 'TypeRelation',
+    'TypesNotEquivalentError', 'TypesNotIdenticalError',
+    'UnexpectedTypeError', 'at_clients', 'at_server', 'contains',
+    'contains_only', 'count', 'deserialize_type', 'infer_type',
+    'is_average_compatible', 'is_min_max_compatible', 'is_shape_fully_defined',
+    'is_single_integer_or_matches_structure', 'is_structure_of_floats',
+    'is_structure_of_integers', 'is_structure_of_tensors',
+    'is_sum_compatible', 'is_tensorflow_compatible_type',
+    'num_elements_in_shape', 'serialize_type', 'tensorflow_to_type', 'to_type',
+    'type_from_tensors', 'type_mismatch_error_message',
+    'type_to_py_container', 'type_to_tf_tensor_specs',
+})
+_TEST_NAMES = frozenset({
+    'assert_contains_secure_aggregation',
+    'assert_contains_unsecure_aggregation',
+    'assert_not_contains_secure_aggregation',
+    'assert_not_contains_unsecure_aggregation',
+    'assert_not_type_assignable_from', 'assert_type_assignable_from',
+    'assert_types_equivalent', 'assert_types_identical',
+    'create_runtime_error_context', 'set_no_default_context', 'with_context',
+    'with_contexts',
+})
+_STRUCTURE_NAMES = frozenset({
+    'Struct', 'flatten', 'from_container', 'has_field', 'is_same_structure',
+    'iter_elements', 'map_structure', 'name_list', 'name_list_with_nones',
+    'name_to_index_map', 'pack_sequence_as', 'to_elements', 'to_odict',
+    'to_odict_or_tuple', 'update_struct',
+})
+
+
 class PublicApiTest(absltest.TestCase):
+
+  def test_tff_namespaces_have_tffs_names(self):
+    for namespace, names in ((tffx.types, _TYPES_NAMES),
+                             (tffx.test, _TEST_NAMES),
+                             (tffx.structure, _STRUCTURE_NAMES)):
+      for name in sorted(names):
+        with self.subTest(namespace=namespace.__name__, name=name):
+          self.assertTrue(hasattr(namespace, name))
+
+  def test_test_namespace_exports_exactly_tffs_names(self):
+    public = {name for name in dir(tffx.test) if not name.startswith('_')}
+
+    self.assertEqual(public - _AREA_MODULES_OF_TEST, _TEST_NAMES)
+
+  def test_to_value_and_typed_object(self):
+
+    @tffx.federated_computation
+    def comp():
+      value = tffx.to_value(1, np.int64)
+      self.assertIsInstance(value, tffx.TypedObject)
+      self.assertEqual(str(value.type_signature), 'int64')
+      with self.assertRaises(tffx.types.TypeNotAssignableError):
+        tffx.to_value(1.5, np.int32)
+      return value
+
+    self.assertIsInstance(comp, tffx.TypedObject)
+    self.assertEqual(comp(), 1)
 
   def test_public_names_are_exactly_the_pinned_set(self):
     public = {name for name in dir(tffx) if not name.startswith('_')}

@@ -326,7 +326,7 @@ def run_fedavg_round_remote():
                           lambda: fedavg_round(weights, datasets),
                           workers=_REMOTE_WORKERS)
     finally:
-      context.executor.close()
+      context.close()
   finally:
     for _, process in workers:
       process.kill()

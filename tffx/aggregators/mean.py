@@ -7,12 +7,14 @@ A mean is two sums and a division at SERVER; the sums are inner factories:
     UnweightedMeanFactory:           value --value_sum--> S_v \\
                                          1 --count_sum--> n   -> S_v / n
 
-States and measurements are the inner ones, by name:
+States and measurements are the inner ones, structured as in TFF:
 
-    state        = <value_sum_process=.., weight_sum_process=..>
-    measurements = <mean_value=.., mean_weight=..>
+    MeanFactory:            state        = <value_sum_process=.., weight_sum_process=..>
+                            measurements = <mean_value=.., mean_weight=..>
+    UnweightedMeanFactory:  state        = <value sum state, count sum state>
+                            measurements = <mean_value=.., mean_count=..>
 
-(`count_sum_process` and `mean_count` for the unweighted mean).
+(the unweighted state is an unnamed pair, a Python tuple).
 
 Values are floating-point; the division runs at SERVER in each value's
 dtype. This module does not clip, noise or secure anything itself: nest
@@ -165,7 +167,7 @@ class UnweightedMeanFactory(factory.UnweightedAggregationFactory):
   are done by inner `UnweightedAggregationFactory`s (default:
   `SumFactory`). With no client the mean is NaN.
 
-      initialize: ( -> <value_sum_process=Sv, count_sum_process=Sc>@SERVER)
+      initialize: ( -> <Sv, Sc>@SERVER)
       next: (<state, {V}@CLIENTS> ->
              <state=.., result=V@SERVER,
               measurements=<mean_value=Mv, mean_count=Mc>@SERVER>)
@@ -215,25 +217,22 @@ class UnweightedMeanFactory(factory.UnweightedAggregationFactory):
     @federated_computation.federated_computation
     def initialize_fn():
       return intrinsics.federated_zip(
-          collections.OrderedDict(
-              value_sum_process=value_sum.initialize(),
-              count_sum_process=count_sum.initialize()))
+          (value_sum.initialize(), count_sum.initialize()))
 
     @federated_computation.federated_computation(
         initialize_fn.type_signature.result,
         computation_types.type_at_clients(value_type))
     def next_fn(state, value):
-      value_output = value_sum.next(state.value_sum_process, value)
+      value_sum_state, count_sum_state = state
+      value_output = value_sum.next(value_sum_state, value)
       count_output = count_sum.next(
-          state.count_sum_process,
+          count_sum_state,
           intrinsics.federated_eval(one, placements.CLIENTS))
       mean = intrinsics.federated_map(
           divide, (value_output.result, count_output.result))
       return measured_process.MeasuredProcessOutput(
           state=intrinsics.federated_zip(
-              collections.OrderedDict(
-                  value_sum_process=value_output.state,
-                  count_sum_process=count_output.state)),
+              (value_output.state, count_output.state)),
           result=mean,
           measurements=intrinsics.federated_zip(
               collections.OrderedDict(

@@ -168,22 +168,25 @@ class SecureSumFactory(factory.UnweightedAggregationFactory):
                                self._is_integer)
 
 
-def _encoded_type(type_spec: computation_types.Type) -> computation_types.Type:
+def int64_type(type_spec: computation_types.Type) -> computation_types.Type:
   """`type_spec` with int64 leaves: what goes into the secure sum."""
   if isinstance(type_spec, computation_types.StructType):
-    return computation_types.StructType([(n, _encoded_type(t))
+    return computation_types.StructType([(n, int64_type(t))
                                          for n, t in type_spec.items()])
   return computation_types.TensorType(np.int64, type_spec.shape)
 
 
-def _secure_sum_process(value_type: computation_types.Type, dtype: np.dtype,
-                        upper: Any, lower: Any, is_integer: bool
-                       ) -> aggregation_process.AggregationProcess:
-  """Builds the process of `SecureSumFactory` (see the module docstring)."""
+def build_encode_fn(value_type: computation_types.Type, dtype: np.dtype,
+                    is_integer: bool) -> Any:
+  """`(<V, D, D> -> <E, <int32, int32>, float32>)`: clients' side of the sum.
+
+  Clips a value to `[low, high]` (the two `D` arguments) and maps it to
+  non-negative int64s `E` (exact for integers; 32-bit quantization for
+  floats); also returns whether an element was above / below the bounds,
+  and the value's largest absolute element.
+  """
   bound_type = computation_types.TensorType(dtype)
-  encoded_type = _encoded_type(value_type)
-  dtype = tf.as_dtype(dtype)
-  adaptive = isinstance(upper, estimation_process.EstimationProcess)
+  encoded_type = int64_type(value_type)
 
   @tensorflow_computation.tf_computation(value_type, bound_type, bound_type)
   def encode(value, high, low):
@@ -208,6 +211,15 @@ def _secure_sum_process(value_type: computation_types.Type, dtype: np.dtype,
     return (tensor_math.pack(encoded_type, encoded), counts,
             tensor_math.global_norm(leaves, math.inf))
 
+  return encode
+
+
+def build_decode_fn(value_type: computation_types.Type, dtype: np.dtype,
+                    is_integer: bool) -> Any:
+  """`(<E, int64, D, D> -> V)`: the server's side, given the client count."""
+  bound_type = computation_types.TensorType(dtype)
+  encoded_type = int64_type(value_type)
+  dtype = tf.as_dtype(dtype)
   count_type = computation_types.TensorType(np.int64)
 
   @tensorflow_computation.tf_computation(encoded_type, count_type,
@@ -226,6 +238,17 @@ def _secure_sum_process(value_type: computation_types.Type, dtype: np.dtype,
             tf.cast(scaled + tf.cast(low, tf.float64) * clients, dtype))
     return tensor_math.pack(value_type, decoded)
 
+  return decode
+
+
+def _secure_sum_process(value_type: computation_types.Type, dtype: np.dtype,
+                        upper: Any, lower: Any, is_integer: bool
+                       ) -> aggregation_process.AggregationProcess:
+  """Builds the process of `SecureSumFactory` (see the module docstring)."""
+  encode = build_encode_fn(value_type, dtype, is_integer)
+  decode = build_decode_fn(value_type, dtype, is_integer)
+  dtype = tf.as_dtype(dtype)
+  adaptive = isinstance(upper, estimation_process.EstimationProcess)
   one = tensorflow_computation.tf_computation(
       lambda: tf.constant(1, tf.int64))
   max_input = np.int64(_QUANTIZATION_MAX if not is_integer else upper - lower)

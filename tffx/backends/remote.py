@@ -37,7 +37,7 @@ def create_remote_execution_context(
 
   The context is also a context manager that makes itself current. Its
   executor (`context.executor`, a `RemoteExecutor`) reports per-worker call
-  counts and is closed with `context.executor.close()`.
+  counts; `context.close()` closes it.
 
   Args:
     targets: The workers' addresses, 'host:port'.

@@ -366,8 +366,7 @@ def run_training(config: TrainConfig,
       weights = process.get_model_weights(state)
   finally:
     outputs.tensorboard.close()
-    if config.executor == 'remote':
-      context.executor.close()
+    context.close()
   return TrainResult(root_dir, start_round, max(start_round, config.rounds),
                      weights, train_metrics, eval_metrics,
                      outputs.state_manager.root_dir, outputs.csv.file_path,

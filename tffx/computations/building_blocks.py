@@ -35,7 +35,8 @@ from tffx.types import placements as placements_lib
 class ComputationBuildingBlock:
   """Base class of the IR nodes. Subclasses are immutable."""
 
-  __slots__ = ('_type_signature',)
+  # A weak reference lets executors keep what they learn about a block.
+  __slots__ = ('_type_signature', '__weakref__')
 
   def __init__(self, type_signature: computation_types.Type):
     if not isinstance(type_signature, computation_types.Type):

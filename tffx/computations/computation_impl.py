@@ -12,9 +12,10 @@ from tffx.computations import building_blocks
 from tffx.computations import context_stack
 from tffx.types import computation_types
 from tffx.types import structure
+from tffx.types import typed_object
 
 
-class Computation:
+class Computation(typed_object.TypedObject):
   """Interface of all computations (`tffx.Computation`)."""
 
   @property

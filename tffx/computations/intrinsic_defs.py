@@ -34,7 +34,7 @@ type-checks calls nor evaluates.
 """
 
 import dataclasses
-from typing import Dict, Mapping
+from typing import Dict, Mapping, Optional
 
 import numpy as np
 
@@ -69,11 +69,17 @@ def _args(*types):
 
 @dataclasses.dataclass(frozen=True)
 class IntrinsicDef:
-  """One intrinsic: user-facing name, wire uri and (abstract) type signature."""
+  """One intrinsic: user-facing name, wire uri and (abstract) type signature.
+
+  `aggregation` is the kind of aggregation of client values at the server
+  (executors declare each kind once, in `tffx.executors.aggregations`), or
+  None for an intrinsic that does not aggregate.
+  """
   name: str
   uri: str
   type_signature: ct.FunctionType
   description: str
+  aggregation: Optional[str] = None
 
 
 _DEFS = (
@@ -83,7 +89,7 @@ _DEFS = (
         _fn(_args(_at_clients(_T), _U, _fn(_args(_U, _T), _U),
                   _fn(_args(_U, _U), _U), _fn(_U, _R)), _at_server(_R)),
         'Accumulates client values from a zero, merges the accumulators, and '
-        'reports the result at the server.'),
+        'reports the result at the server.', aggregation='aggregate'),
     # (T@SERVER -> T@CLIENTS)
     IntrinsicDef('federated_broadcast', 'federated_broadcast',
                  _fn(_at_server(_T), _at_clients(_T, True)),
@@ -112,32 +118,39 @@ _DEFS = (
     # ({T}@CLIENTS -> T@SERVER)
     IntrinsicDef('federated_mean', 'federated_mean',
                  _fn(_at_clients(_T), _at_server(_T)),
-                 'The unweighted mean of client values (floating point).'),
+                 'The unweighted mean of client values (floating point).',
+                 aggregation='mean'),
     # (<{T}@CLIENTS, {U}@CLIENTS> -> T@SERVER)
     IntrinsicDef('federated_weighted_mean', 'federated_weighted_mean',
                  _fn(_args(_at_clients(_T), _at_clients(_U)), _at_server(_T)),
-                 'The mean of client values weighted by a client scalar.'),
+                 'The mean of client values weighted by a client scalar.',
+                 aggregation='weighted_mean'),
     # ({T}@CLIENTS -> T@SERVER)
     IntrinsicDef('federated_min', 'federated_min',
                  _fn(_at_clients(_T), _at_server(_T)),
-                 'The element-wise minimum of client values.'),
+                 'The element-wise minimum of client values.',
+                 aggregation='min'),
     # ({T}@CLIENTS -> T@SERVER)
     IntrinsicDef('federated_max', 'federated_max',
                  _fn(_at_clients(_T), _at_server(_T)),
-                 'The element-wise maximum of client values.'),
+                 'The element-wise maximum of client values.',
+                 aggregation='max'),
     # ({T}@CLIENTS -> T@SERVER)
     IntrinsicDef('federated_sum', 'federated_sum',
                  _fn(_at_clients(_T), _at_server(_T)),
-                 'The sum of client values.'),
+                 'The sum of client values.',
+                 aggregation='sum'),
     # (<{V}@CLIENTS, MAX> -> V@SERVER)
     IntrinsicDef('federated_secure_sum', 'federated_secure_sum',
                  _fn(_args(_at_clients(_V), _MAX), _at_server(_V)),
-                 'A sum whose client values lie in [0, MAX] (integers).'),
+                 'A sum whose client values lie in [0, MAX] (integers).',
+                 aggregation='secure_sum'),
     # (<{V}@CLIENTS, BITWIDTH> -> V@SERVER)
     IntrinsicDef('federated_secure_sum_bitwidth',
                  'federated_secure_sum_bitwidth',
                  _fn(_args(_at_clients(_V), _BITWIDTH), _at_server(_V)),
-                 'A sum whose client values lie in [0, 2**BITWIDTH - 1].'),
+                 'A sum whose client values lie in [0, 2**BITWIDTH - 1].',
+                 aggregation='secure_sum_bitwidth'),
     # (<{int32[?]}@CLIENTS, int32@SERVER, T@SERVER, (<T,int32> -> U)>
     #   -> {U*}@CLIENTS)
     IntrinsicDef(
@@ -194,11 +207,7 @@ assert len(BY_URI) == len(_DEFS), 'Duplicate intrinsic uri.'
 
 # Uris of the intrinsics whose result aggregates client values at the server;
 # executors stream these rather than gathering every client's value.
-AGGREGATIONS = frozenset({
-    'federated_aggregate', 'federated_mean', 'federated_weighted_mean',
-    'federated_min', 'federated_max', 'federated_sum', 'federated_secure_sum',
-    'federated_secure_sum_bitwidth'
-})
+AGGREGATIONS = frozenset(d.uri for d in _DEFS if d.aggregation)
 
 
 def uri(name: str) -> str:

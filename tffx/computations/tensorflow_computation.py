@@ -149,8 +149,10 @@ def _result_leaves(value: Any, leaves: List[tf.Tensor], where: str) -> ct.Type:
       raise errors.TensorFlowResultError(
           f'The {type(value).__name__} at {where} cannot be a struct: {e}'
       ) from e
+  # Objects with `__tf_tensor__` (TensorFlow's conversion protocol) include
+  # Keras 3 variables, e.g. a Keras model's `trainable_variables`.
   if isinstance(value, (tf.Tensor, tf.Variable)) or isinstance(
-      value, _SCALAR_TYPES):
+      value, _SCALAR_TYPES) or hasattr(type(value), '__tf_tensor__'):
     try:
       tensor = tf.convert_to_tensor(value)
       result_type = ct.TensorType(tensor.dtype, tensor.shape)

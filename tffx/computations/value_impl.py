@@ -38,6 +38,7 @@ from tffx.types import placements
 from tffx.types import python_containers
 from tffx.types import structure
 from tffx.types import type_conversions
+from tffx.types import typed_object
 
 
 _Local = Tuple[str, building_blocks.ComputationBuildingBlock]
@@ -159,7 +160,7 @@ def require_context(what: str) -> FederatedContext:
   return context
 
 
-class Value:
+class Value(typed_object.TypedObject):
   """A symbolic value of a federated computation: a typed building block.
 
   Elements of struct values are reachable as `v.name`, `v['name']` and
@@ -408,6 +409,27 @@ def to_value(value: Any,
   raise errors.ValueConversionError(
       f'Expected a traced value, a computation, a constant or a Python '
       f'container of these; found {value!r} of type {type(value).__name__}.')
+
+
+def public_to_value(arg: Any, type_spec: Any = None) -> Value:
+  """Converts `arg` to a `Value`, as TFF's `tff.to_value`.
+
+  Args:
+    arg: Anything `to_value` accepts: a value, a computation, a placement, a
+      constant, or a Python container or `Struct` of these.
+    type_spec: The type `arg` should have (anything `to_type` accepts), to
+      pick it among types with the same Python form (e.g. int64 for `1`).
+
+  Raises:
+    ValueConversionError: if `arg` cannot become a value.
+    TypeNotAssignableError: if the value does not fit `type_spec`.
+  """
+  type_spec = None if type_spec is None else computation_types.to_type(
+      type_spec)
+  value = to_value(arg, type_hint=type_spec)
+  if type_spec is not None:
+    type_spec.check_assignable_from(value.type_signature)
+  return value
 
 
 def _struct_block(pairs, container: Optional[type], type_hint):

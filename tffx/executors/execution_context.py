@@ -13,6 +13,10 @@ context manager that makes itself the current context:
     with ExecutionContext(ReferenceExecutor, default_num_clients=3):
       comp(...)
 
+Leaving the `with` block only uninstalls the context (it may be entered
+again); `close()` releases the executor (threads, worker connections), and
+a later `invoke` creates a new one from the factory.
+
 This module does not choose an executor (see `tffx.backends`).
 """
 
@@ -92,6 +96,13 @@ class ExecutionContext(context_stack.Context):
     result = self.executor.run(comp.to_building_block(), arg_value,
                                num_clients)
     return value_conversions.to_python_value(result, type_signature.result)
+
+  def close(self) -> None:
+    """Closes the executor, if one was created; idempotent."""
+    with self._lock:
+      executor, self._executor = self._executor, None
+    if executor is not None:
+      executor.close()
 
   def __enter__(self) -> 'ExecutionContext':
     manager = context_stack.with_context(self)

@@ -16,12 +16,14 @@ Executor values are described in `federated_value` (numpy arrays, `Struct`s,
 conversions at the edges, so an executor never sees Python containers and
 every executor (reference, thread pool, remote) plugs into the same context.
 
-This module only declares the interface; it implements nothing.
+This module declares the interface and the check of `num_clients` that
+every executor makes.
 """
 
 from typing import Any
 
 from tffx.computations import building_blocks
+from tffx.executors import errors
 
 
 class Executor:
@@ -52,3 +54,10 @@ class Executor:
 
   def close(self) -> None:
     """Releases the executor's resources; `run` may not be called afterwards."""
+
+
+def check_num_clients(num_clients: int) -> None:
+  """Refuses a negative number of clients (ClientCountError)."""
+  if num_clients < 0:
+    raise errors.ClientCountError(
+        f'Expected a non-negative number of clients, found {num_clients}.')

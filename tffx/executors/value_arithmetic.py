@@ -15,7 +15,7 @@ compute and refuse exactly alike:
 Values are tensors (numpy arrays) and `Struct`s of them, of one type;
 operations fold in the order the values are given (`functools.reduce`), so
 callers decide how clients are associated. This module neither evaluates
-building blocks nor holds state; streaming folds are `aggregation_streams`.
+building blocks nor holds state; aggregations are `aggregations`.
 """
 
 import functools

@@ -13,7 +13,7 @@
     placement            tffx.CLIENTS / tffx.SERVER         the literal
 
 Going back (`to_python_value`), tensors become numpy arrays (numpy scalars
-for 0-d), structs their type's Python container (`Struct` when it has none),
+for 0-d; strings `bytes`, in object arrays, as TensorFlow gives them), structs their type's Python container (`Struct` when it has none),
 sequences lists of elements, `{T}@CLIENTS` a list of members, and all-equal
 or server values their single member.
 
@@ -36,6 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.computations import building_blocks
+from tffx.executors import dataset_values
 from tffx.executors import errors
 from tffx.executors import federated_value
 from tffx.types import computation_types as ct
@@ -276,7 +277,7 @@ def _to_sequence(value: Any, type_spec: ct.SequenceType,
                  path: str) -> tf.data.Dataset:
   if isinstance(value, tf.data.Dataset):
     _check_dataset_fits(value, type_spec, path)
-    return value
+    return dataset_values.as_value(value)
   if not isinstance(value, (list, tuple)):
     raise _Mismatch(path, type_spec, value,
                     'expected a tf.data.Dataset or a list of elements')
@@ -371,6 +372,8 @@ def to_python_value(value: Any, type_spec: Optional[ct.Type]) -> Any:
   """
   if isinstance(type_spec, ct.TensorType):
     array = np.asarray(value)
+    if array.dtype.kind in _STRING_KINDS:
+      array = _as_bytes(array)
     return array[()] if array.ndim == 0 else array
   if isinstance(type_spec, ct.StructType):
     pairs = [(name, to_python_value(v, t))
@@ -393,6 +396,14 @@ def to_python_value(value: Any, type_spec: Optional[ct.Type]) -> Any:
           f'or set default_num_clients on the execution context.')
     return to_python_value(value.members[0], type_spec.member)
   return value
+
+
+def _as_bytes(array: np.ndarray) -> np.ndarray:
+  """Strings as TensorFlow returns them: `bytes` in an object array."""
+  result = np.empty(array.shape, dtype=object)
+  for index, s in np.ndenumerate(array):
+    result[index] = s.encode('utf-8') if isinstance(s, str) else bytes(s)
+  return result
 
 
 # ---------------------------------------------------------------------------

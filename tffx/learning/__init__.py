@@ -8,7 +8,7 @@
 
 plus `ClientWeighting`, `LoopImplementation` and the recommended model
 update aggregators (`robust_aggregator`, `dp_aggregator`,
-`secure_aggregator`). For example:
+`secure_aggregator`, `compression_aggregator`). For example:
 
     process = tffx.learning.algorithms.build_weighted_fed_avg(
         model_fn, client_optimizer_fn=tffx.learning.optimizers.build_sgdm(0.1))
@@ -16,15 +16,14 @@ update aggregators (`robust_aggregator`, `dp_aggregator`,
     state, metrics = process.next(state, client_datasets)
 """
 
-# `loop_builder` and `client_weight_lib` come first: the algorithms use them.
-from tffx.learning.client_weight_lib import ClientWeighting as ClientWeighting
-from tffx.learning.loop_builder import LoopImplementation as LoopImplementation
-
 from tffx.learning import algorithms as algorithms
 from tffx.learning import metrics as metrics
 from tffx.learning import models as models
 from tffx.learning import optimizers as optimizers
 from tffx.learning import templates as templates
+from tffx.learning.algorithms.client_weight_lib import ClientWeighting as ClientWeighting
+from tffx.learning.algorithms.loop_builder import LoopImplementation as LoopImplementation
+from tffx.learning.model_update_aggregator import compression_aggregator as compression_aggregator
 from tffx.learning.model_update_aggregator import dp_aggregator as dp_aggregator
 from tffx.learning.model_update_aggregator import robust_aggregator as robust_aggregator
 from tffx.learning.model_update_aggregator import secure_aggregator as secure_aggregator

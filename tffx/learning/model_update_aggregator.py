@@ -6,6 +6,9 @@ that package, with TFF's default parameters:
     robust_aggregator:  zeroing(clipping(MeanFactory()))
     dp_aggregator:      zeroing(DifferentiallyPrivateFactory.gaussian_adaptive())
     secure_aggregator:  zeroing(clipping(MeanFactory(SecureSumFactory(..))))
+    compression_aggregator:
+                        zeroing(clipping(MeanFactory(
+                            EncodedSumFactory.quantize_above_threshold(8, 20000))))
 
 Zeroing and clipping norms adapt: zeroing at twice the 98th percentile of
 the clients' largest absolute update element, plus 1 (starting at 10);
@@ -18,6 +21,7 @@ import math
 from typing import Callable, Optional
 
 from tffx.aggregators import differential_privacy
+from tffx.aggregators import encoded
 from tffx.aggregators import errors
 from tffx.aggregators import factory
 from tffx.aggregators import mean
@@ -77,6 +81,32 @@ def _check_bool(value, name: str, owner: str) -> None:
         f'{type(value).__name__}: {value!r}.')
 
 
+def _robust_mean(value_sum_factory, zeroing: bool, clipping: bool,
+                 weighted: bool,
+                 debug_measurements_fn: Optional[DebugMeasurementsFn],
+                 owner: str) -> factory.AggregationFactory:
+  """zeroing(clipping(debug(mean over `value_sum_factory`))), as enabled."""
+  _check_flags(owner, zeroing=zeroing, clipping=clipping, weighted=weighted)
+  result = (mean.MeanFactory(value_sum_factory) if weighted else
+            mean.UnweightedMeanFactory(value_sum_factory))
+  if debug_measurements_fn is not None:
+    expected = (factory.WeightedAggregationFactory if weighted else
+                factory.UnweightedAggregationFactory)
+    result = debug_measurements_fn(result)
+    factory.check_factory(result, expected, 'debug_measurements_fn(...)',
+                          owner)
+  if clipping:
+    result = _default_clipping(result)
+  if zeroing:
+    result = _default_zeroing(result)
+  return result
+
+
+def _check_flags(owner: str, **flags) -> None:
+  for name, flag in flags.items():
+    _check_bool(flag, name, owner)
+
+
 def robust_aggregator(
     *,
     zeroing: bool = True,
@@ -107,21 +137,46 @@ def robust_aggregator(
     FactoryTypeError: if `debug_measurements_fn` returns no factory, or one
       of another kind than it was given.
   """
-  for name, flag in (('zeroing', zeroing), ('clipping', clipping),
-                     ('weighted', weighted)):
-    _check_bool(flag, name, 'robust_aggregator')
-  result = mean.MeanFactory() if weighted else mean.UnweightedMeanFactory()
-  if debug_measurements_fn is not None:
-    expected = (factory.WeightedAggregationFactory if weighted else
-                factory.UnweightedAggregationFactory)
-    result = debug_measurements_fn(result)
-    factory.check_factory(result, expected, 'debug_measurements_fn(...)',
-                          'robust_aggregator')
-  if clipping:
-    result = _default_clipping(result)
-  if zeroing:
-    result = _default_zeroing(result)
-  return result
+  return _robust_mean(None, zeroing, clipping, weighted,
+                      debug_measurements_fn, 'robust_aggregator')
+
+
+def compression_aggregator(
+    *,
+    zeroing: bool = True,
+    clipping: bool = True,
+    weighted: bool = True,
+    debug_measurements_fn: Optional[DebugMeasurementsFn] = None,
+    **kwargs) -> factory.AggregationFactory:
+  """A mean whose client updates are quantized, with zeroing and clipping.
+
+  As `robust_aggregator`, but the (weighted) updates are sent to the server
+  uniformly quantized to 8 bits, for every float tensor of more than 20000
+  elements (Suresh et al. 2017): `EncodedSumFactory.
+  quantize_above_threshold(quantization_bits=8, threshold=20000)` sums them
+  inside the mean. The clipping happens before the quantization.
+
+  Args:
+    zeroing: Whether to zero updates above an adaptive norm.
+    clipping: Whether to clip updates to an adaptive L2 norm.
+    weighted: Whether the mean is weighted.
+    debug_measurements_fn: Optional; called on the mean factory, returns the
+      factory to wrap instead.
+    **kwargs: Passed to `EncodedSumFactory.quantize_above_threshold`.
+
+  Returns:
+    A `WeightedAggregationFactory` if `weighted`, else an
+    `UnweightedAggregationFactory`.
+
+  Raises:
+    ParameterTypeError: if a flag is not a bool.
+    FactoryTypeError: if `debug_measurements_fn` returns no factory, or one
+      of another kind than it was given.
+  """
+  quantized_sum = encoded.EncodedSumFactory.quantize_above_threshold(
+      quantization_bits=8, threshold=20000, **kwargs)
+  return _robust_mean(quantized_sum, zeroing, clipping, weighted,
+                      debug_measurements_fn, 'compression_aggregator')
 
 
 def dp_aggregator(noise_multiplier: float,
@@ -186,9 +241,8 @@ def secure_aggregator(*,
   Raises:
     ParameterTypeError: if a flag is not a bool.
   """
-  for name, flag in (('zeroing', zeroing), ('clipping', clipping),
-                     ('weighted', weighted)):
-    _check_bool(flag, name, 'secure_aggregator')
+  _check_flags('secure_aggregator', zeroing=zeroing, clipping=clipping,
+               weighted=weighted)
   value_bound = quantile_estimation.PrivateQuantileEstimationProcess.no_noise(
       initial_estimate=50.0,
       target_quantile=0.95,

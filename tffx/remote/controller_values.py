@@ -1,8 +1,7 @@
 """The values of the controller during a run: functions and CLIENTS values.
 
-    Function       a building block and the environment (the executors'
-                   `environment.Environment`) it closes over;
-                   callable here, or `closed_block()` to send to workers
+    closed_block   a function value (`client_strategy.Function`) as a
+                   closed block, to send to workers
     ClientsValue   a CLIENTS-placed value: members held here (the user's
                    argument), one member shared by every client (broadcast),
                    or one handle per shard, held by the workers
@@ -11,7 +10,7 @@
 function that captured tensors or structs of them can travel. A
 `ClientsValue` held here travels to each worker as that worker's slice of
 members; client datasets as tf.data graphs when they can (`dataset_graphs`).
-This module neither evaluates blocks (`controller_interpreter`) nor talks
+This module neither evaluates blocks (`remote_strategy`) nor talks
 to workers.
 """
 
@@ -21,7 +20,7 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.computations import building_blocks as bb
-from tffx.executors import environment
+from tffx.executors import client_strategy
 from tffx.executors import federated_value
 from tffx.executors import value_serialization
 from tffx.proto import remote_pb2
@@ -35,40 +34,18 @@ from tffx.types import type_serialization
 NOTHING = object()  # `shared` of a ClientsValue that is not shared.
 
 
-class Function:
-  """A function value: a block and, for a `Lambda`, the environment it closes.
+def closed_block(fn: client_strategy.Function) -> bb.ComputationBuildingBlock:
+  """The function's block with its free references bound, ready to travel.
 
-  Calling it asks `interpreter.call(function, arg)`.
+  Raises:
+    NotImplementedError: if it captures a value that cannot become a block
+      (a sequence or a federated value).
   """
-
-  __slots__ = ('block', 'env', '_interpreter', '_closed')
-
-  def __init__(self, block: bb.ComputationBuildingBlock,
-               env: environment.Environment, interpreter):
-    self.block = block
-    self.env = env
-    self._interpreter = interpreter
-    self._closed = None
-
-  def __call__(self, arg: Any = None) -> Any:
-    return self._interpreter.call(self, arg)
-
-  def closed_block(self) -> bb.ComputationBuildingBlock:
-    """The block with its free references bound, ready to travel.
-
-    Raises:
-      NotImplementedError: if it captures a value that cannot become a
-        block (a sequence or a federated value).
-    """
-    if self._closed is None:
-      free = free_references(self.block)
-      if not free:
-        self._closed = self.block
-      else:
-        bindings = [(name, value_block(self.env.lookup(name), t, name))
-                    for name, t in free.items()]
-        self._closed = bb.Block(bindings, self.block)
-    return self._closed
+  free = free_references(fn.block)
+  if not free:
+    return fn.block
+  return bb.Block([(name, value_block(fn.env.lookup(name), t, name))
+                   for name, t in free.items()], fn.block)
 
 
 class ClientsValue:
@@ -166,8 +143,8 @@ def free_references(block: bb.ComputationBuildingBlock) -> Dict[str, ct.Type]:
 def value_block(value: Any, type_spec: ct.Type,
                  name: str) -> bb.ComputationBuildingBlock:
   """A closed block evaluating to `value`, for a captured name."""
-  if isinstance(value, Function):
-    return value.closed_block()
+  if isinstance(value, client_strategy.Function):
+    return closed_block(value)
   if isinstance(type_spec, ct.TensorType):
     return bb.Literal(np.asarray(value), type_spec)
   if isinstance(type_spec, ct.StructType) and isinstance(value,

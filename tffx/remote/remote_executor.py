@@ -4,7 +4,8 @@
     executor.run(comp, arg, num_clients)
       1. health-check every worker (and reconnect to restarted ones)
       2. split the clients over the live workers     worker_session.partition
-      3. interpret comp, client work on the workers  controller_interpreter
+      3. interpret comp, client work on the workers  interpreter +
+                                                     remote_strategy
       4. on a worker failure, if retry_on_worker_failure, go to 1: the
          argument is still here, so the run starts over without that worker
       5. release the run's values on the workers
@@ -25,12 +26,13 @@ import threading
 from typing import Callable, Dict, List, Optional, Sequence
 
 from tffx.computations import building_blocks as bb
-from tffx.executors import errors as executor_errors
+from tffx.executors import client_strategy
 from tffx.executors import executor_base
+from tffx.executors import interpreter
 from tffx.executors import tensorflow_runner
 from tffx.remote import auth
-from tffx.remote import controller_interpreter
 from tffx.remote import errors
+from tffx.remote import remote_strategy
 from tffx.remote import transport
 from tffx.remote import wire
 from tffx.remote import worker_session
@@ -130,9 +132,7 @@ class RemoteExecutor(executor_base.Executor):
       Errors of the computation itself, as the reference executor raises
       them (an `AggregationError`, a `TensorFlowExecutionError`, ...).
     """
-    if num_clients < 0:
-      raise executor_errors.ClientCountError(
-          f'Expected a non-negative number of clients, found {num_clients}.')
+    executor_base.check_num_clients(num_clients)
     attempt = 0
     while True:
       attempt += 1
@@ -144,22 +144,35 @@ class RemoteExecutor(executor_base.Executor):
           shards, self._pool, call_timeout_seconds=self._call_timeout,
           on_dispatch=self._on_dispatch, on_success=self._count)
       try:
-        interpreter = controller_interpreter.ControllerInterpreter(
-            session, self._load_tensorflow, num_clients)
-        return interpreter.run(comp, arg)
+        return interpreter.Interpreter(
+            remote_strategy.RemoteStrategy(session, num_clients),
+            self._tensorflow).run(comp, arg)
       except errors.WorkerUnavailableError as e:
-        if not self._retry:
-          raise errors.WorkerUnavailableError(
-              e.target, f'{e} Tip: with retry_on_worker_failure=True the '
-              f'computation re-runs on the other workers.') from e
-        if attempt >= self._max_attempts:
-          raise errors.WorkerUnavailableError(
-              e.target, f'Gave up after {attempt} attempts; the last '
-              f'failure: {e}') from e
+        self._check_retry(e, attempt)
         logging.warning('%s Re-running the computation (attempt %d of %d).',
                         e, attempt + 1, self._max_attempts)
       finally:
         session.release()
+
+  def _tensorflow(self, block: bb.TensorFlow) -> client_strategy.Function:
+    return client_strategy.TensorFlowFunction(block,
+                                              self._load_tensorflow(block))
+
+  def _check_retry(self, error: errors.WorkerUnavailableError,
+                   attempt: int) -> None:
+    """The one place that decides whether a failed run starts again.
+
+    Raises:
+      WorkerUnavailableError: if it does not.
+    """
+    if not self._retry:
+      raise errors.WorkerUnavailableError(
+          error.target, f'{error} Tip: with retry_on_worker_failure=True the '
+          f'computation re-runs on the other workers.') from error
+    if attempt >= self._max_attempts:
+      raise errors.WorkerUnavailableError(
+          error.target, f'Gave up after {attempt} attempts; the last '
+          f'failure: {error}') from error
 
   def _live_connections(self) -> List[transport.WorkerConnection]:
     """The workers that answer a health check now, in target order."""

@@ -17,7 +17,7 @@ unknown class becomes `RemoteExecutionError`. A worker that lost the
 session's values (it restarted) counts as unavailable, like one that died.
 When several shards fail, an error that retrying would not fix wins over
 an unavailable worker. This module neither interprets the IR
-(`controller_interpreter`) nor catches gRPC errors (`transport`).
+(`remote_strategy`) nor catches gRPC errors (`transport`).
 """
 
 from concurrent import futures

@@ -2,7 +2,8 @@
 
     datasets                    federated datasets (ClientData, ...)
     build_uniform_sampling_fn   per-round client sampling
-    errors                      UnknownClientIdError, ClientDataFileError
+    errors                      UnknownClientIdError, ClientDataFileError,
+                                DatasetFileNotFoundError, ...
 
     ClientData --client_ids--> build_uniform_sampling_fn(ids, random_seed=s)
         |                              | fn(round_num, size) -> ids

@@ -138,6 +138,29 @@ def _check_processes(measured_processes: Mapping[str, MeasuredProcess],
           f'Expected the `next` of process {name!r} to take two arguments '
           f'(state, value) to be composed by {what}, found the argument type '
           f'{parameter}.{signature}')
+  _check_same_state_placement(measured_processes)
+
+
+def _check_same_state_placement(measured_processes) -> None:
+  """Raises TypeError unless all states are at SERVER, or all unplaced."""
+  state_types = collections.OrderedDict(
+      (name, p.state_type) for name, p in measured_processes.items())
+  placements_found = {
+      t.placement if isinstance(t, computation_types.FederatedType) else None
+      for t in state_types.values()
+  }
+  listing = ', '.join(f'{n}: {t}' for n, t in state_types.items())
+  if len(placements_found) > 1:
+    # The first sentence is TFF's message, which its tests match on.
+    raise TypeError(
+        f'Cannot concatenate the initialization functions as not all '
+        f'`tff.templates.MeasuredProcess`es have the same placement of the '
+        f'state: {{{listing}}}.\nTip: place every state at SERVER (e.g. with '
+        f'`tffx.federated_value(..., tffx.SERVER)`).')
+  if placements_found == {placements.CLIENTS}:
+    raise TypeError(
+        f'Expected the states of composed MeasuredProcesses to be placed at '
+        f'SERVER (or all unplaced), found them at CLIENTS: {{{listing}}}.')
 
 
 def _all_at_server(types) -> bool:
@@ -187,15 +210,17 @@ def chain_measured_processes(
   For processes `F` and `G` given as `OrderedDict(f=F, g=G)`:
 
       initialize: ( -> <f=F.S, g=G.S>)
-      next: (<<f=F.S, g=G.S>, X> ->
+      next: (<state=<f=F.S, g=G.S>, values=X> ->
              <state=<f=F.S, g=G.S>, result=G.O,
               measurements=<f=F.M, g=G.M>>)
 
   where `next` runs `F.next(state.f, x)`, then `G.next(state.g, <F's
   result>)`. States and measurements are combined into one SERVER value
   with `federated_zip` when they are all placed at SERVER, and into a struct
-  of values otherwise. Each process's `next` must take exactly
-  `(state, value)`.
+  of values when none is placed (TFF refuses unplaced states); states at
+  CLIENTS, or at different placements, are refused. Each process's `next` must take exactly
+  `(state, value)`; the parameters of the composed `next` are named `state`
+  and `values`, as in TFF.
 
   Args:
     measured_processes: An `OrderedDict` (or dict, in insertion order) of
@@ -205,7 +230,8 @@ def chain_measured_processes(
     A `MeasuredProcess`.
 
   Raises:
-    TypeError: if `measured_processes` is empty or holds other objects.
+    TypeError: if `measured_processes` is empty or holds other objects, or
+      if the states of the processes are at different placements.
     TemplateNextFnNumArgsError: if a process's `next` does not take exactly
       two arguments.
     TypeNotAssignableError: if the result of a process is not assignable to
@@ -226,17 +252,17 @@ def chain_measured_processes(
 
   @federated_computation.federated_computation(
       _state_type(measured_processes), first.next.type_signature.parameter[1])
-  def next_fn(state, value):
+  def next_fn(state, values):
     states = collections.OrderedDict()
     measurements = collections.OrderedDict()
     for name, process in measured_processes.items():
-      output = process.next(state[name], value)
+      output = process.next(state[name], values)
       states[name] = output.state
       measurements[name] = output.measurements
-      value = output.result
+      values = output.result
     return MeasuredProcessOutput(
         state=_combine(states),
-        result=value,
+        result=values,
         measurements=_combine(measurements))
 
   return MeasuredProcess(_initialize_all(measured_processes), next_fn)
@@ -249,7 +275,7 @@ def concatenate_measured_processes(
   For processes `F` and `G` given as `OrderedDict(f=F, g=G)`:
 
       initialize: ( -> <f=F.S, g=G.S>)
-      next: (<<f=F.S, g=G.S>, <f=X, g=Y>> ->
+      next: (<state=<f=F.S, g=G.S>, values=<f=X, g=Y>> ->
              <state=<f=F.S, g=G.S>, result=<f=F.O, g=G.O>,
               measurements=<f=F.M, g=G.M>>)
 
@@ -265,7 +291,8 @@ def concatenate_measured_processes(
     A `MeasuredProcess`.
 
   Raises:
-    TypeError: if `measured_processes` is empty or holds other objects.
+    TypeError: if `measured_processes` is empty or holds other objects, or
+      if the states of the processes are at different placements.
     TemplateNextFnNumArgsError: if a process's `next` does not take exactly
       two arguments.
   """

@@ -91,11 +91,25 @@ def check_placement(type_spec: computation_types.Type,
                     error: Type[TypeError], context: str = '') -> None:
   """Raises `error` unless `type_spec` is federated, placed at `placement`."""
   if not isinstance(type_spec, computation_types.FederatedType):
+    tip = ''
+    if (isinstance(type_spec, computation_types.StructType) and
+        not _unplaced_leaves(type_spec)):
+      tip = ('\nTip: it is a struct of federated values; zip it into one '
+             'federated value with `tffx.federated_zip`.')
     raise error(f'Expected {what} to be placed at {placement}, found the '
-                f'unplaced type {type_spec}.{context}')
+                f'unplaced type {type_spec}.{context}{tip}')
   if type_spec.placement is not placement:
     raise error(f'Expected {what} to be placed at {placement}, found '
                 f'{type_spec}.{context}')
+
+
+def _unplaced_leaves(type_spec: computation_types.Type):
+  """The non-federated leaves of `type_spec`, looking through structs."""
+  if isinstance(type_spec, computation_types.StructType):
+    return [leaf for t in type_spec for leaf in _unplaced_leaves(t)]
+  if isinstance(type_spec, computation_types.FederatedType):
+    return []
+  return [type_spec]
 
 
 def check_next_is_federated(next_type: computation_types.FunctionType,
@@ -104,7 +118,10 @@ def check_next_is_federated(next_type: computation_types.FunctionType,
 
   The arguments are the elements of the parameter struct (or the parameter
   itself when it is not a struct); the output fields are the elements of the
-  result struct (state, result, measurements).
+  result struct (state, result, measurements). As in TFF, a struct counts
+  as federated here when all its leaves are: a struct of federated values
+  that should have been zipped is refused by the placement checks that
+  follow (with the template's placement error), not by this one.
   """
   parameter = next_type.parameter
   arguments = (list(parameter) if isinstance(
@@ -113,9 +130,9 @@ def check_next_is_federated(next_type: computation_types.FunctionType,
   outputs = (list(result.items()) if isinstance(
       result, computation_types.StructType) else [(None, result)])
   offending = [f'argument {i}: {t}' for i, t in enumerate(arguments)
-               if not isinstance(t, computation_types.FederatedType)]
+               if _unplaced_leaves(t)]
   offending += [f'result field {n}: {t}' for n, t in outputs
-                if not isinstance(t, computation_types.FederatedType)]
+                if _unplaced_leaves(t)]
   if offending:
     listing = '\n  - '.join(offending)
     raise error(

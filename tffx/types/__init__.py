@@ -1,1 +1,41 @@
-"""The federated type system. See `computation_types` for the overview."""
+"""The federated type system, as TFF's `tff.types`. See `computation_types`."""
+
+from tffx.types.computation_types import AbstractType as AbstractType
+from tffx.types.computation_types import at_clients as at_clients
+from tffx.types.computation_types import at_server as at_server
+from tffx.types.computation_types import FederatedType as FederatedType
+from tffx.types.computation_types import FunctionType as FunctionType
+from tffx.types.computation_types import PlacementType as PlacementType
+from tffx.types.computation_types import SequenceType as SequenceType
+from tffx.types.computation_types import StructType as StructType
+from tffx.types.computation_types import StructWithPythonType as StructWithPythonType
+from tffx.types.computation_types import TensorType as TensorType
+from tffx.types.computation_types import to_type as to_type
+from tffx.types.computation_types import Type as Type
+from tffx.types.errors import TypeNotAssignableError as TypeNotAssignableError
+from tffx.types.errors import TypesNotEquivalentError as TypesNotEquivalentError
+from tffx.types.errors import TypesNotIdenticalError as TypesNotIdenticalError
+from tffx.types.errors import UnexpectedTypeError as UnexpectedTypeError
+from tffx.types.type_analysis import ArrayShape as ArrayShape
+from tffx.types.type_analysis import contains as contains
+from tffx.types.type_analysis import contains_only as contains_only
+from tffx.types.type_analysis import count as count
+from tffx.types.type_analysis import is_average_compatible as is_average_compatible
+from tffx.types.type_analysis import is_min_max_compatible as is_min_max_compatible
+from tffx.types.type_analysis import is_shape_fully_defined as is_shape_fully_defined
+from tffx.types.type_analysis import is_single_integer_or_matches_structure as is_single_integer_or_matches_structure
+from tffx.types.type_analysis import is_structure_of_floats as is_structure_of_floats
+from tffx.types.type_analysis import is_structure_of_integers as is_structure_of_integers
+from tffx.types.type_analysis import is_structure_of_tensors as is_structure_of_tensors
+from tffx.types.type_analysis import is_sum_compatible as is_sum_compatible
+from tffx.types.type_analysis import is_tensorflow_compatible_type as is_tensorflow_compatible_type
+from tffx.types.type_analysis import num_elements_in_shape as num_elements_in_shape
+from tffx.types.type_conversions import infer_type as infer_type
+from tffx.types.type_conversions import tensorflow_to_type as tensorflow_to_type
+from tffx.types.type_conversions import type_from_tensors as type_from_tensors
+from tffx.types.type_conversions import type_to_py_container as type_to_py_container
+from tffx.types.type_conversions import type_to_tf_tensor_specs as type_to_tf_tensor_specs
+from tffx.types.type_relation_messages import type_mismatch_error_message as type_mismatch_error_message
+from tffx.types.type_relation_messages import TypeRelation as TypeRelation
+from tffx.types.type_serialization import deserialize_type as deserialize_type
+from tffx.types.type_serialization import serialize_type as serialize_type

@@ -25,46 +25,21 @@ This module does not infer types from values (see `type_conversions`) and
 does not serialize types (see `type_serialization`).
 """
 
-import threading
 from typing import Any, Iterator, List, Optional, Tuple, Union
 
 import numpy as np
 import tensorflow as tf
 
 from tffx.types import errors
+from tffx.types import interning
 from tffx.types import placements
 from tffx.types import python_containers
+from tffx.types import struct_value
 from tffx.types import type_relation_messages
 from tffx.types import type_specs
 
 
-class _Interned(type):
-  """Metaclass that returns one shared instance per distinct normalized key.
-
-  Each class turns its constructor arguments into a canonical key with
-  `_normalize`; the instance stores that key as `_key`.
-  """
-
-  def __init__(cls, name, bases, namespace):
-    super().__init__(name, bases, namespace)
-    cls._instances = {}
-    cls._lock = threading.Lock()
-
-  def __call__(cls, *args, **kwargs):
-    key = cls._normalize(*args, **kwargs)
-    instance = cls._instances.get(key)
-    if instance is None:
-      with cls._lock:
-        instance = cls._instances.get(key)
-        if instance is None:
-          instance = cls.__new__(cls)
-          object.__setattr__(instance, '_key', key)
-          instance._finish_init()
-          cls._instances[key] = instance
-    return instance
-
-
-class Type(metaclass=_Interned):
+class Type(metaclass=interning.Interned):
   """Base class of all tffx types. Instances are interned and immutable."""
 
   _key: tuple
@@ -141,6 +116,14 @@ class Type(metaclass=_Interned):
     """The one-line string form, e.g. `<a=int32,b=float32[2]>@SERVER`."""
     return str(self)
 
+  def formatted_representation(self) -> str:
+    """The multi-line form: one struct element a line, indented by nesting."""
+    return '\n'.join(self._lines())
+
+  def _lines(self) -> List[str]:
+    """The lines of `formatted_representation`; one line unless nested."""
+    return [str(self)]
+
   def __str__(self) -> str:
     raise NotImplementedError
 
@@ -195,8 +178,7 @@ class TensorType(Type):
     dtype = type_specs.dtype_repr(self.dtype)
     if self.shape == ():
       return f'TensorType({dtype})'
-    shape = None if self.shape is None else list(self.shape)
-    return f'TensorType({dtype}, {shape!r})'
+    return f'TensorType({dtype}, {self.shape!r})'
 
 
 class StructType(Type):
@@ -291,6 +273,19 @@ class StructType(Type):
     return '<' + ','.join(str(t) if n is None else f'{n}={t}'
                           for n, t in self.items()) + '>'
 
+  def _lines(self):
+    if not len(self):
+      return ['<>']
+    lines = ['<']
+    for i, (name, t) in enumerate(self.items()):
+      element = t._lines()
+      if name is not None:
+        element = [f'{name}={element[0]}'] + element[1:]
+      if i < len(self) - 1:
+        element[-1] += ','
+      lines.extend('  ' + line for line in element)
+    return lines + ['>']
+
   def __repr__(self):
     return f'StructType({_elements_repr(self.items())})'
 
@@ -315,8 +310,17 @@ class StructWithPythonType(StructType):
     return self._key[1]
 
   def __repr__(self):
-    return (f'StructWithPythonType({_elements_repr(self.items())}, '
-            f'{type_specs.container_repr(self.python_container)})')
+    return (f'StructType({_elements_repr(self.items())}) as '
+            f'{self.python_container.__name__}')
+
+
+def _join_lines(*parts: List[str]) -> List[str]:
+  """Concatenates line lists, each joining the last line of the one before."""
+  lines = ['']
+  for part in parts:
+    lines[-1] += part[0]
+    lines.extend(part[1:])
+  return lines
 
 
 def _elements_repr(elements) -> str:
@@ -335,7 +339,8 @@ class SequenceType(Type):
   """The type of a sequence (a `tf.data.Dataset`) of `element` values.
 
   Elements are tensors or structs of tensors; a sequence cannot hold
-  functions, sequences, placements or federated values.
+  functions, sequences, placements or federated values. List structs in the
+  element become tuple structs, as `tf.data` reads a list as one tensor.
   """
 
   @classmethod
@@ -343,7 +348,7 @@ class SequenceType(Type):
     element = to_type(element)
     _check_contains_only(element, (TensorType, StructType, AbstractType),
                          'the element of a sequence type')
-    return (element,)
+    return (_lists_to_tuples(element),)
 
   @property
   def element(self) -> Type:
@@ -361,11 +366,28 @@ class SequenceType(Type):
     return isinstance(source, SequenceType) and (
         self.element.is_assignable_from(source.element))
 
+  def _lines(self):
+    lines = self.element._lines()
+    return lines[:-1] + [lines[-1] + '*']
+
   def __str__(self):
     return f'{self.element}*'
 
   def __repr__(self):
     return f'SequenceType({self.element!r})'
+
+
+def _lists_to_tuples(type_spec: Type) -> Type:
+  """`type_spec` with every list struct in it made a tuple struct."""
+  if not isinstance(type_spec, StructType):
+    return type_spec
+  elements = [(n, _lists_to_tuples(t)) for n, t in type_spec.items()]
+  container = type_spec.python_container
+  if container is None:
+    return StructType(elements)
+  if issubclass(container, list):
+    container = tuple
+  return StructWithPythonType(elements, container)
 
 
 class FunctionType(Type):
@@ -399,6 +421,10 @@ class FunctionType(Type):
         self.parameter):
       return False
     return self.result.is_assignable_from(source.result)
+
+  def _lines(self):
+    parameter = [''] if self.parameter is None else self.parameter._lines()
+    return _join_lines(['('], parameter, [' -> '], self.result._lines(), [')'])
 
   def __str__(self):
     parameter = '' if self.parameter is None else str(self.parameter)
@@ -518,26 +544,36 @@ class FederatedType(Type):
             (not self.all_equal or source.all_equal) and
             self.member.is_assignable_from(source.member))
 
+  def _lines(self):
+    lines = self.member._lines()
+    if self.all_equal:
+      return lines[:-1] + [f'{lines[-1]}@{self.placement}']
+    lines = ['{' + lines[0]] + lines[1:]
+    return lines[:-1] + [f'{lines[-1]}}}@{self.placement}']
+
   def __str__(self):
     if self.all_equal:
       return f'{self.member}@{self.placement}'
     return f'{{{self.member}}}@{self.placement}'
 
   def __repr__(self):
-    if self.all_equal == self.placement.default_all_equal:
-      return f'FederatedType({self.member!r}, {self.placement!r})'
     return (f'FederatedType({self.member!r}, {self.placement!r}, '
-            f'all_equal={self.all_equal})')
+            f'{self.all_equal})')
 
 
-def type_at_clients(type_spec: Any, all_equal: bool = False) -> FederatedType:
+def at_clients(type_spec: Any, all_equal: bool = False) -> FederatedType:
   """Returns `{T}@CLIENTS` (or `T@CLIENTS` when `all_equal`) for `type_spec`."""
   return FederatedType(type_spec, placements.CLIENTS, all_equal)
 
 
-def type_at_server(type_spec: Any) -> FederatedType:
+def at_server(type_spec: Any) -> FederatedType:
   """Returns `T@SERVER` for `type_spec`."""
   return FederatedType(type_spec, placements.SERVER)
+
+
+# TFF's older names, still used by its tutorials.
+type_at_clients = at_clients
+type_at_server = at_server
 
 
 def _check_contains_only(type_spec: Type, allowed: tuple, where: str) -> None:
@@ -563,7 +599,8 @@ def to_type(spec: Any) -> Type:
   Python containers (list, tuple, dict, OrderedDict, namedtuple, attrs,
   dataclass) of these, which become `StructWithPythonType`s. A list or tuple
   holding `(name, spec)` pairs becomes a plain `StructType` (names where
-  given, unnamed elements elsewhere).
+  given, unnamed elements elsewhere), a lone `('a', spec)` pair the tuple
+  struct `<a=spec>`, and a `Struct` of specs a plain `StructType`.
 
   Raises:
     UnsupportedTypeSpecError: if `spec` cannot be converted.
@@ -571,6 +608,8 @@ def to_type(spec: Any) -> Type:
   """
   if isinstance(spec, Type):
     return spec
+  if isinstance(spec, struct_value.Struct):
+    return StructType(list(spec.items()))
   if type_specs.is_dtype_spec(spec):
     return TensorType(spec)
   if isinstance(spec, tf.TensorSpec):
@@ -579,6 +618,8 @@ def to_type(spec: Any) -> Type:
     return SequenceType(spec.element_spec)
   if type_specs.is_tensor_pair(spec):
     return TensorType(*spec)
+  if type_specs.is_name_value_pair(spec):
+    return StructWithPythonType([spec], tuple)
   if isinstance(spec, (list, tuple)) and not python_containers.is_named_tuple(
       spec) and any(type_specs.is_name_value_pair(e) for e in spec):
     return StructType(spec)

@@ -6,8 +6,12 @@ which raises `TypeError` for type problems, keep working. `SerializationError`
 """
 
 
-class InvalidTypeError(TypeError):
-  """A type that cannot exist, e.g. a federated value inside a federated value."""
+class InvalidTypeError(TypeError, ValueError):
+  """A type that cannot exist, e.g. a federated value inside a federated value.
+
+  Both a `TypeError` (a problem with a type) and a `ValueError`, which is what
+  TFF raises for invalid `FederatedType` and `SequenceType` members.
+  """
 
 
 class UnsupportedTypeSpecError(TypeError):
@@ -33,6 +37,21 @@ class TypesNotEquivalentError(TypeRelationError):
 
 class TypesNotIdenticalError(TypeRelationError):
   """Two types differ, possibly only in their Python containers."""
+
+
+class UnexpectedTypeError(TypeError):
+  """A type of one kind (e.g. `StructType`) was found where another was expected.
+
+  Attributes:
+    expected: the expected `Type` subclass.
+    actual: the `Type` found.
+  """
+
+  def __init__(self, expected: type, actual):
+    super().__init__(f'Expected type of kind {expected.__name__}, found type '
+                     f'{actual}.')
+    self.expected = expected
+    self.actual = actual
 
 
 class SerializationError(ValueError):

@@ -52,7 +52,7 @@ class PlacementLiteral:
     return self._name
 
   def __repr__(self) -> str:
-    return self._name
+    return f'PlacementLiteral({self._uri!r})'
 
   def __reduce__(self):
     # Pickling and copying keep the singleton.

@@ -1,126 +1,24 @@
-"""`Struct`: the value of a `StructType` inside tffx, plus helpers over nests.
+"""Functions over `Struct`s, the values of `StructType`s: TFF's `tff.structure`.
 
 Executors carry struct values as `Struct`s (ordered, optionally named
 elements) rather than Python containers, because a `StructType` need not have
 a container. `from_container` and `to_python` convert at the edges.
 
     Struct([('a', 1), (None, 2)])   ->  s.a == 1, s[1] == 2, len(s) == 2
+
+`Struct` itself is defined in `struct_value` and re-exported here.
 """
 
+import collections
 from typing import Any, Callable, Iterator, List, Optional, Sequence, Tuple
 
-import numpy as np
+import tensorflow as tf
 
 from tffx.types import computation_types
 from tffx.types import python_containers
+from tffx.types import struct_value
 
-
-class Struct:
-  """An immutable ordered sequence of values, each with an optional name."""
-
-  __slots__ = ('_elements', '_name_to_index')
-
-  def __init__(self, elements: Sequence[Tuple[Optional[str], Any]]):
-    elements = tuple(elements)
-    name_to_index = {}
-    for i, element in enumerate(elements):
-      if not isinstance(element, tuple) or len(element) != 2:
-        raise TypeError(
-            f'Expected (name, value) pairs, found {element!r} at index {i}.')
-      name = element[0]
-      if name is not None:
-        if not isinstance(name, str) or not name:
-          raise TypeError(f'Element names must be non-empty strings, found '
-                          f'{name!r}.')
-        if name in name_to_index:
-          raise ValueError(f'Duplicate element name {name!r}.')
-        name_to_index[name] = i
-    object.__setattr__(self, '_elements', elements)
-    object.__setattr__(self, '_name_to_index', name_to_index)
-
-  @classmethod
-  def unnamed(cls, *values) -> 'Struct':
-    return cls([(None, v) for v in values])
-
-  @classmethod
-  def named(cls, **values) -> 'Struct':
-    return cls(list(values.items()))
-
-  def __setattr__(self, name, value):
-    raise AttributeError('Struct is immutable.')
-
-  def __delattr__(self, name):
-    raise AttributeError('Struct is immutable.')
-
-  def __reduce__(self):
-    # The default protocol would restore the slots through `__setattr__`.
-    return (Struct, (self._elements,))
-
-  def items(self) -> Iterator[Tuple[Optional[str], Any]]:
-    return iter(self._elements)
-
-  def names(self) -> List[Optional[str]]:
-    return [n for n, _ in self._elements]
-
-  def values(self) -> List[Any]:
-    return [v for _, v in self._elements]
-
-  def __len__(self):
-    return len(self._elements)
-
-  def __iter__(self):
-    return (v for _, v in self._elements)
-
-  def __getitem__(self, key):
-    if isinstance(key, str):
-      try:
-        return self._elements[self._name_to_index[key]][1]
-      except KeyError:
-        raise KeyError(f'Struct has no element named {key!r}; names: '
-                       f'{self.names()}.') from None
-    if isinstance(key, slice):
-      return [v for _, v in self._elements[key]]
-    return self._elements[key][1]
-
-  def __getattr__(self, name):
-    if name.startswith('__'):
-      raise AttributeError(name)
-    index = self._name_to_index.get(name)
-    if index is None:
-      raise AttributeError(
-          f'Struct has no element named {name!r}; names: {self.names()}.')
-    return self._elements[index][1]
-
-  def __eq__(self, other):
-    if not isinstance(other, Struct) or len(self) != len(other):
-      return False
-    return all(n1 == n2 and _values_equal(v1, v2) for (n1, v1), (n2, v2) in
-               zip(self._elements, other._elements))
-
-  def __hash__(self):
-    return hash(tuple(n for n, _ in self._elements))
-
-  def __repr__(self):
-    return 'Struct([' + ', '.join(f'({n!r}, {v!r})'
-                                  for n, v in self._elements) + '])'
-
-  def __str__(self):
-    return '<' + ','.join(str(v) if n is None else f'{n}={v}'
-                          for n, v in self._elements) + '>'
-
-
-def _values_equal(a: Any, b: Any) -> bool:
-  """`a == b` for leaves that may be arrays or tensors of any shape."""
-  if isinstance(a, Struct) or isinstance(b, Struct):
-    return a == b
-  # `==` on arrays and tensors compares elementwise, broadcasts, and may
-  # raise on shapes that do not broadcast; compare them whole instead.
-  if hasattr(a, '__array__') or hasattr(b, '__array__'):
-    return bool(np.array_equal(a, b))
-  if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
-    return type(a) is type(b) and len(a) == len(b) and all(
-        _values_equal(x, y) for x, y in zip(a, b))
-  return bool(a == b)
+Struct = struct_value.Struct
 
 
 def from_container(value: Any, recursive: bool = False) -> Any:
@@ -214,3 +112,153 @@ def pack_sequence_as(structure: Any, flat: Sequence[Any]) -> Any:
     return next(leaves)
 
   return pack(structure)
+
+
+# ---------------------------------------------------------------------------
+# TFF's `tff.structure` functions over `Struct`s.
+
+
+def _check_struct(value: Any, what: str = 'struct') -> None:
+  if not isinstance(value, Struct):
+    raise TypeError(f'Expected {what} to be a Struct, found {value!r} of '
+                    f'Python type {type(value).__name__}.')
+
+
+def to_elements(struct: Struct) -> List[Tuple[Optional[str], Any]]:
+  """The `(name, value)` pairs of `struct`, in order (name None if unnamed)."""
+  _check_struct(struct)
+  return list(struct.items())
+
+
+def iter_elements(struct: Struct) -> Iterator[Tuple[Optional[str], Any]]:
+  """Iterates over the `(name, value)` pairs of `struct` (or a `StructType`)."""
+  if isinstance(struct, computation_types.StructType):
+    return struct.items()
+  _check_struct(struct)
+  return struct.items()
+
+
+def name_list(struct: Struct) -> List[str]:
+  """The names of the named elements of `struct`, in order."""
+  return [n for n, _ in iter_elements(struct) if n is not None]
+
+
+def name_list_with_nones(struct: Struct) -> List[Optional[str]]:
+  """The names of all elements of `struct`, None for unnamed ones."""
+  return [n for n, _ in iter_elements(struct)]
+
+
+def name_to_index_map(struct: Struct) -> dict:
+  """Maps the name of each named element of `struct` to its index."""
+  return {n: i for i, (n, _) in enumerate(iter_elements(struct))
+          if n is not None}
+
+
+def has_field(struct: Struct, field: str) -> bool:
+  """Whether `struct` has an element named `field`."""
+  return field in name_list(struct)
+
+
+def _to_container_recursive(value: Any, build: Callable[[list], Any]) -> Any:
+  if not isinstance(value, Struct):
+    return value
+  return build([(n, _to_container_recursive(v, build))
+                for n, v in value.items()])
+
+
+def to_odict(struct: Struct, recursive: bool = False):
+  """Converts `struct` (all elements named) to a `collections.OrderedDict`.
+
+  Raises:
+    ValueError: if an element (a nested one, with `recursive`) is unnamed.
+  """
+  _check_struct(struct)
+
+  def build(pairs):
+    if any(n is None for n, _ in pairs):
+      raise ValueError(f'Cannot convert a Struct with unnamed elements to an '
+                       f'OrderedDict: {struct!r}.')
+    return collections.OrderedDict(pairs)
+
+  if recursive:
+    return _to_container_recursive(struct, build)
+  return build(list(struct.items()))
+
+
+def to_odict_or_tuple(struct: Struct, recursive: bool = True):
+  """Converts `struct` to an `OrderedDict` (all named) or a tuple (none named).
+
+  Raises:
+    ValueError: if `struct` (or, with `recursive`, a nested struct) names
+      some elements but not all.
+  """
+  _check_struct(struct)
+
+  def build(pairs):
+    named = [n is not None for n, _ in pairs]
+    if all(named):
+      return collections.OrderedDict(pairs)
+    if not any(named):
+      return tuple(v for _, v in pairs)
+    raise ValueError(f'Cannot convert a Struct with both named and unnamed '
+                     f'elements to an OrderedDict or a tuple: {struct!r}.')
+
+  if recursive:
+    return _to_container_recursive(struct, build)
+  return build(list(struct.items()))
+
+
+def is_same_structure(a: Struct, b: Struct) -> bool:
+  """Whether `a` and `b` nest the same way, with the same names.
+
+  Leaves compare by `tf.nest` structure (types included), not by value.
+  """
+  _check_struct(a, 'a')
+  _check_struct(b, 'b')
+  if len(a) != len(b) or a.names() != b.names():
+    return False
+  for value_a, value_b in zip(a, b):
+    if isinstance(value_a, Struct) and isinstance(value_b, Struct):
+      if not is_same_structure(value_a, value_b):
+        return False
+    elif isinstance(value_a, Struct) or isinstance(value_b, Struct):
+      return False
+    else:
+      try:
+        tf.nest.assert_same_structure(value_a, value_b, check_types=True)
+      except (ValueError, TypeError):
+        return False
+  return True
+
+
+def update_struct(structure: Any, **kwargs) -> Any:
+  """Returns a copy of `structure` with the named fields replaced.
+
+  `structure` is a `Struct`, a namedtuple, a dict (or OrderedDict), an
+  attrs instance or a dataclass instance.
+
+  Raises:
+    KeyError: if `structure` has no field of one of the given names.
+    TypeError: for any other kind of `structure`.
+  """
+  if isinstance(structure, Struct):
+    pairs = list(structure.items())
+  elif isinstance(structure, dict) or python_containers.is_named_tuple(
+      structure) or python_containers.is_attrs(
+          structure) or python_containers.is_dataclass(structure):
+    pairs = python_containers.elements(structure)
+  else:
+    pairs = None
+  if pairs is not None:
+    missing = set(kwargs) - {n for n, _ in pairs}
+    if missing:
+      raise KeyError(f'`structure` does not contain fields named '
+                     f'{sorted(missing)}.')
+    updated = [(n, kwargs.get(n, v)) if n is not None else (n, v)
+               for n, v in pairs]
+    if isinstance(structure, Struct):
+      return Struct(updated)
+    return python_containers.build(type(structure), updated)
+  raise TypeError(f'Expected a Struct, namedtuple, dict or attrs instance, '
+                  f'found {structure!r} of Python type '
+                  f'{type(structure).__name__}.')

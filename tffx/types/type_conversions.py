@@ -41,6 +41,14 @@ def infer_type(value: Any) -> computation_types.Type:
         f'Expected a value, found the type {value}; use to_type for specs.')
   if isinstance(value, (tf.Tensor, tf.Variable)):
     return computation_types.TensorType(value.dtype, value.shape)
+  # Other objects with `__tf_tensor__` (TensorFlow's conversion protocol),
+  # e.g. Keras 3 variables such as a Keras model's `trainable_variables`.
+  if hasattr(type(value), '__tf_tensor__'):
+    if hasattr(value, 'dtype') and hasattr(value, 'shape'):
+      return computation_types.TensorType(
+          tf.as_dtype(value.dtype), tf.TensorShape(value.shape))
+    tensor = tf.convert_to_tensor(value)
+    return computation_types.TensorType(tensor.dtype, tensor.shape)
   if isinstance(value, tf.data.Dataset):
     return computation_types.SequenceType(
         computation_types.to_type(value.element_spec))
@@ -102,3 +110,37 @@ def to_tf_spec(type_spec: computation_types.Type) -> Any:
   raise TypeError(
       f'Expected a tensor, struct or sequence type, found {type_spec}, which '
       f'has no TensorFlow spec.')
+
+
+def tensorflow_to_type(obj: Any) -> computation_types.Type:
+  """Returns the type for `obj` holding TensorFlow type specs.
+
+  `tf.DType`s, `(dtype, tf.TensorShape)` pairs, `tf.TensorSpec`s and
+  `tf.data.DatasetSpec`s, alone or in Python containers (TFF's
+  `tff.types.tensorflow_to_type`; `to_type` accepts all of these).
+  """
+  return computation_types.to_type(obj)
+
+
+def type_to_tf_tensor_specs(type_spec: Any) -> Any:
+  """Returns the `tf.TensorSpec` nest for a tensor or struct type (spec)."""
+  return to_tf_spec(computation_types.to_type(type_spec))
+
+
+def type_from_tensors(tensors: Any) -> computation_types.Type:
+  """Returns the type of a tensor, or of a nest of tensors and `Struct`s."""
+  return infer_type(tensors)
+
+
+def type_to_py_container(value: Any, type_spec: computation_types.Type) -> Any:
+  """Rebuilds the Python containers recorded in `type_spec` around `value`.
+
+  Struct values become their type's container (plain `StructType`s stay
+  `Struct`s); the members of a federated value are converted one by one
+  (a list of them when the value is not all-equal).
+  """
+  if isinstance(type_spec, computation_types.FederatedType):
+    if type_spec.all_equal:
+      return type_to_py_container(value, type_spec.member)
+    return [type_to_py_container(v, type_spec.member) for v in value]
+  return structure.to_python(value, type_spec)

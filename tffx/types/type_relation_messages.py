@@ -9,8 +9,13 @@ and ends with a note from that pair (different names, placements, Python
 containers, a `Tip:`). The walk uses two hooks every `Type` has:
 `_aligned_parts(other)` and `_mismatch_note(other)`, so this module imports no
 type class. It decides nothing: the relations themselves live on the types.
+
+`type_mismatch_error_message` words the same mismatch the way TFF's
+`tff.types.type_mismatch_error_message` does, for code that expects TFF's text.
 """
 
+import difflib
+import enum
 from typing import Any, Callable, Tuple
 
 # A relation between an expected (target) type and a given (source) type.
@@ -61,3 +66,45 @@ def _message(target, source, relation: str, related: Relation) -> str:
   if note:
     message += f' {note}'
   return message
+
+
+class TypeRelation(enum.Enum):
+  """The relations between two types, as named in TFF's messages."""
+  EQUIVALENT = 'equivalent'
+  IDENTICAL = 'identical'
+  ASSIGNABLE = 'assignable'
+
+
+# Longer one-line messages are laid out one part a line instead.
+_MAX_LINE_LENGTH = 80
+
+
+def type_mismatch_error_message(first, second, relation: TypeRelation,
+                                second_is_expected: bool = False) -> str:
+  """Returns TFF's message for `first` not being in `relation` to `second`.
+
+      Type `int32` is not equivalent to type `bool`
+
+  Types that print the same (e.g. structs differing only in their Python
+  containers) are shown by `repr`; long types in their formatted form, one
+  part a line, followed by a unified diff of the two.
+  """
+  first_text = first.compact_representation()
+  second_text = second.compact_representation()
+  diff = ''
+  if first_text == second_text:
+    first_text, second_text = repr(first), repr(second)
+  elif max(len(first_text), len(second_text)) > _MAX_LINE_LENGTH:
+    first_text = first.formatted_representation()
+    second_text = second.formatted_representation()
+    diff = '\n'.join(difflib.unified_diff(
+        first_text.split('\n'), second_text.split('\n'), lineterm=''))
+  expected = 'expected ' if second_is_expected else ''
+  parts = ['Type', f'`{first_text}`',
+           f'is not {relation.value} to {expected}type', f'`{second_text}`']
+  if diff:
+    parts += ['\nDiff:', diff]
+  one_line = ' '.join(parts)
+  if len(one_line) > _MAX_LINE_LENGTH or '\n' in one_line:
+    return '\n'.join(parts)
+  return one_line

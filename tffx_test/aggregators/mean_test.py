@@ -135,8 +135,9 @@ class UnweightedMeanFactoryTest(parameterized.TestCase):
     process = mean.UnweightedMeanFactory().create(_STRUCT)
 
     self.assertFalse(process.is_weighted)
-    self.assertEqual(str(process.state_type),
-                     '<value_sum_process=<>,count_sum_process=<>>@SERVER')
+    # TFF's state: an unnamed pair (value sum state, count sum state).
+    self.assertEqual(str(process.state_type), '<<>,<>>@SERVER')
+    self.assertIs(process.state_type.member.python_container, tuple)
     self.assertEqual(str(process.next.type_signature.result.measurements),
                      '<mean_value=<>,mean_count=<>>@SERVER')
 

@@ -358,6 +358,26 @@ class VariablesTest(absltest.TestCase):
     self.assertEqual(handles[0].attr['shared_name'].s,
                      b'cd2c89b7-88b7-44c8-ad83-06c2a9158347')
 
+  def test_keras_variables_are_returned_as_their_values(self):
+    # TFF's tutorials return `model.trainable_variables` from a computation;
+    # under Keras 3 these are Keras variables, not `tf.Variable`s.
+
+    @tf_computation
+    def server_init():
+      model = keras.Sequential([
+          keras.layers.Input(shape=(3,)),
+          keras.layers.Dense(2, kernel_initializer='ones',
+                             bias_initializer='zeros'),
+      ])
+      return model.trainable_variables
+
+    kernel, bias = _run(server_init)
+
+    self.assertEqual(str(server_init.type_signature),
+                     '( -> <float32[3,2],float32[2]>)')
+    np.testing.assert_array_equal(kernel, np.ones([3, 2], np.float32))
+    np.testing.assert_array_equal(bias, np.zeros([2], np.float32))
+
   def test_keras_layer_trains_when_created_inside(self):
 
     @tf_computation((np.float32, [None, 3]))

@@ -63,6 +63,9 @@ class _RecordingExecutor(executor_base.Executor):
     self.calls.append((comp, arg, num_clients))
     return self._result
 
+  def close(self):
+    self.calls.append('close')
+
 
 class ExecutionContextTest(parameterized.TestCase):
 
@@ -90,6 +93,25 @@ class ExecutionContextTest(parameterized.TestCase):
     self.assertIsInstance(arg, federated_value.FederatedValue)
     self.assertEqual(list(arg.members), [1.0, 2.0])
     self.assertEqual(num_clients, 2)
+
+  def test_close_closes_executor_and_next_invoke_creates_another(self):
+    result = federated_value.FederatedValue(ct.type_at_server(F32),
+                                            [np.float32(0)])
+    executors = []
+
+    def factory():
+      executors.append(_RecordingExecutor(result))
+      return executors[-1]
+
+    context = execution_context.ExecutionContext(factory)
+    context.invoke(_client_sum(), [1.0])
+    context.close()
+    context.close()
+    context.invoke(_client_sum(), [1.0])
+
+    self.assertLen(executors, 2)
+    self.assertEqual(executors[0].calls[-1], 'close')
+    self.assertNotEqual(executors[1].calls[-1], 'close')
 
   @parameterized.named_parameters(('zero', 0), ('four', 4))
   def test_invoke_uses_default_num_clients_without_client_input(self, count):

@@ -11,6 +11,7 @@ holds only placeholders; `load` finds its Python function by the block's name.
 """
 
 import collections
+import fractions
 import functools
 import itertools
 from typing import Any, Callable
@@ -181,3 +182,41 @@ def fed_avg_round():
                                      weight=outputs.num_examples)
 
   return fed_avg_round
+
+
+def round_to_dtype(exact: fractions.Fraction, dtype) -> np.ndarray:
+  """`exact` rounded once to the float `dtype`, ties to even (0-d array)."""
+  dtype = np.dtype(dtype)
+  guess = np.asarray(float(exact), dtype)  # Within one ulp of the answer.
+  candidates = [np.nextafter(guess, dtype.type(-np.inf)), guess,
+                np.nextafter(guess, dtype.type(np.inf))]
+
+  def distance(c):
+    even = int(c.view(f'u{dtype.itemsize}')) % 2 == 0
+    return (abs(fractions.Fraction(float(c)) - exact), not even)
+
+  return np.asarray(min(candidates, key=distance), dtype)
+
+
+def intrinsic_lambda(uri: str, parameter_type: Any,
+                     result_type: Any) -> bb.Lambda:
+  """`(x -> uri(x))`, the intrinsic of concrete type parameter -> result."""
+  return bb.Lambda('x', parameter_type, bb.Call(
+      bb.Intrinsic(uri, ct.FunctionType(parameter_type, result_type)),
+      bb.Reference('x', parameter_type)))
+
+
+def spread_vectors(num_clients: int = 1000, size: int = 8,
+                   seed: int = 0) -> list:
+  """float32 vectors whose entries span 1e-6..1e6 in magnitude, both signs."""
+  rng = np.random.default_rng(seed)
+  magnitudes = 10.0**rng.uniform(-6, 6, size=(num_clients, size))
+  signs = rng.choice([-1.0, 1.0], size=(num_clients, size))
+  return list((magnitudes * signs).astype(np.float32))
+
+
+def exact_float32_sum(vectors: list) -> np.ndarray:
+  """The element-wise rational sum of float32 vectors, rounded once."""
+  columns = zip(*[[fractions.Fraction(float(x)) for x in v] for v in vectors])
+  return np.array([round_to_dtype(sum(c), np.float32) for c in columns],
+                  np.float32)

@@ -277,12 +277,12 @@ class ThreadPoolExecutorTest(parameterized.TestCase):
     executor = _executor(self, max_concurrent_computation_calls=2,
                          clients_per_chunk=4)
 
-    # The batched call fails for the whole chunk; the per-client calls that
-    # follow name the client.
+    # The batched call fails for the whole chunk and raises, naming the
+    # chunk's clients; nothing is retried client by client.
     with self.assertRaisesRegex(
         computation_errors.TensorFlowExecutionError,
-        r'federated_map\(twelve_over\) failed for client 5: .*twelve_over.*'
-        r'Integer division by zero'):
+        r'federated_map\(twelve_over\) failed for clients 4-7 \(one batched '
+        r'call\): .*twelve_over.*Integer division by zero'):
       executor.run(block, _at_clients([1, 2, 3, 4, 6, 0, 0, 1], I32), 8)
     result = executor.run(block, _at_clients([1, 2, 3, 4], I32), 4)
 

@@ -5,6 +5,7 @@ from absl.testing import parameterized
 import numpy as np
 import tensorflow as tf
 
+import tffx as tff
 from tffx.computations import building_blocks as bb
 from tffx.computations import computation_impl
 from tffx.executors import errors
@@ -317,6 +318,94 @@ class DatasetTest(parameterized.TestCase):
         self.assertEqual(actual, expected)
       else:
         np.testing.assert_array_equal(actual, expected)
+
+
+class StringResultTest(parameterized.TestCase):
+
+  def test_string_scalar_comes_back_as_bytes(self):
+
+    result = value_conversions.to_python_value(
+        np.asarray('Hello'), ct.TensorType(np.str_))
+
+    self.assertEqual(result, b'Hello')
+    self.assertIsInstance(result, bytes)
+
+  def test_string_array_comes_back_as_object_array_of_bytes(self):
+
+    result = value_conversions.to_python_value(
+        np.asarray(['a', 'bc']), ct.TensorType(np.str_, [2]))
+
+    self.assertEqual(result.dtype, object)
+    self.assertEqual(result.tolist(), [b'a', b'bc'])
+
+  @tff.test.with_contexts(
+      ('native', tff.backends.native.create_local_execution_context),
+      ('reference',
+       tff.backends.reference.create_reference_execution_context),
+  )
+  def test_federated_computation_returning_a_string_gives_bytes(self):
+
+    @tff.federated_computation
+    def hello_world():
+      return 'Hello, World!'
+
+    self.assertEqual(hello_world(), b'Hello, World!')
+
+  def test_tf_computation_returning_strings_gives_bytes(self):
+
+    @tff.tf_computation
+    def words():
+      return tf.constant(['a', 'bc'])
+
+    self.assertEqual(words().tolist(), [b'a', b'bc'])
+
+
+class EmptyStructStateTest(parameterized.TestCase):
+
+  def _empty_state_process(self):
+    @tff.tf_computation
+    def empty():
+      return structure.Struct([])
+
+    @tff.federated_computation
+    def initialize():
+      return tff.federated_eval(empty, tff.SERVER)
+
+    @tff.federated_computation(
+        tff.type_at_server(ct.StructType([])), tff.type_at_clients(np.float32))
+    def next_fn(state, value):
+      return tff.templates.MeasuredProcessOutput(
+          state, value, tff.federated_value((), tff.SERVER))
+
+    return tff.templates.MeasuredProcess(initialize, next_fn)
+
+  def test_process_with_empty_state_runs_two_rounds(self):
+    process = self._empty_state_process()
+    state = process.initialize()
+
+    results = []
+    for _ in range(2):
+      output = process.next(state, [1.0, 2.0])
+      state = output.state
+      results.append(output.result)
+
+    self.assertEqual(str(process.initialize.type_signature.result), '<>@SERVER')
+    self.assertEqual(state, structure.Struct([]))
+    self.assertEqual(results, [[1.0, 2.0], [1.0, 2.0]])
+
+  def test_chained_processes_with_empty_states_run_two_rounds(self):
+    chained = tff.templates.chain_measured_processes(
+        collections.OrderedDict(a=self._empty_state_process(),
+                                b=self._empty_state_process()))
+    state = chained.initialize()
+
+    for _ in range(2):
+      output = chained.next(state, [1.0, 2.0])
+      state = output.state
+
+    self.assertEqual(list(state), ['a', 'b'])
+    self.assertEqual(state['a'], structure.Struct([]))
+    self.assertEqual(output.result, [1.0, 2.0])
 
 
 if __name__ == '__main__':

@@ -1,8 +1,10 @@
 from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
+import tensorflow as tf
 
 from tffx.aggregators import differential_privacy
+from tffx.aggregators import encoded
 from tffx.aggregators import errors
 from tffx.aggregators import factory
 from tffx.aggregators import mean
@@ -136,6 +138,69 @@ class SecureAggregatorTest(parameterized.TestCase):
                                    'secure_lower_clipped_count',
                                    'secure_upper_threshold',
                                    'secure_lower_threshold'])
+
+
+
+class CompressionAggregatorTest(parameterized.TestCase):
+
+  @parameterized.named_parameters(
+      ('default', {}, _ZEROING.format(_CLIPPING.format(_MEAN_MEASUREMENTS))),
+      ('neither', dict(zeroing=False, clipping=False), _MEAN_MEASUREMENTS),
+      ('unweighted', dict(weighted=False),
+       _ZEROING.format(_CLIPPING.format('<mean_value=<>,mean_count=<>>'))),
+  )
+  def test_measurements_nest_the_enabled_factories(self, flags, measurements):
+    aggregator = model_update_aggregator.compression_aggregator(**flags)
+
+    process = _create(aggregator)
+
+    self.assertEqual(process.is_weighted, flags.get('weighted', True))
+    self.assertEqual(str(process.next.type_signature.result.measurements),
+                     f'{measurements}@SERVER')
+
+  def test_mean_sums_with_quantization_above_threshold(self):
+    seen = []
+
+    def debug_fn(mean_factory):
+      seen.append(mean_factory)
+      return mean_factory
+
+    model_update_aggregator.compression_aggregator(
+        zeroing=False, clipping=False, debug_measurements_fn=debug_fn)
+
+    [mean_factory] = seen
+    value_sum = mean_factory._value_sum_factory  # pylint: disable=protected-access
+    self.assertIsInstance(value_sum, encoded.EncodedSumFactory)
+    encoder_fn = value_sum._encoder_fn  # pylint: disable=protected-access
+    self.assertEqual(encoder_fn(tf.TensorSpec([20001], tf.float32)).bits, 8)
+    self.assertIsNone(encoder_fn(tf.TensorSpec([20000], tf.float32)))
+
+  def test_large_update_mean_is_close_to_exact_mean(self):
+    process = model_update_aggregator.compression_aggregator(
+        zeroing=False, clipping=False).create(
+            ct.TensorType(np.float32, [20001]), ct.TensorType(np.float32))
+    rng = np.random.default_rng(3)
+    updates = [rng.uniform(-1, 1, size=20001).astype(np.float32)
+               for _ in range(2)]
+
+    output = process.next(process.initialize(), updates, [1.0, 3.0])
+
+    exact = (updates[0] + 3 * updates[1]) / 4
+    # Each weighted update spans at most 2 * weight; 255 levels.
+    self.assertLessEqual(np.abs(output.result - exact).max(),
+                         (2 * 1 + 2 * 3) / 255 / 4 * 1.001)
+    self.assertGreater(np.abs(output.result - exact).max(), 0.0)
+
+  def test_debug_measurements_fn_must_keep_the_kind_of_factory(self):
+
+    with self.assertRaises(errors.FactoryTypeError):
+      model_update_aggregator.compression_aggregator(
+          debug_measurements_fn=lambda f: mean.UnweightedMeanFactory())
+
+  def test_refuses_non_bool_flags(self):
+
+    with self.assertRaises(errors.ParameterTypeError):
+      model_update_aggregator.compression_aggregator(zeroing=1)
 
 
 if __name__ == '__main__':

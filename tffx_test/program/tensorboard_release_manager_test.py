@@ -67,17 +67,29 @@ class TensorBoardReleaseManagerTest(parameterized.TestCase):
 
     [(step, tag, plugin, buckets)] = _read_events(summary_dir)
     self.assertEqual((step, tag, plugin), (2, 'norms', 'histograms'))
-    self.assertEqual(buckets.shape,
-                     (tensorboard_release_manager.HISTOGRAM_BUCKETS, 3))
+    # TensorBoard's histogram tensor: rows (left edge, right edge, count).
+    self.assertEqual(buckets.shape[1], 3)
     self.assertEqual((buckets[0, 0], buckets[-1, 1]), (0.0, 3.0))
     self.assertEqual(buckets[:, 2].sum(), 4)
     np.testing.assert_array_equal(buckets[1:, 0], buckets[:-1, 1])
 
-  def test_histogram_buckets_of_equal_values_is_one_bucket(self):
+  def test_summaries_are_those_of_tf_summary(self):
+    # The manager writes what tf.summary.scalar and tf.summary.histogram
+    # write by hand: same tags, plugins, metadata and tensors.
+    by_hand_dir = self.create_tempdir().full_path
+    with tf.summary.create_file_writer(by_hand_dir).as_default():
+      tf.summary.scalar('loss', 0.5, step=4)
+      tf.summary.histogram('norms', [1.0, 2.0, 4.0], step=4)
+      tf.summary.flush()
+    summary_dir = self.create_tempdir().full_path
 
-    buckets = tensorboard_release_manager.histogram_buckets(np.full([5], 2.5))
+    TensorBoardReleaseManager(summary_dir).release(
+        collections.OrderedDict(loss=0.5, norms=np.array([1.0, 2.0, 4.0])), 4)
 
-    np.testing.assert_array_equal(buckets, [[2.5, 2.5, 5.0]])
+    released, by_hand = _read_events(summary_dir), _read_events(by_hand_dir)
+    self.assertEqual([e[:3] for e in released], [e[:3] for e in by_hand])
+    for (_, _, _, got), (_, _, _, want) in zip(released, by_hand):
+      np.testing.assert_allclose(got, want)
 
   def test_release_skips_strings_none_and_empty_arrays(self):
     summary_dir = self.create_tempdir().full_path

@@ -5,10 +5,13 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.computations import building_blocks as bb
+from tffx.executors import client_strategy
+from tffx.executors import environment
+from tffx.executors import interpreter
 from tffx.executors import tensorflow_runner
 from tffx.executors import value_serialization
-from tffx.remote import controller_interpreter
 from tffx.remote import controller_values as cv
+from tffx.remote import remote_strategy
 from tffx.remote import worker_session
 from tffx.types import computation_types as ct
 from tffx.types import structure
@@ -21,9 +24,10 @@ def _evaluate(block, arg=None):
   workers."""
   session = worker_session.WorkerSession((), futures.ThreadPoolExecutor(1),
                                          call_timeout_seconds=1)
-  interpreter = controller_interpreter.ControllerInterpreter(
-      session, tensorflow_runner.load, 0)
-  fn = interpreter.eval(block)
+  fn = interpreter.Interpreter(
+      remote_strategy.RemoteStrategy(session, 0),
+      lambda b: client_strategy.TensorFlowFunction(
+          b, tensorflow_runner.load(b))).eval(block, environment.Environment())
   return fn if arg is None else fn(arg)
 
 
@@ -38,7 +42,7 @@ class FunctionTest(absltest.TestCase):
 
     fn = _evaluate(block)
 
-    self.assertIs(fn.closed_block(), block)
+    self.assertIs(cv.closed_block(fn), block)
 
   def test_closed_block_binds_captured_struct_of_tensors(self):
     captured_type = ct.StructType([('a', F32), ('b', F32)])
@@ -48,7 +52,7 @@ class FunctionTest(absltest.TestCase):
     fn = _evaluate(outer, structure.Struct.named(a=np.float32(1),
                                                  b=np.float32(2)))
 
-    closed = fn.closed_block()
+    closed = cv.closed_block(fn)
 
     self.assertIsInstance(closed, bb.Block)
     self.assertEqual([name for name, _ in closed.locals], ['c'])
@@ -74,7 +78,7 @@ class FunctionTest(absltest.TestCase):
 
     with self.assertRaisesRegex(NotImplementedError,
                                 "captures 'd' of type float32\\*"):
-      fn.closed_block()
+      cv.closed_block(fn)
 
 
 class ClientsValueTest(absltest.TestCase):

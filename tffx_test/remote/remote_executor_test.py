@@ -79,6 +79,74 @@ class _WorkersTestCase(parameterized.TestCase):
       return comp(*args)
 
 
+def _assert_bit_identical(test, result, expected):
+  """The same weights, bit for bit (exact sums make grouping irrelevant)."""
+  test.assertEqual(list(result), list(expected))
+  for name in expected:
+    test.assertEqual(np.asarray(result[name]).dtype,
+                     np.asarray(expected[name]).dtype)
+    test.assertEqual(np.asarray(result[name]).tobytes(),
+                     np.asarray(expected[name]).tobytes(), name)
+
+
+class ExactnessTest(_WorkersTestCase):
+  """Float sums are exact: the same bits with any number of workers."""
+
+  def run_block(self, num_workers, uri, member_type, *columns):
+    """`uri` over client values (one column per input), on the workers."""
+    types = [ct.type_at_clients(member_type), ct.type_at_clients(F32)]
+    values = [federated_value.FederatedValue(t, c)
+              for t, c in zip(types, columns)]
+    parameter = types[0] if len(values) == 1 else ct.StructType(
+        [(None, t) for t in types])
+    arg = values[0] if len(values) == 1 else structure.Struct(
+        [(None, v) for v in values])
+    block = test_utils.intrinsic_lambda(uri, parameter,
+                                        ct.type_at_server(member_type))
+    num_clients = len(columns[0])
+    remote = self.executor(num_workers).run(block, arg, num_clients)
+    reference = reference_executor.ReferenceExecutor().run(block, arg,
+                                                           num_clients)
+    return remote.members[0], reference.members[0]
+
+  @parameterized.named_parameters(('one_worker', 1), ('two_workers', 2),
+                                  ('three_workers', 3))
+  def test_mean_of_one_to_ten_thousand_is_exact(self, num_workers):
+    members = list(np.arange(1, 10_001, dtype=np.float32))
+
+    result, reference_result = self.run_block(num_workers, 'federated_mean',
+                                              F32, members)
+
+    self.assertEqual(result, np.float32(5000.5))
+    self.assertEqual(result.tobytes(), reference_result.tobytes())
+
+  @parameterized.named_parameters(('one_worker', 1), ('two_workers', 2),
+                                  ('three_workers', 3))
+  def test_sum_of_spread_vectors_is_exact_sum_rounded_once(self,
+                                                           num_workers):
+    vectors = test_utils.spread_vectors(num_clients=1000, size=8)
+
+    result, reference_result = self.run_block(
+        num_workers, 'federated_sum', ct.TensorType(np.float32, [8]), vectors)
+
+    expected = test_utils.exact_float32_sum(vectors)
+    self.assertEqual(result.tobytes(), expected.tobytes())
+    self.assertEqual(reference_result.tobytes(), expected.tobytes())
+
+  @parameterized.named_parameters(('one_worker', 1), ('two_workers', 2),
+                                  ('three_workers', 3))
+  def test_weighted_mean_is_bit_identical_to_reference(self, num_workers):
+    vectors = test_utils.spread_vectors(num_clients=100, size=4, seed=1)
+    weights = list(np.random.default_rng(2).uniform(0, 100, 100).astype(
+        np.float32))
+
+    result, reference_result = self.run_block(
+        num_workers, 'federated_weighted_mean',
+        ct.TensorType(np.float32, [4]), vectors, weights)
+
+    self.assertEqual(result.tobytes(), reference_result.tobytes())
+
+
 class DifferentialTest(_WorkersTestCase):
 
   @parameterized.product(program=sorted(programs.PROGRAMS),
@@ -101,9 +169,7 @@ class DifferentialTest(_WorkersTestCase):
 
     expected = _reference_result(programs.fed_avg_round, *args)
     self.assertIsInstance(result, collections.OrderedDict)
-    np.testing.assert_allclose(result['w'], expected['w'], rtol=1e-6)
-    np.testing.assert_allclose(result['b'], expected['b'], rtol=1e-6,
-                               atol=1e-7)
+    _assert_bit_identical(self, result, expected)
 
   def test_fewer_clients_than_workers_gives_reference_result(self):
     comp, _ = programs.PROGRAMS['map_and_aggregate']
@@ -249,9 +315,7 @@ class WorkerFailureTest(_WorkersTestCase):
     return on_dispatch, done
 
   def assert_fed_avg_result(self, result):
-    np.testing.assert_allclose(result['w'], self.expected['w'], rtol=1e-6)
-    np.testing.assert_allclose(result['b'], self.expected['b'], rtol=1e-6,
-                               atol=1e-7)
+    _assert_bit_identical(self, result, self.expected)
 
   @parameterized.named_parameters(
       ('before_client_work', 'run'),

@@ -4,6 +4,7 @@ process)."""
 from absl.testing import absltest
 import numpy as np
 
+from tffx.executors import aggregations
 from tffx.executors import federated_value
 from tffx.executors import reference_executor
 from tffx.executors import value_serialization
@@ -59,7 +60,9 @@ class WorkerConnectionTest(absltest.TestCase):
     response = connection.execute(_sum_request(members), timeout=30)
 
     value, _ = value_serialization.deserialize_value(response.value)
-    np.testing.assert_array_equal(value, np.full(50_000, 3.0, np.float32))
+    total = aggregations.Sum(_VECTOR.member, 'federated_sum')
+    np.testing.assert_array_equal(total.finalize(total.from_wire(value)),
+                                  np.full(50_000, 3.0, np.float32))
 
   def test_worker_answers_in_chunks_the_controller_accepts(self):
     server = _start_worker(self)  # Its own limit is 4 MB.
@@ -69,7 +72,9 @@ class WorkerConnectionTest(absltest.TestCase):
     response = connection.execute(_sum_request([ones, ones]), timeout=30)
 
     value, _ = value_serialization.deserialize_value(response.value)
-    np.testing.assert_array_equal(value, ones * 2)
+    total = aggregations.Sum(_VECTOR.member, 'federated_sum')
+    np.testing.assert_array_equal(total.finalize(total.from_wire(value)),
+                                  ones * 2)
 
   def test_execute_on_dead_address_is_unavailable_naming_worker(self):
     target = f'127.0.0.1:{worker_processes.free_port()}'

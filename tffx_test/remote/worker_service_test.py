@@ -15,6 +15,7 @@ from tffx.computations import federated_computation as fc
 from tffx.computations import intrinsics
 from tffx.computations import serialization
 from tffx.computations import tensorflow_computation as tfc
+from tffx.executors import aggregations
 from tffx.executors import federated_value
 from tffx.executors import reference_executor
 from tffx.executors import value_serialization
@@ -116,7 +117,8 @@ class WorkerServiceTest(parameterized.TestCase):
     response = self.service.handle(request)
 
     value, _ = value_serialization.deserialize_value(response.value)
-    self.assertEqual(value, np.float32(9.0))
+    total = aggregations.Sum(F32, 'federated_sum')
+    self.assertEqual(total.finalize(total.from_wire(value)), np.float32(9.0))
 
   def test_disallowed_graph_is_refused_before_anything_runs(self):
     py_function = tfc.tf_computation(

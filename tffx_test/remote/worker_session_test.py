@@ -4,6 +4,7 @@ from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
 
+from tffx.executors import aggregations
 from tffx.executors import errors as executor_errors
 from tffx.executors import federated_value
 from tffx.executors import reference_executor
@@ -89,7 +90,9 @@ class WorkerSessionTest(parameterized.TestCase):
         'sum', 'federated_sum',
         lambda shard: _members_argument(members[shard.start:shard.stop]))
 
-    self.assertEqual([int(p) for p in partials], [6, 9])
+    total = aggregations.Sum(I32_CLIENTS.member, 'federated_sum')
+    self.assertEqual([total.finalize(total.from_wire(p)) for p in partials],
+                     [6, 9])
     self.assertCountEqual(dispatched, [('aggregate', w.target)
                                        for w in workers])
 

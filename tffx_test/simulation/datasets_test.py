@@ -21,7 +21,12 @@ class DatasetsTest(absltest.TestCase):
     public = {n for n in vars(datasets) if not n.startswith('_')}
 
     self.assertEqual(
-        public, {'ClientData', 'HDF5ClientData', 'TestClientData', 'synthetic'})
+        public, {'ClientData', 'FilePerUserClientData', 'HDF5ClientData',
+                 'SqlClientData', 'TestClientData', 'TransformingClientData',
+                 'build_dataset_mixture', 'build_single_label_dataset',
+                 'build_synthethic_iid_datasets', 'cifar100', 'emnist',
+                 'load_and_parse_sql_client_data', 'save_to_sql_client_data',
+                 'shakespeare', 'stackoverflow', 'synthetic'})
 
   def test_datasets_names_come_from_their_defining_modules(self):
 

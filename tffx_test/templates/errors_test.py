@@ -44,6 +44,13 @@ class ErrorsTest(parameterized.TestCase):
 
     self.assertEqual(error.__bases__, (TypeError,))
 
+  def test_learning_process_errors_derive_from_its_error(self):
+    # As in TFF: `except learning_process.Error` catches every one of them.
+    for cls in _defined_errors(learning_process):
+      with self.subTest(error=cls.__name__):
+
+        self.assertTrue(issubclass(cls, learning_process.Error))
+
   def test_every_template_error_is_a_type_error_defined_once(self):
     defined = [cls for module in _MODULES for cls in _defined_errors(module)]
     names = [cls.__name__ for cls in defined]
@@ -67,7 +74,7 @@ class ErrorsTest(parameterized.TestCase):
         client_works: {'ClientDataTypeError', 'ClientResultTypeError'},
         finalizers: {'FinalizerResultTypeError'},
         hparams_base: {'GetHparamsTypeError', 'SetHparamsTypeError'},
-        learning_process: {'LearningProcessPlacementError',
+        learning_process: {'Error', 'LearningProcessPlacementError',
                            'LearningProcessSequenceTypeError',
                            'LearningProcessOutputError',
                            'GetModelWeightsTypeSignatureError',

@@ -43,6 +43,12 @@ def _measured_next(state_type):
   return fc(lambda s: MeasuredProcessOutput(s, s, s), state_type)
 
 
+def _measured_next_two_args(state_type):
+  """(<S, {float32}@CLIENTS> -> <state=S,result=value,measurements=S>)."""
+  return fc(lambda s, v: MeasuredProcessOutput(s, v, s), state_type,
+            ct.type_at_clients(np.float32))
+
+
 _double = tf_computation(lambda x: x * 2.0, np.float32)
 _add_one = tf_computation(lambda x: x + 1, np.int32)
 _add = tf_computation(lambda x, y: x + y, np.float32, np.float32)
@@ -180,7 +186,7 @@ class CompositionTypeTest(parameterized.TestCase):
     self.assertTrue(chained.next.type_signature.is_equivalent_to(
         ct.FunctionType(
             ct.StructType([('state', state_type),
-                           ('value', ct.type_at_clients(np.float32))]),
+                           ('values', ct.type_at_clients(np.float32))]),
             ct.StructType([('state', state_type),
                            ('result', ct.type_at_server(np.float32)),
                            ('measurements',
@@ -238,6 +244,49 @@ class CompositionTypeTest(parameterized.TestCase):
 
     with self.assertRaises(errors.TemplateNextFnNumArgsError):
       compose(collections.OrderedDict(a=single))
+
+  def test_next_parameters_are_named_as_in_tff(self):
+    processes = collections.OrderedDict(f=_scale_process(), g=_sum_process())
+
+    chained = measured_process.chain_measured_processes(processes)
+    concatenated = measured_process.concatenate_measured_processes(processes)
+
+    for process in (chained, concatenated):
+      self.assertEqual([n for n, _ in process.next.type_signature.parameter
+                        .items()], ['state', 'values'])
+
+  @parameterized.named_parameters(
+      ('chain', measured_process.chain_measured_processes),
+      ('concatenate', measured_process.concatenate_measured_processes),
+  )
+  def test_raises_type_error_for_states_at_different_placements(
+      self, compose):
+    unplaced = measured_process.MeasuredProcess(
+        _const(0), fc(lambda s, v: MeasuredProcessOutput(s, v, s), _INT,
+                      ct.type_at_clients(np.float32)))
+    processes = collections.OrderedDict(f=_scale_process(), u=unplaced)
+
+    with self.assertRaisesRegex(
+        TypeError, 'Cannot concatenate the initialization functions as not '
+        'all `tff.templates.MeasuredProcess`es have the same placement of '
+        'the state') as cm:
+      compose(processes)
+
+    self.assertIs(type(cm.exception), TypeError)
+
+  @parameterized.named_parameters(
+      ('chain', measured_process.chain_measured_processes),
+      ('concatenate', measured_process.concatenate_measured_processes),
+  )
+  def test_raises_type_error_for_states_at_clients(self, compose):
+    at_clients = measured_process.MeasuredProcess(
+        fc(lambda: intrinsics.federated_value(0, placements.CLIENTS)),
+        _measured_next_two_args(ct.type_at_clients(np.int32)))
+
+    with self.assertRaisesRegex(TypeError, 'placed at SERVER') as cm:
+      compose(collections.OrderedDict(a=at_clients, b=at_clients))
+
+    self.assertIs(type(cm.exception), TypeError)
 
   def test_chain_raises_type_not_assignable_error_between_processes(self):
     processes = collections.OrderedDict(g=_sum_process(), f=_scale_process())

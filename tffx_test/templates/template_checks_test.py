@@ -84,13 +84,33 @@ class PlacementChecksTest(parameterized.TestCase):
     next_type = ct.FunctionType(
         ct.StructType([ct.type_at_server(np.int32), _INT]),
         ct.StructType([('state', ct.type_at_server(np.int32)),
-                       ('measurements', ct.StructType([]))]))
+                       ('measurements', ct.StructType([('a', _INT)]))]))
 
     with self.assertRaisesRegex(
         errors.TemplateNotFederatedError,
-        r'argument 1: int32\n  - result field measurements: <>'):
+        r'argument 1: int32\n  - result field measurements: <a=int32>'):
       template_checks.check_next_is_federated(next_type,
                                               errors.TemplateNotFederatedError)
+
+  def test_check_next_is_federated_accepts_struct_of_federated_values(self):
+    # As in TFF, a struct whose leaves are all federated passes this check;
+    # the placement checks refuse it where one federated value is needed.
+    next_type = ct.FunctionType(
+        ct.StructType([ct.type_at_server(np.int32)]),
+        ct.StructType([('state', ct.type_at_server(np.int32)),
+                       ('result', ct.StructType(
+                           [ct.type_at_clients(np.int32),
+                            ct.type_at_clients(np.int32)])),
+                       ('measurements', ct.StructType([]))]))
+
+    template_checks.check_next_is_federated(next_type,
+                                            errors.TemplateNotFederatedError)
+
+    with self.assertRaisesRegex(errors.TemplatePlacementError,
+                                'federated_zip'):
+      template_checks.check_placement(next_type.result.result,
+                                      placements.CLIENTS, 'the result',
+                                      errors.TemplatePlacementError)
 
   @parameterized.named_parameters(
       ('no_argument', None, 'no argument'),

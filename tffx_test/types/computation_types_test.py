@@ -732,7 +732,11 @@ class StringFormTest(parameterized.TestCase):
 
     self.assertEqual(string, expected)
 
-  @parameterized.named_parameters(_ONE_OF_EACH_KIND)
+  # TFF's reprs of container structs (`... as list`) and federated types
+  # (`PlacementLiteral('clients')`) are not Python source.
+  @parameterized.named_parameters(
+      (name, t) for name, t in _ONE_OF_EACH_KIND
+      if not isinstance(t, (StructWithPythonType, FederatedType)))
   def test_repr_round_trips_through_eval(self, type_spec):
 
     rebuilt = _eval_repr(type_spec)
@@ -741,7 +745,8 @@ class StringFormTest(parameterized.TestCase):
 
   @parameterized.named_parameters(
       ('tensor', TensorType(np.float32, [2, None]),
-       'TensorType(np.float32, [2, None])'),
+       'TensorType(np.float32, (2, None))'),
+      ('vector', TensorType(np.int32, [10]), 'TensorType(np.int32, (10,))'),
       ('scalar', I32, 'TensorType(np.int32)'),
       ('unknown_rank', TensorType(np.int32, None),
        'TensorType(np.int32, None)'),
@@ -751,12 +756,25 @@ class StringFormTest(parameterized.TestCase):
        "StructType([('a', TensorType(np.int32)), TensorType(np.bool)])"),
       ('ordered_dict', StructWithPythonType([('a', np.int32)],
                                             collections.OrderedDict),
-       "StructWithPythonType([('a', TensorType(np.int32))], "
-       "collections.OrderedDict)"),
+       "StructType([('a', TensorType(np.int32))]) as OrderedDict"),
+      ('list', StructWithPythonType([np.int32, np.bool_], list),
+       'StructType([TensorType(np.int32), TensorType(np.bool)]) as list'),
+      ('named_tuple', computation_types.to_type(Point(np.int32, np.int32)),
+       "StructType([('x', TensorType(np.int32)), ('y', TensorType(np.int32))])"
+       " as Point"),
+      ('sequence', SequenceType(StructType([np.int32, np.bool_])),
+       'SequenceType(StructType([TensorType(np.int32), '
+       'TensorType(np.bool)]))'),
       ('server_default', FederatedType(np.int32, SERVER),
-       'FederatedType(TensorType(np.int32), SERVER)'),
-      ('clients_all_equal', FederatedType(np.int32, CLIENTS, True),
-       'FederatedType(TensorType(np.int32), CLIENTS, all_equal=True)'),
+       "FederatedType(TensorType(np.int32), PlacementLiteral('server'), True)"),
+      ('clients_all_equal', FederatedType(np.float32, CLIENTS, True),
+       "FederatedType(TensorType(np.float32), PlacementLiteral('clients'), "
+       "True)"),
+      ('clients', FederatedType(np.int32, CLIENTS),
+       "FederatedType(TensorType(np.int32), PlacementLiteral('clients'), "
+       "False)"),
+      ('abstract', AbstractType('T'), "AbstractType('T')"),
+      ('placement', PlacementType(), 'PlacementType()'),
       ('function', FunctionType(None, np.int32),
        'FunctionType(None, TensorType(np.int32))'),
   )
@@ -819,7 +837,7 @@ class ValueSemanticsTest(parameterized.TestCase):
 
   @parameterized.named_parameters(_ONE_OF_EACH_KIND)
   def test_hash_is_usable_as_dict_key(self, type_spec):
-    rebuilt = _eval_repr(type_spec)
+    rebuilt = pickle.loads(pickle.dumps(type_spec))
 
     table = {type_spec: 'value'}
 
@@ -973,6 +991,113 @@ class ToTypeTest(parameterized.TestCase):
     with self.assertRaisesRegex(errors.UnsupportedTypeSpecError,
                                 'Expected a tffx type'):
       computation_types.to_type(spec)
+
+
+class FormattedRepresentationTest(parameterized.TestCase):
+
+  @parameterized.named_parameters(
+      ('tensor', TensorType(np.int32, [2]), 'int32[2]'),
+      ('empty_struct', StructType([]), '<>'),
+      ('struct', StructType([('a', np.int32), ('b', [np.int32, np.bool_])]),
+       '<\n  a=int32,\n  b=<\n    int32,\n    bool\n  >\n>'),
+      ('federated', FederatedType([('x', np.int32)], CLIENTS),
+       '{<\n  x=int32\n>}@CLIENTS'),
+      ('all_equal', FederatedType(np.int32, SERVER), 'int32@SERVER'),
+      ('sequence', SequenceType([np.int32]), '<\n  int32\n>*'),
+      ('function', FunctionType(StructType([np.int32]), np.bool_),
+       '(<\n  int32\n> -> bool)'),
+      ('no_parameter', FunctionType(None, np.bool_), '( -> bool)'),
+  )
+  def test_formatted_representation(self, type_spec, expected):
+
+    formatted = type_spec.formatted_representation()
+
+    self.assertEqual(formatted, expected)
+
+  def test_compact_representation_is_one_line(self):
+    type_spec = StructType([('a', np.int32), ('b', [np.int32, np.bool_])])
+
+    compact = type_spec.compact_representation()
+
+    self.assertEqual(compact, '<a=int32,b=<int32,bool>>')
+
+
+class TffToTypeFormsTest(parameterized.TestCase):
+
+  def test_to_type_of_a_lone_named_pair_is_a_tuple_struct(self):
+
+    type_spec = computation_types.to_type(('a', np.int32))
+
+    self.assertIs(type_spec,
+                  StructWithPythonType([('a', np.int32)], tuple))
+    self.assertEqual(str(type_spec), '<a=int32>')
+
+  def test_to_type_of_a_list_of_pairs_is_a_plain_struct(self):
+
+    type_spec = computation_types.to_type([('a', np.int32), ('b', np.bool_)])
+
+    self.assertIs(type_spec, StructType([('a', np.int32), ('b', np.bool_)]))
+
+  def test_to_type_of_a_struct_is_a_plain_struct(self):
+    struct = computation_types.struct_value.Struct([(None, np.int32),
+                                                    ('b', np.int64)])
+
+    type_spec = computation_types.to_type(struct)
+
+    self.assertIs(type_spec, StructType([np.int32, ('b', np.int64)]))
+
+  def test_at_clients_and_at_server(self):
+    self.assertIs(computation_types.at_clients(np.int32),
+                  FederatedType(np.int32, CLIENTS))
+    self.assertIs(computation_types.at_server(np.int32),
+                  FederatedType(np.int32, SERVER))
+
+
+class SequenceElementContainerTest(absltest.TestCase):
+
+  def test_list_element_becomes_tuple(self):
+
+    type_spec = SequenceType(StructWithPythonType([np.int32, np.bool_], list))
+
+    self.assertIs(type_spec.element.python_container, tuple)
+
+  def test_nested_list_elements_become_tuples(self):
+    inner = StructWithPythonType([np.int32, np.bool_], list)
+
+    type_spec = SequenceType(
+        StructWithPythonType([inner, ('a', inner)], list))
+
+    self.assertIs(type_spec.element.python_container, tuple)
+    self.assertIs(type_spec.element[0].python_container, tuple)
+    self.assertIs(type_spec.element.a.python_container, tuple)
+
+  def test_other_containers_are_kept(self):
+
+    type_spec = SequenceType(
+        StructWithPythonType([('a', np.int32)], collections.OrderedDict))
+
+    self.assertIs(type_spec.element.python_container, collections.OrderedDict)
+
+
+class InvalidMemberTest(parameterized.TestCase):
+
+  @parameterized.named_parameters(
+      ('federated', FederatedType(np.int32, CLIENTS)),
+      ('function', FunctionType(np.int32, np.int32)),
+      ('nested_function', StructType([FunctionType(np.int32, np.int32)])),
+  )
+  def test_federated_type_of_invalid_member_raises_value_error(self, member):
+    with self.assertRaises(ValueError):
+      FederatedType(member, CLIENTS)
+
+  @parameterized.named_parameters(
+      ('federated', FederatedType(np.int32, CLIENTS)),
+      ('function', FunctionType(np.int32, np.int32)),
+      ('sequence', SequenceType([np.int32])),
+  )
+  def test_sequence_type_of_invalid_element_raises_value_error(self, element):
+    with self.assertRaises(ValueError):
+      SequenceType(element)
 
 
 if __name__ == '__main__':

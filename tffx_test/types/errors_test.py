@@ -33,5 +33,20 @@ class ErrorsTest(parameterized.TestCase):
     self.assertEqual(error.source, 'source')
 
 
+class TffErrorClassesTest(absltest.TestCase):
+
+  def test_invalid_type_error_is_type_and_value_error(self):
+    self.assertTrue(issubclass(errors.InvalidTypeError, TypeError))
+    self.assertTrue(issubclass(errors.InvalidTypeError, ValueError))
+
+  def test_unexpected_type_error_names_expected_kind(self):
+
+    error = errors.UnexpectedTypeError(int, 'int32')
+
+    self.assertIsInstance(error, TypeError)
+    self.assertEqual(str(error), 'Expected type of kind int, found type int32.')
+    self.assertIs(error.expected, int)
+
+
 if __name__ == '__main__':
   absltest.main()

@@ -21,7 +21,7 @@ class PlacementsTest(parameterized.TestCase):
     self.assertEqual(placement.uri, uri)
     self.assertIs(placement.default_all_equal, all_equal)
     self.assertEqual(str(placement), name)
-    self.assertEqual(repr(placement), name)
+    self.assertEqual(repr(placement), f'PlacementLiteral({uri!r})')
     self.assertNotEmpty(placement.description)
 
   @parameterized.named_parameters(

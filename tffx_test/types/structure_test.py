@@ -282,5 +282,97 @@ class ConversionTest(parameterized.TestCase):
       structure.to_python(Struct.unnamed(1), type_spec)
 
 
+class TffStructureFunctionsTest(parameterized.TestCase):
+
+  def test_element_and_name_functions(self):
+    struct = Struct([('a', 1), (None, 2), ('c', 3)])
+
+    self.assertEqual(structure.to_elements(struct),
+                     [('a', 1), (None, 2), ('c', 3)])
+    self.assertEqual(list(structure.iter_elements(struct)),
+                     [('a', 1), (None, 2), ('c', 3)])
+    self.assertEqual(structure.name_list(struct), ['a', 'c'])
+    self.assertEqual(structure.name_list_with_nones(struct), ['a', None, 'c'])
+    self.assertEqual(structure.name_to_index_map(struct), {'a': 0, 'c': 2})
+    self.assertTrue(structure.has_field(struct, 'c'))
+    self.assertFalse(structure.has_field(struct, 'b'))
+
+  def test_iter_elements_of_a_struct_type(self):
+    type_spec = computation_types.StructType([('a', np.int32)])
+
+    elements = list(structure.iter_elements(type_spec))
+
+    self.assertEqual(elements, [('a', computation_types.TensorType(np.int32))])
+
+  def test_to_elements_of_a_non_struct_raises_type_error(self):
+    with self.assertRaises(TypeError):
+      structure.to_elements([1, 2])
+
+  def test_to_odict_recursive(self):
+    struct = Struct([('a', 1), ('b', Struct([('c', 2)]))])
+
+    flat = structure.to_odict(struct)
+    nested = structure.to_odict(struct, recursive=True)
+
+    self.assertEqual(flat, collections.OrderedDict(a=1, b=Struct([('c', 2)])))
+    self.assertEqual(nested, collections.OrderedDict(
+        a=1, b=collections.OrderedDict(c=2)))
+    self.assertIsInstance(nested['b'], collections.OrderedDict)
+
+  def test_to_odict_of_unnamed_elements_raises_value_error(self):
+    with self.assertRaises(ValueError):
+      structure.to_odict(Struct([('a', 1), (None, 2)]))
+
+  def test_to_odict_or_tuple(self):
+    struct = Struct([('a', Struct.unnamed(1, 2)), ('b', 3)])
+
+    converted = structure.to_odict_or_tuple(struct)
+
+    self.assertEqual(converted, collections.OrderedDict(a=(1, 2), b=3))
+
+  def test_to_odict_or_tuple_of_mixed_names_raises_value_error(self):
+    with self.assertRaises(ValueError):
+      structure.to_odict_or_tuple(Struct([('a', 1), (None, 2)]))
+
+  @parameterized.named_parameters(
+      ('same', Struct([('a', 1), ('b', Struct.unnamed(2))]),
+       Struct([('a', 5), ('b', Struct.unnamed(6))]), True),
+      ('different_names', Struct([('a', 1)]), Struct([('b', 1)]), False),
+      ('different_lengths', Struct.unnamed(1), Struct.unnamed(1, 2), False),
+      ('struct_vs_leaf', Struct.unnamed(Struct.unnamed(1)), Struct.unnamed(1),
+       False),
+      ('nested_difference', Struct.unnamed(Struct([('a', 1)]), 2),
+       Struct.unnamed(Struct([('b', 1)]), 2), False),
+      ('leaf_structure_differs', Struct.unnamed([1, 2]), Struct.unnamed(1),
+       False),
+  )
+  def test_is_same_structure(self, a, b, expected):
+    self.assertEqual(structure.is_same_structure(a, b), expected)
+
+  @parameterized.named_parameters(
+      ('struct', Struct([('a', 1), (None, 2)]), Struct([('a', 9), (None, 2)])),
+      ('namedtuple', Point(1, 2), Point(9, 2)),
+      ('dict', {'a': 1, 'b': 2}, {'a': 9, 'b': 2}),
+      ('ordered_dict', collections.OrderedDict(a=1, b=2),
+       collections.OrderedDict(a=9, b=2)),
+      ('dataclass', Pair(1, 2), Pair(9, 2)),
+  )
+  def test_update_struct(self, value, expected):
+
+    updated = structure.update_struct(value, a=9) if not isinstance(
+        value, Point) else structure.update_struct(value, x=9)
+
+    self.assertEqual(updated, expected)
+    self.assertIs(type(updated), type(expected))
+
+  def test_update_struct_of_missing_field_raises_key_error(self):
+    with self.assertRaises(KeyError):
+      structure.update_struct({'a': 1}, b=2)
+
+  def test_update_struct_of_list_raises_type_error(self):
+    with self.assertRaises(TypeError):
+      structure.update_struct([1, 2], a=1)
+
+
 if __name__ == '__main__':
   absltest.main()

@@ -4,6 +4,7 @@ import collections
 
 from absl.testing import absltest
 from absl.testing import parameterized
+import keras
 import numpy as np
 import tensorflow as tf
 
@@ -90,6 +91,27 @@ class InferTypeTest(parameterized.TestCase):
 
     self.assertIs(inferred, TensorType(np.float64, [3]))
 
+  def test_infer_type_of_keras_variables(self):
+    # TFF's tutorials type a model's weights with `weights_type_from_model`;
+    # under Keras 3 the variables are Keras variables, not `tf.Variable`s.
+    model = keras.Sequential(
+        [keras.layers.Input(shape=(4,)), keras.layers.Dense(2)])
+
+    inferred = type_conversions.infer_type(model.trainable_variables)
+
+    self.assertEqual(str(inferred), '<float32[4,2],float32[2]>')
+
+  def test_infer_type_of_an_object_converting_to_a_tensor(self):
+
+    class Celsius:
+
+      def __tf_tensor__(self, dtype=None, name=None):
+        return tf.constant([21.5, 19.0], dtype=dtype or tf.float64, name=name)
+
+    inferred = type_conversions.infer_type(Celsius())
+
+    self.assertIs(inferred, TensorType(np.float64, [2]))
+
   @parameterized.named_parameters(
       ('none', None, errors.UnsupportedTypeSpecError, 'found None'),
       ('object', object(), errors.UnsupportedTypeSpecError,
@@ -98,7 +120,7 @@ class InferTypeTest(parameterized.TestCase):
        'within the range of int64'),
       ('type', I32, errors.UnsupportedTypeSpecError, 'use to_type'),
       ('placement', placements.CLIENTS, errors.UnsupportedTypeSpecError,
-       'found CLIENTS'),
+       "found PlacementLiteral\\('clients'\\)"),
       ('nested_unsupported', {'a': [1, object()]},
        errors.UnsupportedTypeSpecError, 'Expected a tensor-like value'),
       ('int_dict_key', {1: 2}, errors.InvalidTypeError, 'non-empty strings'),
@@ -172,6 +194,63 @@ class ToTfSpecTest(parameterized.TestCase):
 
     with self.assertRaisesRegex(TypeError, 'has no TensorFlow spec'):
       type_conversions.to_tf_spec(type_spec)
+
+
+class TffConversionFunctionsTest(parameterized.TestCase):
+
+  @parameterized.named_parameters(
+      ('dtype', tf.int32, computation_types.TensorType(np.int32)),
+      ('dtype_and_shape', (tf.int32, tf.TensorShape([2, 3])),
+       computation_types.TensorType(np.int32, [2, 3])),
+      ('tensor_spec', tf.TensorSpec([2, 3], tf.int32),
+       computation_types.TensorType(np.int32, [2, 3])),
+      ('dataset_spec', tf.data.DatasetSpec(tf.TensorSpec([2], tf.int32)),
+       computation_types.SequenceType(computation_types.TensorType(
+           np.int32, [2]))),
+      ('nested', [tf.TensorSpec([2], tf.int32), np.float32],
+       computation_types.StructWithPythonType([
+           computation_types.TensorType(np.int32, [2]),
+           computation_types.TensorType(np.float32)
+       ], list)),
+  )
+  def test_tensorflow_to_type(self, obj, expected):
+    self.assertIs(type_conversions.tensorflow_to_type(obj), expected)
+
+  def test_type_to_tf_tensor_specs(self):
+    type_spec = computation_types.StructWithPythonType(
+        [('a', np.int32), ('b', (np.float32, [2]))], collections.OrderedDict)
+
+    specs = type_conversions.type_to_tf_tensor_specs(type_spec)
+
+    self.assertEqual(specs, collections.OrderedDict(
+        a=tf.TensorSpec([], tf.int32), b=tf.TensorSpec([2], tf.float32)))
+
+  def test_type_from_tensors(self):
+    tensors = {'a': tf.constant([1, 2]), 'b': tf.constant(1.0)}
+
+    type_spec = type_conversions.type_from_tensors(tensors)
+
+    self.assertEqual(str(type_spec), '<a=int32[2],b=float32>')
+
+  def test_type_to_py_container_of_federated_struct(self):
+    type_spec = computation_types.FederatedType(
+        computation_types.StructWithPythonType([('a', np.int32)], dict),
+        placements.CLIENTS)
+    value = [structure.Struct([('a', 1)]), structure.Struct([('a', 2)])]
+
+    converted = type_conversions.type_to_py_container(value, type_spec)
+
+    self.assertEqual(converted, [{'a': 1}, {'a': 2}])
+
+  def test_type_to_py_container_of_all_equal_value(self):
+    type_spec = computation_types.FederatedType(
+        computation_types.StructWithPythonType([np.int32], tuple),
+        placements.SERVER)
+
+    converted = type_conversions.type_to_py_container(
+        structure.Struct.unnamed(1), type_spec)
+
+    self.assertEqual(converted, (1,))
 
 
 if __name__ == '__main__':

@@ -170,5 +170,49 @@ class FirstDifferenceTest(absltest.TestCase):
     self.assertEqual(path, '')
 
 
+class TypeMismatchErrorMessageTest(parameterized.TestCase):
+
+  def test_short_types_fit_on_one_line(self):
+    message = type_relation_messages.type_mismatch_error_message(
+        computation_types.TensorType(np.int32),
+        computation_types.TensorType(np.bool_),
+        type_relation_messages.TypeRelation.EQUIVALENT)
+
+    self.assertEqual(message, 'Type `int32` is not equivalent to type `bool`')
+
+  def test_second_is_expected(self):
+    message = type_relation_messages.type_mismatch_error_message(
+        computation_types.TensorType(np.int32),
+        computation_types.TensorType(np.bool_),
+        type_relation_messages.TypeRelation.ASSIGNABLE,
+        second_is_expected=True)
+
+    self.assertEqual(
+        message, 'Type `int32` is not assignable to expected type `bool`')
+
+  def test_types_printing_the_same_are_shown_by_repr(self):
+    message = type_relation_messages.type_mismatch_error_message(
+        computation_types.StructWithPythonType([], list),
+        computation_types.StructWithPythonType([], tuple),
+        type_relation_messages.TypeRelation.IDENTICAL)
+
+    self.assertIn('`StructType([]) as list`', message)
+    self.assertIn('`StructType([]) as tuple`', message)
+
+  def test_long_types_are_formatted_with_a_diff(self):
+    int32 = computation_types.TensorType(np.int32)
+    first = computation_types.StructType([int32] * 20)
+    second = computation_types.StructType([int32] * 21)
+
+    message = type_relation_messages.type_mismatch_error_message(
+        first, second, type_relation_messages.TypeRelation.EQUIVALENT)
+
+    lines = message.split('\n')
+    self.assertEqual(lines[0], 'Type')
+    self.assertIn('is not equivalent to type', lines)
+    self.assertIn('Diff:', lines)
+    self.assertIn('+  int32,', lines)
+
+
 if __name__ == '__main__':
   absltest.main()

@@ -29,9 +29,10 @@ from typing import Any, Callable, Optional
 import numpy as np
 
 from tffx.aggregators import factory
+from tffx.aggregators import factory_utils
 from tffx.aggregators import mean
-from tffx.learning import client_weight_lib
-from tffx.learning import loop_builder
+from tffx.learning.algorithms import client_weight_lib
+from tffx.learning.algorithms import loop_builder
 from tffx.learning.algorithms import model_delta_client_work
 from tffx.learning.algorithms import model_training
 from tffx.learning.optimizers import sgdm
@@ -93,6 +94,9 @@ def build_model_delta_process(
       model_aggregator, factory.WeightedAggregationFactory
       if weighted else factory.UnweightedAggregationFactory,
       'model_aggregator', owner)
+  if not weighted:
+    # The composed learning process takes weighted aggregators only.
+    model_aggregator = factory_utils.as_weighted_aggregator(model_aggregator)
   client_work = model_delta_client_work.build_model_delta_client_work(
       model, client_optimizer_fn, client_weighting,
       metrics_aggregator=metrics_aggregator,

@@ -30,7 +30,7 @@ import tensorflow as tf
 from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
-from tffx.learning import loop_builder
+from tffx.learning.algorithms import loop_builder
 from tffx.learning.algorithms import fed_avg
 from tffx.learning.algorithms import model_training
 from tffx.learning.metrics import aggregator as metrics_aggregator_lib
@@ -72,16 +72,20 @@ def _check_metrics_process(process: Any, unfinalized_type) -> None:
 
 
 def _build_empty_aggregator() -> aggregation_process.AggregationProcess:
-  """Aggregates the empty updates of evaluation into an empty result."""
+  """Aggregates the empty updates (and weights) of evaluation into `<>`.
+
+  Weighted, as the composed learning process requires.
+  """
 
   @federated_computation.federated_computation
   def init_fn():
     return intrinsics.federated_value((), placements.SERVER)
 
   @federated_computation.federated_computation(
-      init_fn.type_signature.result, computation_types.type_at_clients(_EMPTY))
-  def next_fn(state, update):
-    del update  # Evaluation sends no update.
+      init_fn.type_signature.result, computation_types.type_at_clients(_EMPTY),
+      computation_types.type_at_clients(_EMPTY))
+  def next_fn(state, update, weight):
+    del update, weight  # Evaluation sends no update.
     empty = intrinsics.federated_value((), placements.SERVER)
     return measured_process.MeasuredProcessOutput(state, empty, empty)
 

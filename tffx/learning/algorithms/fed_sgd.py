@@ -23,7 +23,7 @@ from tffx.aggregators import mean
 from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
-from tffx.learning import loop_builder
+from tffx.learning.algorithms import loop_builder
 from tffx.learning.algorithms import fed_avg
 from tffx.learning.algorithms import model_delta_client_work
 from tffx.learning.algorithms import model_training

@@ -27,8 +27,8 @@ import tensorflow as tf
 from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
-from tffx.learning import client_weight_lib
-from tffx.learning import loop_builder
+from tffx.learning.algorithms import client_weight_lib
+from tffx.learning.algorithms import loop_builder
 from tffx.learning.algorithms import errors
 from tffx.learning.algorithms import model_training
 from tffx.learning.metrics import aggregator as metrics_aggregator_lib

@@ -92,14 +92,16 @@ def _validate(initial_model_weights_fn, model_weights_distributor, client_work,
   client_result = client_next.result.result.member
   _check_assignable(aggregator_next.parameter[1].member, client_result.update,
                     'the aggregator to accept the client update')
-  if model_update_aggregator.is_weighted:
-    _check_assignable(aggregator_next.parameter[2].member,
-                      client_result.update_weight,
-                      'the weighted aggregator to accept the update weight')
-  elif len(aggregator_next.parameter) != 2:
+  if not model_update_aggregator.is_weighted:
+    # TFF's message; its tests match on it.
     raise TypeError(
-        f'Expected the aggregator to take (state, update) or (state, update, '
-        f'weight), found {aggregator_next}.')
+        f'Provided model_update_aggregator must be weighted. Found the '
+        f'unweighted next: {aggregator_next}.\nTip: wrap an unweighted '
+        f'factory with tffx.aggregators.as_weighted_aggregator before '
+        f'creating the process.')
+  _check_assignable(aggregator_next.parameter[2].member,
+                    client_result.update_weight,
+                    'the weighted aggregator to accept the update weight')
   _check_assignable(finalizer_next.parameter[1], weights_type,
                     'the finalizer to accept the global model weights')
   _check_assignable(finalizer_next.parameter[2],
@@ -128,7 +130,7 @@ def compose_learning_process(
 
   `next` runs the distributor on the global weights, the client work on
   what it sends and the client data, the aggregator on the client updates
-  (and their weights, if the aggregator is weighted), and the finalizer on
+  and their weights, and the finalizer on
   the global weights and the aggregate (see the module docstring).
   `get_model_weights`/`set_model_weights` read and replace
   `global_model_weights`; `get_hparams` returns
@@ -136,15 +138,17 @@ def compose_learning_process(
   `get_hparams`, and `set_hparams` passes each part to the component's
   `set_hparams`.
 
-  Unlike TFF, an unweighted aggregator (two arguments) is accepted: the
-  update weights are then not used.
+  As in TFF, the aggregator must be weighted (`next` takes state, updates
+  and weights); wrap an unweighted factory with
+  `tffx.aggregators.as_weighted_aggregator` to ignore the weights.
 
   Args:
     initial_model_weights_fn: A no-argument `tffx.Computation` returning the
       unplaced initial model weights `W`.
     model_weights_distributor: A `DistributionProcess` for `W`.
     client_work: A `ClientWorkProcess` taking what the distributor sends.
-    model_update_aggregator: An `AggregationProcess` of the client updates.
+    model_update_aggregator: A weighted `AggregationProcess` of the client
+      updates.
     model_finalizer: A `FinalizerProcess` taking `W` and the aggregate and
       returning `W`.
 
@@ -152,15 +156,15 @@ def compose_learning_process(
     A `LearningProcess`.
 
   Raises:
-    TypeError: if an argument is of the wrong class, or
-      `initial_model_weights_fn` takes an argument or returns a placed value.
+    TypeError: if an argument is of the wrong class, the aggregator is not
+      weighted, or `initial_model_weights_fn` takes an argument or returns a
+      placed value.
     TypeNotAssignableError: if the output of a component does not fit the
       input of the next one (the message names them).
   """
   _validate(initial_model_weights_fn, model_weights_distributor, client_work,
             model_update_aggregator, model_finalizer)
   client_data_type = client_work.next.type_signature.parameter[2]
-  weighted = model_update_aggregator.is_weighted
 
   @federated_computation.federated_computation
   def init_fn():
@@ -180,13 +184,9 @@ def compose_learning_process(
         state.distributor, state.global_model_weights)
     client_output = client_work.next(state.client_work,
                                      distributor_output.result, client_data)
-    if weighted:
-      aggregator_output = model_update_aggregator.next(
-          state.aggregator, client_output.result.update,
-          client_output.result.update_weight)
-    else:
-      aggregator_output = model_update_aggregator.next(
-          state.aggregator, client_output.result.update)
+    aggregator_output = model_update_aggregator.next(
+        state.aggregator, client_output.result.update,
+        client_output.result.update_weight)
     finalizer_output = model_finalizer.next(state.finalizer,
                                             state.global_model_weights,
                                             aggregator_output.result)

@@ -91,6 +91,12 @@ class DistributionProcess(measured_process.MeasuredProcess,
     self._init_hparams(self.state_type.member, get_hparams_fn, set_hparams_fn)
 
 
+def _contains_sequence(type_spec: computation_types.Type) -> bool:
+  if isinstance(type_spec, computation_types.SequenceType):
+    return True
+  return any(_contains_sequence(t) for t in type_spec.children())
+
+
 def build_broadcast_process(value_type) -> DistributionProcess:
   """Returns a `DistributionProcess` that broadcasts values of `value_type`.
 
@@ -105,10 +111,16 @@ def build_broadcast_process(value_type) -> DistributionProcess:
       that converts to it).
 
   Raises:
-    TypeError: if `value_type` is not an unplaced value type.
+    TypeError: if `value_type` is not an unplaced type of tensors and
+      structs (federated, function and sequence types are refused, as in TFF).
   """
   value_type = template_checks.check_unplaced_type(value_type,
                                                   'the value_type to broadcast')
+  if _contains_sequence(value_type):
+    raise TypeError(
+        f'Expected the value_type to broadcast to be a tensor or a struct of '
+        f'tensors, found {value_type}, which holds a sequence.\nTip: '
+        f'broadcast the model weights and keep datasets as client data.')
 
   @federated_computation.federated_computation
   def init_fn():

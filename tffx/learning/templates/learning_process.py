@@ -23,23 +23,32 @@ from tffx.types import computation_types
 from tffx.types import placements
 
 
-class LearningProcessPlacementError(TypeError):
+class Error(TypeError):
+  """Base of this module's errors, so callers can catch them all, as in TFF.
+
+  TFF's `learning_process.Error` derives from `Exception`; this one derives
+  from `TypeError` (itself an `Exception`), since every error here is about
+  type signatures and code that catches `TypeError` keeps working.
+  """
+
+
+class LearningProcessPlacementError(Error):
   """A learning process's state, data or metrics is not placed as expected."""
 
 
-class LearningProcessSequenceTypeError(TypeError):
+class LearningProcessSequenceTypeError(Error):
   """The client data argument of `next` is not a (structure of) sequence(s)."""
 
 
-class LearningProcessOutputError(TypeError):
+class LearningProcessOutputError(Error):
   """`next` does not return a `LearningProcessOutput`."""
 
 
-class GetModelWeightsTypeSignatureError(TypeError):
+class GetModelWeightsTypeSignatureError(Error):
   """`get_model_weights` does not have the type `(S -> W)` for the state `S`."""
 
 
-class SetModelWeightsTypeSignatureError(TypeError):
+class SetModelWeightsTypeSignatureError(Error):
   """`set_model_weights` does not have the type `(<S, W> -> S)`."""
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from tffx.computations import federated_computation
 from tffx.computations import intrinsics
-from tffx.learning import client_weight_lib
+from tffx.learning.algorithms import client_weight_lib
 from tffx.learning.algorithms import errors
 from tffx.learning.algorithms import model_delta_client_work
 from tffx.learning.models import model_weights

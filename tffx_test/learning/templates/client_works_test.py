@@ -135,7 +135,8 @@ class ClientWorkProcessTest(parameterized.TestCase):
   @parameterized.named_parameters(
       ('unplaced_init', fc(lambda: ()),
        _next(argument_types=(ct.StructType([]),) + _ARGS[1:])),
-      ('unplaced_measurements', _server(()), _next(measurements=lambda a: ())),
+      ('unplaced_measurements', _server(()),
+       _next(measurements=lambda a: np.int32(1))),
   )
   def test_raises_not_federated_error(self, init, next_fn):
 
@@ -161,12 +162,27 @@ class ClientWorkProcessTest(parameterized.TestCase):
                                                   SERVER)))),
       ('measurements_at_clients', _server(()),
        _next(measurements=lambda a: a[1])),
+      # As in TFF: an empty struct has no unplaced leaf, so it is refused by
+      # the placement check rather than as not federated.
+      ('empty_unplaced_measurements', _server(()),
+       _next(measurements=lambda a: ())),
   )
   def test_raises_placement_error(self, init, next_fn):
 
     with self.assertRaisesRegex(errors.TemplatePlacementError,
                                 r'to be placed at'):
       client_works.ClientWorkProcess(init, next_fn)
+
+  def test_raises_placement_error_for_non_zipped_result(self):
+    # TFF's `test_non_zipped_next_result_raises`: a ClientResult of two
+    # CLIENTS values is not one value at CLIENTS.
+    def result(args):
+      update = intrinsics.federated_map(_client_update, (args[1], args[2]))
+      return ClientResult(update.update, update.update_weight)
+
+    with self.assertRaisesRegex(errors.TemplatePlacementError,
+                                r'federated_zip'):
+      client_works.ClientWorkProcess(_server(()), _next(result=result))
 
   def test_raises_next_fn_num_args_error(self):
     next_fn = _next(result=lambda a: intrinsics.federated_map(_as_result, a[1]),

@@ -94,18 +94,31 @@ def _empty_server():
 
 
 def _mean_aggregator(weighted=False, value_type=_TRAINABLE):
-  """An AggregationProcess of the (weighted) mean of client updates."""
+  """A weighted AggregationProcess of the mean of client updates.
+
+  With `weighted=False` the mean ignores the weights (the process still
+  takes them: learning processes need weighted aggregators, as in TFF).
+  """
   init = fc(_empty_server)
-  arguments = [init.type_signature.result, ct.type_at_clients(value_type)]
-  if weighted:
-    arguments.append(ct.type_at_clients(np.float32))
 
-  def next_fn(state, value, *weight):
-    return MeasuredProcessOutput(state,
-                                 intrinsics.federated_mean(value, *weight),
-                                 _empty_server())
+  def next_fn(state, value, weight):
+    mean = (intrinsics.federated_mean(value, weight) if weighted else
+            intrinsics.federated_mean(value))
+    return MeasuredProcessOutput(state, mean, _empty_server())
 
-  return aggregation_process.AggregationProcess(init, fc(next_fn, *arguments))
+  return aggregation_process.AggregationProcess(
+      init,
+      fc(next_fn, init.type_signature.result, ct.type_at_clients(value_type),
+         ct.type_at_clients(np.float32)))
+
+
+def _unweighted_mean_aggregator():
+  init = fc(_empty_server)
+  return aggregation_process.AggregationProcess(
+      init,
+      fc(lambda state, value: MeasuredProcessOutput(
+          state, intrinsics.federated_mean(value), _empty_server()),
+         init.type_signature.result, ct.type_at_clients(_TRAINABLE)))
 
 
 def _components(**overrides):
@@ -160,6 +173,15 @@ class ComposeLearningProcessTest(parameterized.TestCase):
         **_components(model_update_aggregator=_mean_aggregator(weighted=True)))
 
     self.assertIsInstance(process, learning_process.LearningProcess)
+
+  def test_raises_type_error_for_unweighted_aggregator(self):
+    # As TFF's test_unweighted_aggregator_raises.
+
+    with self.assertRaisesRegex(TypeError, 'weighted') as cm:
+      composers.compose_learning_process(**_components(
+          model_update_aggregator=_unweighted_mean_aggregator()))
+
+    self.assertIs(type(cm.exception), TypeError)
 
   @parameterized.named_parameters(
       ('initial_model_weights_fn', 'initial_model_weights_fn', lambda: 0),

@@ -136,6 +136,18 @@ class BuildBroadcastProcessTest(parameterized.TestCase):
     with self.assertRaisesRegex(TypeError, r'unplaced type'):
       distributors.build_broadcast_process(value_type)
 
+  @parameterized.named_parameters(
+      ('sequence', ct.SequenceType(np.float32)),
+      ('nested_sequence',
+       collections.OrderedDict(a=np.float32, b=ct.SequenceType(np.int32))),
+  )
+  def test_raises_type_error_for_sequence_value_type(self, value_type):
+
+    with self.assertRaisesRegex(TypeError, r'holds a sequence') as cm:
+      distributors.build_broadcast_process(value_type)
+
+    self.assertIs(type(cm.exception), TypeError)
+
 
 class BroadcastExecutionTest(absltest.TestCase):
 

@@ -91,11 +91,11 @@ class CheckFederatedProcessTest(parameterized.TestCase):
        errors.TemplateNotFederatedError, 'the result of `initialize_fn`'),
       # Whether `next_fn` is federated is checked before the placement of
       # the state: both are wrong here.
-      ('unplaced_measurements_and_state_at_clients',
+      ('unplaced_argument_and_state_at_clients',
        _init_at(placements.CLIENTS),
-       _next(ct.type_at_clients(np.int32), ct.type_at_clients(np.int32),
-             measurements_placed=False),
-       errors.TemplateNotFederatedError, 'result field measurements'),
+       _next(ct.type_at_clients(np.int32), ct.TensorType(np.int32)),
+       errors.TemplateNotFederatedError, 'argument 1: int32'),
+
       ('state_at_clients', _init_at(placements.CLIENTS),
        _next(ct.type_at_clients(np.int32), ct.type_at_clients(np.int32)),
        errors.TemplatePlacementError,
@@ -105,6 +105,17 @@ class CheckFederatedProcessTest(parameterized.TestCase):
 
     with self.assertRaisesRegex(error, message):
       type_checks.check_federated_process(init_fn, next_fn, 2, _SIGNATURE)
+
+  def test_passes_empty_unplaced_measurements_to_placement_checks(self):
+    # As in TFF, an empty struct has no unplaced leaf: the template's
+    # placement checks that follow refuse it, not this check.
+    next_fn = _next(ct.type_at_server(np.int32), ct.type_at_server(np.int32),
+                    measurements_placed=False)
+
+    context = type_checks.check_federated_process(
+        _init_at(placements.SERVER), next_fn, 2, _SIGNATURE)
+
+    self.assertEqual(context, f'\n  next_fn: {next_fn.type_signature}')
 
   def test_raises_num_args_error_for_other_count(self):
     next_fn = _next(ct.type_at_server(np.int32), ct.type_at_server(np.int32))

@@ -1,6 +1,5 @@
-"""The controller's interpreter without workers; programs that need workers
-are in remote_executor_test (against real workers and the reference
-executor)."""
+"""The remote strategy without workers; programs that need workers are in
+remote_executor_test (against real workers and the reference executor)."""
 
 from concurrent import futures
 
@@ -9,10 +8,12 @@ from absl.testing import parameterized
 import numpy as np
 
 from tffx.computations import building_blocks as bb
+from tffx.executors import client_strategy
 from tffx.executors import errors
 from tffx.executors import federated_value
+from tffx.executors import interpreter
 from tffx.executors import tensorflow_runner
-from tffx.remote import controller_interpreter
+from tffx.remote import remote_strategy
 from tffx.remote import worker_session
 from tffx.types import computation_types as ct
 from tffx.types import placements
@@ -26,8 +27,10 @@ def _interpreter(num_clients):
   """An interpreter whose session has no workers (no client work allowed)."""
   session = worker_session.WorkerSession((), futures.ThreadPoolExecutor(1),
                                          call_timeout_seconds=1)
-  return controller_interpreter.ControllerInterpreter(
-      session, tensorflow_runner.load, num_clients)
+  return interpreter.Interpreter(
+      remote_strategy.RemoteStrategy(session, num_clients),
+      lambda block: client_strategy.TensorFlowFunction(
+          block, tensorflow_runner.load(block)))
 
 
 def _apply(uri, parameter_type, result_type):
@@ -37,7 +40,7 @@ def _apply(uri, parameter_type, result_type):
       bb.Reference('x', parameter_type)))
 
 
-class ControllerInterpreterTest(parameterized.TestCase):
+class RemoteStrategyTest(parameterized.TestCase):
 
   def test_value_at_clients_comes_back_as_repeated_members(self):
     place = _apply('federated_value_at_clients', F32, ALL_EQUAL_F32)

@@ -1,7 +1,7 @@
-"""Tests of the handler tables and of client errors.
+"""Tests of the interpreter's handler table, its analysis and client errors.
 
-Each handler's results are compared with the reference executor's in
-`differential_test`.
+Each handler's results are compared across strategies in `differential_test`
+and the remote tests.
 """
 
 from absl.testing import absltest
@@ -11,7 +11,8 @@ from tffx.computations import building_blocks as bb
 from tffx.computations import intrinsic_defs
 from tffx.executors import federated_value
 from tffx.executors import thread_pool_executor
-from tffx.executors import thread_pool_intrinsics
+from tffx.executors import interpreter
+from tffx.executors import ir_analysis
 from tffx.types import computation_types as ct
 from tffx_test.executors import test_utils
 
@@ -43,14 +44,26 @@ def _run_map(test, fn, values):
   return executor.run(_map_block(fn), arg, len(values))
 
 
-class ThreadPoolIntrinsicsTest(absltest.TestCase):
+class InterpreterTest(absltest.TestCase):
 
-  def test_tables_handle_every_intrinsic_exactly_once(self):
-    client = set(thread_pool_intrinsics.CLIENT_HANDLERS)
-    computed = set(thread_pool_intrinsics.HANDLERS)
+  def test_table_handles_every_intrinsic(self):
+    self.assertEqual(set(interpreter.HANDLERS), set(intrinsic_defs.BY_URI))
 
-    self.assertEmpty(client & computed)
-    self.assertEqual(client | computed, set(intrinsic_defs.BY_URI))
+  def test_analysis_counts_uses_once_per_computation(self):
+    x = bb.Reference('x', I32)
+    inner = bb.Lambda('y', I32, bb.Reference('a', I32))
+    block = bb.Lambda('x', I32, bb.Block(
+        [('a', x), ('b', bb.Struct([x, x]))],
+        bb.Struct([bb.Reference('a', I32), inner,
+                   bb.Reference('b', ct.StructType([I32, I32]))])))
+
+    analysis = ir_analysis.analyse(block)
+
+    self.assertIs(ir_analysis.analyse(block), analysis)
+    self.assertEqual(analysis.parameter_uses(block), 3)
+    # `a` is also used inside a Lambda: unknown; `b` once.
+    self.assertEqual(analysis.local_uses(block.result), [None, 1])
+    self.assertEqual(analysis.parameter_uses(inner), 0)
 
   def test_client_error_keeps_its_class_and_names_client(self):
 

@@ -1,0 +1,14 @@
+"""Test helpers for federated computations: TFF's `tff.test` (as `tffx.test`)."""
+
+from tffx.testing.aggregation_assertions import assert_contains_secure_aggregation as assert_contains_secure_aggregation
+from tffx.testing.aggregation_assertions import assert_contains_unsecure_aggregation as assert_contains_unsecure_aggregation
+from tffx.testing.aggregation_assertions import assert_not_contains_secure_aggregation as assert_not_contains_secure_aggregation
+from tffx.testing.aggregation_assertions import assert_not_contains_unsecure_aggregation as assert_not_contains_unsecure_aggregation
+from tffx.testing.contexts import create_runtime_error_context as create_runtime_error_context
+from tffx.testing.contexts import set_no_default_context as set_no_default_context
+from tffx.testing.contexts import with_context as with_context
+from tffx.testing.contexts import with_contexts as with_contexts
+from tffx.testing.type_assertions import assert_not_type_assignable_from as assert_not_type_assignable_from
+from tffx.testing.type_assertions import assert_type_assignable_from as assert_type_assignable_from
+from tffx.testing.type_assertions import assert_types_equivalent as assert_types_equivalent
+from tffx.testing.type_assertions import assert_types_identical as assert_types_identical
