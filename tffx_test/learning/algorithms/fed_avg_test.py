@@ -274,12 +274,15 @@ class FedAvgTest(parameterized.TestCase):
 
   def test_next_of_keras_model_survives_serialization_round_trip(self):
     arrays = test_models.client_arrays(2, 6)
-    model = keras_utils.from_keras_model(
-        keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)]),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        input_spec=test_models.INPUT_SPEC)
+
+    def model_fn():
+      return keras_utils.from_keras_model(
+          keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)]),
+          loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+          input_spec=test_models.INPUT_SPEC)
+
     process = fed_avg.build_weighted_fed_avg(
-        model, sgdm.build_sgdm(0.1),
+        model_fn, sgdm.build_sgdm(0.1),
         loop_implementation=LoopImplementation.DATASET_ITERATOR)
     state = process.initialize()
     data = test_models.client_datasets(arrays, 3)

@@ -1,10 +1,11 @@
-"""A Keras 2 (`tf_keras`) model as a `VariableModel`, as TFF wraps Keras models.
+"""A Keras model as a `VariableModel`, as TFF's `from_keras_model` wraps one.
 
-With `TF_USE_LEGACY_KERAS=1`, `tf.keras` is Keras 2, whose models have no
-`stateless_call`; TFF's `from_keras_model` returned a variable-based model
-for them, and so does tffx (`from_keras_model` calls `keras2_variable_model`
-for a Keras 2 model). The algorithms call the user's `model_fn` inside each
-client graph, so the Keras model and its metrics are built there:
+TFF code uses what `from_keras_model` returns as a variable-based model
+(`model.trainable_variables`, `model.forward_pass(batch)` inside a
+`tff.tensorflow.computation`), so tffx returns one too, for Keras 3 models
+and for Keras 2 (`tf_keras`, what `tf.keras` is with `TF_USE_LEGACY_KERAS=1`)
+models alike. The algorithms call the user's `model_fn` inside each client
+graph, so the Keras model and its metrics are built there:
 
     forward_pass(batch):  predictions = keras_model(x, training)
                           loss = loss_fn(y, predictions) + sum(model.losses)
@@ -28,8 +29,8 @@ from tffx.learning.models import variable
 _COUNTER_NAMES = functional.LOSS_AND_COUNT_NAMES
 
 
-class _Keras2Model(variable.VariableModel):
-  """A Keras 2 model with its loss and metrics; see the module docstring."""
+class _KerasVariableModel(variable.VariableModel):
+  """A Keras model with its loss and metrics; see the module docstring."""
 
   def __init__(self, keras_model: Any, loss: Callable[..., Any],
                input_spec: Any, metrics: Sequence[Any]):
@@ -89,13 +90,14 @@ class _Keras2Model(variable.VariableModel):
         loss=loss, predictions=predictions, num_examples=num_examples)
 
   def report_local_unfinalized_metrics(self):
+    # `tf.identity` reads Keras 3 and Keras 2 variables alike.
     unfinalized = collections.OrderedDict(
-        (name, [v.read_value() for v in metric.variables])
+        (name, [tf.identity(v) for v in metric.variables])
         for name, metric in self._metrics.items())
-    unfinalized['loss'] = [self._loss_sum.read_value(),
-                           self._loss_count.read_value()]
-    unfinalized['num_examples'] = self._num_examples.read_value()
-    unfinalized['num_batches'] = self._num_batches.read_value()
+    unfinalized['loss'] = [tf.identity(self._loss_sum),
+                           tf.identity(self._loss_count)]
+    unfinalized['num_examples'] = tf.identity(self._num_examples)
+    unfinalized['num_batches'] = tf.identity(self._num_batches)
     return unfinalized
 
   def metric_finalizers(self):
@@ -115,19 +117,20 @@ class _Keras2Model(variable.VariableModel):
       v.assign(tf.zeros_like(v))
 
 
-def keras2_variable_model(keras_model: Any,
+def keras_variable_model(keras_model: Any,
                           loss: Callable[..., Any],
                           input_spec: Any,
                           metrics: Optional[Sequence[Any]] = None
                           ) -> variable.VariableModel:
-  """Returns a Keras 2 model, loss and metrics as a `VariableModel`.
+  """Returns a Keras model, loss and metrics as a `VariableModel`.
 
   Args:
-    keras_model: A `tf_keras` model (built, or buildable from the x spec).
-    loss: `fn(y_true, y_pred) -> scalar` (a Keras 2 loss).
+    keras_model: A Keras 3 or Keras 2 model (built, or buildable from the x
+      spec).
+    loss: `fn(y_true, y_pred) -> scalar` (a Keras loss).
     input_spec: `(x_spec, y_spec)` or `{'x': ..., 'y': ...}`.
-    metrics: Keras 2 metric objects; they are updated in place, so pass
-      new ones each time (build them in the `model_fn`, as in TFF).
+    metrics: Keras metric objects; they are updated in place, so pass new
+      ones each time (build them in the `model_fn`, as in TFF).
 
   Raises:
     KerasModelError: for metrics that are not Keras metrics or clash in
@@ -145,5 +148,5 @@ def keras2_variable_model(keras_model: Any,
       raise errors.KerasModelError(
           f'Expected a built Keras model when x is not one tensor; found an '
           f'unbuilt {type(keras_model).__name__} and x spec {x_spec!r}.')
-    keras_model.build(x_spec.shape)
-  return _Keras2Model(keras_model, loss, input_spec, metrics)
+    keras_model.build(tuple(x_spec.shape))
+  return _KerasVariableModel(keras_model, loss, input_spec, metrics)
