@@ -128,8 +128,8 @@ def build_weighted_fed_avg(
   Args:
     model_fn: A `tffx.learning.models.FunctionalModel`, or a no-argument
       callable returning a `FunctionalModel` (called once) or a
-      `VariableModel` (TFF's legacy models and Keras 2 models; called
-      again in every client graph).
+      `VariableModel` (TFF's legacy models, and Keras models wrapped by
+      `from_keras_model`; called again in every client graph).
     client_optimizer_fn: The clients' `tffx.learning.optimizers.Optimizer`,
       or a no-argument callable returning one.
     server_optimizer_fn: The server's optimizer (or callable), applied to

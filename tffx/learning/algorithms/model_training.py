@@ -71,7 +71,7 @@ def resolve_model(model_fn: Any) -> Model:
 
   `model_fn` is a `FunctionalModel`, or a no-argument callable returning a
   `FunctionalModel` or a `VariableModel` (TFF's legacy custom models and
-  Keras 2 models wrapped by `from_keras_model`).
+  Keras models wrapped by `from_keras_model`).
 
   Raises:
     ModelFnError: if `model_fn` is none of these.
@@ -93,7 +93,8 @@ def resolve_model(model_fn: Any) -> Model:
   raise errors.ModelFnError(
       f'Expected model_fn to return a tffx.learning.models.FunctionalModel '
       f'or VariableModel, found {type(model).__name__}. Tip: wrap a Keras '
-      f'model with tffx.learning.models.from_keras_model(...).')
+      f'model with tffx.learning.models.from_keras_model(...) inside '
+      f'model_fn.')
 
 
 def resolve_optimizer(optimizer_fn: Any,

@@ -5,7 +5,7 @@
     VariableModel                 TFF's variable-based model interface
     BatchOutput                   what a forward pass returns
     functional_model_from_keras   a Keras model as a FunctionalModel
-    from_keras_model              the same, with Keras losses and metrics
+    from_keras_model              a Keras model, loss, metrics as a VariableModel
     weights_type_from_model       the tffx type of a model's weights
 
 FunctionalModels are pure: training code passes weights as tensors and gets

@@ -16,9 +16,9 @@ normalization's moving statistics keep their initial values).
 
 `functional_model_from_keras` builds one from a Keras 3 model through
 `model.stateless_call`, or from a Keras 2 model (`tf_keras`) by cloning it
-with its variables replaced by the weights; `from_keras_model` (module `keras_utils`) does the
-same with Keras losses and metric objects. This module does not train; the
-algorithms in `tffx.learning.algorithms` do.
+with its variables replaced by the weights (`from_keras_model`, in module
+`keras_utils`, wraps a Keras model as a `VariableModel` instead). This
+module does not train; the algorithms in `tffx.learning.algorithms` do.
 """
 
 import collections
@@ -114,7 +114,7 @@ LOSS_AND_COUNT_NAMES = ('loss', 'num_examples', 'num_batches')
 
 
 def with_loss_and_counts(metrics_fns: MetricsFns) -> MetricsFns:
-  """`metrics_fns` plus the metrics TFF's `from_keras_model` adds.
+  """`metrics_fns` plus the loss and counts TFF's Keras models report.
 
   After the given metrics come, in this order:
 
