@@ -65,7 +65,8 @@ def _initialize_metrics():
 def _update_metrics(state, labels, batch_output, sample_weight=None):
   correct, count = state['accuracy']
   hits = tf.cast(
-      tf.equal(tf.argmax(batch_output, axis=-1, output_type=tf.int32),
+      tf.equal(tf.argmax(batch_output.predictions, axis=-1,
+                         output_type=tf.int32),
                tf.cast(labels, tf.int32)), tf.float32)
   weights = (tf.ones_like(hits) if sample_weight is None else
              tf.cast(sample_weight, tf.float32))
@@ -129,5 +130,8 @@ def build_model(name: str, num_features: int, num_classes: int,
       initial_weights=(weights, ()),
       predict_on_batch_fn=_predict,
       loss_fn=_loss,
-      metrics_fns=(_initialize_metrics, _update_metrics, _finalize_metrics),
+      # The loss and counts that TFF's Keras models report, which the
+      # progress lines and metric files show.
+      metrics_fns=functional.with_loss_and_counts(
+          (_initialize_metrics, _update_metrics, _finalize_metrics)),
       input_spec=batch_spec(num_features))

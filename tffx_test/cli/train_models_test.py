@@ -6,6 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.cli import train_models
+from tffx.learning.models import variable
 
 
 def _weights(model):
@@ -93,13 +94,19 @@ class BuildModelTest(parameterized.TestCase):
     state = model.initialize_metrics_state()
     logits = tf.constant([[2.0, 0.0], [0.0, 1.0], [3.0, 1.0]])
 
-    state = model.update_metrics_state(state, tf.constant([0, 0, 0]), logits)
-    state = model.update_metrics_state(state, tf.constant([1]),
-                                       tf.constant([[0.0, 5.0]]))
+    state = model.update_metrics_state(
+        state, tf.constant([0, 0, 0]),
+        variable.BatchOutput(loss=1.0, predictions=logits, num_examples=3))
+    state = model.update_metrics_state(
+        state, tf.constant([1]),
+        variable.BatchOutput(loss=3.0, predictions=tf.constant([[0.0, 5.0]]),
+                             num_examples=1))
     finalized = model.finalize_metrics(state)
 
-    self.assertEqual(list(finalized), ['accuracy'])
+    self.assertEqual(list(finalized),
+                     ['accuracy', 'loss', 'num_examples', 'num_batches'])
     self.assertAlmostEqual(float(finalized['accuracy']), 3.0 / 4.0)
+    self.assertAlmostEqual(float(finalized['loss']), (3 * 1.0 + 3.0) / 4)
 
   def test_input_spec_is_features_and_integer_labels(self):
 

@@ -8,7 +8,7 @@ from `tffx.learning.templates`; errors of aggregation factories from
 
 
 class ModelFnError(TypeError):
-  """`model_fn` is neither a `FunctionalModel` nor a callable returning one."""
+  """`model_fn` is not a `FunctionalModel` or a callable returning a model."""
 
 
 class OptimizerFnError(TypeError):
@@ -17,10 +17,6 @@ class OptimizerFnError(TypeError):
 
 class ClientWeightingError(TypeError):
   """`client_weighting` is neither a `ClientWeighting` nor a callable."""
-
-
-class ReservedMetricNameError(ValueError):
-  """A model metric has a name the algorithms report themselves (`loss`)."""
 
 
 class ProximalStrengthError(ValueError):

@@ -10,9 +10,13 @@ With the default server optimizer (SGD, learning rate 1) the new global
 model is the weighted mean of the client models. State, metrics and
 hyperparameters are those of `compose_learning_process`:
 
-    metrics = <distributor=<>, client_work=<train=<..., loss, num_examples,
-               num_batches>>, aggregator=<aggregator measurements>,
-               finalizer=<>>
+    metrics = <distributor=<>, client_work=<train=<the model's metrics>>,
+               aggregator=<aggregator measurements>,
+               finalizer=<update_non_finite>>
+
+The model's metrics are those it reports (a `from_keras_model` model:
+its metrics, `loss`, `num_examples`, `num_batches`). A round whose mean
+update is not finite keeps the weights (`update_non_finite` is 1).
     hparams = <client_work=<client optimizer hparams>,
                finalizer=<server optimizer hparams>>
 
@@ -123,7 +127,9 @@ def build_weighted_fed_avg(
 
   Args:
     model_fn: A `tffx.learning.models.FunctionalModel`, or a no-argument
-      callable returning one (e.g. from `from_keras_model`); called once.
+      callable returning a `FunctionalModel` (called once) or a
+      `VariableModel` (TFF's legacy models, and Keras models wrapped by
+      `from_keras_model`; called again in every client graph).
     client_optimizer_fn: The clients' `tffx.learning.optimizers.Optimizer`,
       or a no-argument callable returning one.
     server_optimizer_fn: The server's optimizer (or callable), applied to

@@ -13,17 +13,19 @@ Evaluate trained weights by putting them into the state first:
 Metrics, as in TFF:
 
     <distributor=<>,
-     client_work=<eval=<current_round_metrics=<model metrics..., loss,
-                                               num_examples, num_batches>,
+     client_work=<eval=<current_round_metrics=<the model's metrics>,
                         total_rounds_metrics=<... summed over all rounds>>>,
      aggregator=<>, finalizer=<>>
 
-The loss is the mean over all examples of all clients (sums, then one
-division), so it equals a centralized evaluation of the same weights.
+Metrics are summed over clients and then finalized, so e.g. the `loss` of
+a `from_keras_model` model is the mean over all examples of all clients and
+equals a centralized evaluation of the same weights.
 """
 
 import collections
 from typing import Any, Optional
+
+import tensorflow as tf
 
 from tffx.computations import federated_computation
 from tffx.computations import intrinsics
@@ -32,7 +34,6 @@ from tffx.learning.algorithms import loop_builder
 from tffx.learning.algorithms import fed_avg
 from tffx.learning.algorithms import model_training
 from tffx.learning.metrics import aggregator as metrics_aggregator_lib
-from tffx.learning.models import functional
 from tffx.learning.templates import client_works
 from tffx.learning.templates import composers
 from tffx.learning.templates import distributors
@@ -101,7 +102,8 @@ def build_fed_eval(
   """Builds a `LearningProcess` that evaluates the model on client data.
 
   Args:
-    model_fn: A `FunctionalModel`, or a no-argument callable returning one.
+    model_fn: A `FunctionalModel`, or a no-argument callable returning a
+      `FunctionalModel` or a `VariableModel`.
     model_distributor: Optional `DistributionProcess`; default a broadcast.
     metrics_aggregation_process: Optional process summing and finalizing
       the unfinalized metrics, with the signature of the processes of
@@ -124,23 +126,26 @@ def build_fed_eval(
 
   @tensorflow_computation.tf_computation(weights_type, data_type)
   def client_eval(weights, dataset):
+    trainable = tuple(weights.trainable)
+    session = model_training.start_client(model, weights)
 
-    def step(metrics_state, batch):
-      x, labels = functional.split_batch(batch)
-      output = model.predict_on_batch(weights, x, training=False)
-      loss = model.loss(output, labels)
-      return model_training.update_metrics_state(model, metrics_state, labels,
-                                                 output, loss)
+    def step(state, batch):
+      metrics_state, num_batches = state
+      output, _ = session.forward(trainable, batch, training=False,
+                                  with_gradients=False)
+      return (session.update_metrics(metrics_state, batch, output),
+              num_batches + 1)
 
-    metrics_state = loop(step, dataset,
-                         model_training.initial_metrics_state(model))
+    metrics_state, num_batches = loop(
+        step, dataset, (session.initial_metrics_state(),
+                        tf.constant(0, tf.int64)))
     return (client_works.ClientResult((), ()),
-            model_training.unfinalized_metrics(metrics_state))
+            session.unfinalized_metrics(metrics_state, num_batches))
 
   unfinalized_type = client_eval.type_signature.result[1]
   if metrics_aggregation_process is None:
     metrics_aggregation_process = metrics_aggregator_lib.SumThenFinalizeFactory(
-        model_training.build_metrics_finalizer(model)).create(unfinalized_type)
+        model_training.metric_finalizers(model)).create(unfinalized_type)
   _check_metrics_process(metrics_aggregation_process, unfinalized_type)
 
   @federated_computation.federated_computation

@@ -27,7 +27,6 @@ from tffx.learning.algorithms import loop_builder
 from tffx.learning.algorithms import fed_avg
 from tffx.learning.algorithms import model_delta_client_work
 from tffx.learning.algorithms import model_training
-from tffx.learning.models import functional
 from tffx.learning.optimizers import sgdm
 from tffx.learning.templates import client_works
 from tffx.learning.templates import composers
@@ -52,24 +51,26 @@ def _build_gradient_client_work(model, metrics_aggregator,
 
   @tensorflow_computation.tf_computation(weights_type, data_type)
   def client_gradient(weights, dataset):
-    weights = ModelWeights(tuple(weights.trainable), weights.non_trainable)
+    trainable = tuple(weights.trainable)
+    session = model_training.start_client(model, weights)
 
     def step(state, batch):
-      gradient_sum, metrics_state = state
-      x, labels = functional.split_batch(batch)
-      output, loss, gradients = model_training.watched_loss_and_gradients(
-          model, weights, x, labels)
-      size = tf.cast(model_training.batch_size(labels), tf.float32)
+      gradient_sum, metrics_state, num_examples = state
+      output, gradients = session.forward(trainable, batch, training=True,
+                                          with_gradients=True)
+      size = model_training.example_count(batch, output)
       gradient_sum = tuple(s + tf.cast(size, g.dtype) * g
                            for s, g in zip(gradient_sum, gradients))
-      return gradient_sum, model_training.update_metrics_state(
-          model, metrics_state, labels, output, loss)
+      return (gradient_sum,
+              session.update_metrics(metrics_state, batch, output),
+              num_examples + size)
 
-    zeros = tuple(tf.zeros_like(w) for w in weights.trainable)
-    gradient_sum, metrics_state = loop(
-        step, dataset, (zeros, model_training.initial_metrics_state(model)))
-    unfinalized = model_training.unfinalized_metrics(metrics_state)
-    num_examples = tf.cast(metrics_state.num_examples, tf.float32)
+    zeros = tuple(tf.zeros_like(w) for w in trainable)
+    gradient_sum, metrics_state, num_examples = loop(
+        step, dataset, (zeros, session.initial_metrics_state(),
+                        tf.constant(0, tf.int64)))
+    unfinalized = session.unfinalized_metrics(metrics_state, gradient_sum)
+    num_examples = tf.cast(num_examples, tf.float32)
     gradient = tuple(tf.math.divide_no_nan(s, tf.cast(num_examples, s.dtype))
                      for s in gradient_sum)
     gradient, weight = model_training.zero_if_not_finite(gradient,
@@ -77,7 +78,7 @@ def _build_gradient_client_work(model, metrics_aggregator,
     return client_works.ClientResult(gradient, weight), unfinalized
 
   aggregate_metrics = metrics_aggregator(
-      model_training.build_metrics_finalizer(model),
+      model_training.metric_finalizers(model),
       client_gradient.type_signature.result[1])
 
   @federated_computation.federated_computation
@@ -109,7 +110,8 @@ def build_fed_sgd(
   """Builds Federated SGD (see the module docstring).
 
   Args:
-    model_fn: A `FunctionalModel`, or a no-argument callable returning one.
+    model_fn: A `FunctionalModel`, or a no-argument callable returning a
+      `FunctionalModel` or a `VariableModel`.
     server_optimizer_fn: The server `Optimizer` (or a callable returning
       one) applied to the mean gradient; default SGD with learning rate 0.1.
     model_distributor: Optional `DistributionProcess`; default a broadcast.

@@ -10,8 +10,7 @@ gradient gets `mu * (w - w0)`, the gradient of `mu/2 * ||w - w0||^2`.
     initialize: ( -> H@SERVER)          H: the client optimizer's hparams
     next: (<H@SERVER, ModelWeights@CLIENTS, {batch*}@CLIENTS> ->
            <state=H@SERVER, result=ClientResult(delta, weight)@CLIENTS,
-            measurements=<train=<model metrics..., loss, num_examples,
-                                 num_batches>>@SERVER>)
+            measurements=<train=<the model's metrics>>@SERVER>)
     get_hparams: (H -> H)     set_hparams: (<H, H> -> H)
 
 The hparams are broadcast each round, so `set_hparams` between rounds
@@ -33,7 +32,6 @@ from tffx.learning.algorithms import loop_builder
 from tffx.learning.algorithms import errors
 from tffx.learning.algorithms import model_training
 from tffx.learning.metrics import aggregator as metrics_aggregator_lib
-from tffx.learning.models import functional
 from tffx.learning.templates import client_works
 from tffx.templates import measured_process
 from tffx.types import computation_types
@@ -53,10 +51,11 @@ def check_client_weighting(client_weighting: Any) -> None:
         f'a function of the unfinalized metrics, found {client_weighting!r}.')
 
 
-def client_weight(client_weighting: Any, unfinalized: Any) -> tf.Tensor:
-  """A client's float32 weight, from its unfinalized metrics."""
+def client_weight(client_weighting: Any, unfinalized: Any,
+                  num_examples: tf.Tensor) -> tf.Tensor:
+  """A client's float32 weight, from its example count or its metrics."""
   if client_weighting is ClientWeighting.NUM_EXAMPLES:
-    return tf.cast(unfinalized['num_examples'], tf.float32)
+    return tf.cast(num_examples, tf.float32)
   if client_weighting is ClientWeighting.UNIFORM:
     return tf.constant(1.0)
   return tf.cast(client_weighting(unfinalized), tf.float32)
@@ -91,7 +90,8 @@ def build_model_delta_client_work(
   """Returns the `ClientWorkProcess` of local training (see module docstring).
 
   Args:
-    model_fn: A `FunctionalModel`, or a no-argument callable returning one.
+    model_fn: A `FunctionalModel`, or a no-argument callable returning a
+      `FunctionalModel` or a `VariableModel`.
     optimizer: The client `Optimizer`, or a no-argument callable returning
       one.
     client_weighting: A `ClientWeighting`, or `fn(unfinalized_metrics)`
@@ -106,8 +106,6 @@ def build_model_delta_client_work(
   Raises:
     ModelFnError, OptimizerFnError, ClientWeightingError: for arguments of
       the wrong kind.
-    ReservedMetricNameError: if a model metric is named `loss`,
-      `num_examples` or `num_batches`.
     TypeError: if `metrics_aggregator` or `loop_implementation` is of the
       wrong kind.
   """
@@ -129,36 +127,36 @@ def build_model_delta_client_work(
   @tensorflow_computation.tf_computation(weights_type, data_type, hparams_type)
   def client_update(initial_weights, dataset, hparams):
     initial_trainable = tuple(initial_weights.trainable)
-    non_trainable = initial_weights.non_trainable
+    session = model_training.start_client(model, initial_weights)
 
     def step(state, batch):
-      trainable, optimizer_state, metrics_state = state
-      x, labels = functional.split_batch(batch)
-      output, loss, gradients = model_training.watched_loss_and_gradients(
-          model, ModelWeights(trainable, non_trainable), x, labels)
+      trainable, optimizer_state, metrics_state, num_examples = state
+      output, gradients = session.forward(trainable, batch, training=True,
+                                          with_gradients=True)
       if proximal_strength is not None:
         gradients = tuple(
             g + tf.cast(proximal_strength, w.dtype) * (w - w0)
             for g, w, w0 in zip(gradients, trainable, initial_trainable))
       optimizer_state, trainable = optimizer.next(optimizer_state, trainable,
                                                   gradients)
-      metrics_state = model_training.update_metrics_state(
-          model, metrics_state, labels, output, loss)
-      return tuple(trainable), optimizer_state, metrics_state
+      metrics_state = session.update_metrics(metrics_state, batch, output)
+      return (tuple(trainable), optimizer_state, metrics_state,
+              num_examples + model_training.example_count(batch, output))
 
     optimizer_state = optimizer.set_hparams(optimizer.initialize(specs),
                                             hparams)
-    trainable, _, metrics_state = loop(
+    trainable, _, metrics_state, num_examples = loop(
         step, dataset, (initial_trainable, optimizer_state,
-                        model_training.initial_metrics_state(model)))
-    unfinalized = model_training.unfinalized_metrics(metrics_state)
+                        session.initial_metrics_state(),
+                        tf.constant(0, tf.int64)))
+    unfinalized = session.unfinalized_metrics(metrics_state, trainable)
     delta = tuple(w0 - w for w0, w in zip(initial_trainable, trainable))
     delta, weight = model_training.zero_if_not_finite(
-        delta, client_weight(client_weighting, unfinalized))
+        delta, client_weight(client_weighting, unfinalized, num_examples))
     return client_works.ClientResult(delta, weight), unfinalized
 
   aggregate_metrics = metrics_aggregator(
-      model_training.build_metrics_finalizer(model),
+      model_training.metric_finalizers(model),
       client_update.type_signature.result[1])
 
   @federated_computation.federated_computation

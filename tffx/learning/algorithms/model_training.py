@@ -1,29 +1,32 @@
 """What every algorithm does with a model on a client, shared by the algorithms.
 
-    resolve_model(model_fn)              -> FunctionalModel
+    resolve_model(model_fn)              -> FunctionalModel | VariableModelFn
     resolve_optimizer(optimizer_fn, ..)  -> Optimizer
     weights_and_data_types(model)        -> (ModelWeights type, {batch}* type)
     build_initial_weights_fn(model)      -> tf_computation ( -> ModelWeights)
+    start_client(model, weights)         -> ClientSession, inside a client graph
+    metric_finalizers(model)             -> what `sum_then_finalize` takes
 
-and the metrics of a client's pass over its data. On top of the model's own
-metrics, every algorithm reports, per round and summed over clients:
+Two kinds of model reach the algorithms, behind one `ClientSession`:
 
-    loss          sum(batch loss * batch size) / sum(batch size)
-    num_examples  int64          num_batches  int64
+    FunctionalModel   pure functions of the weights: the loop carries the
+                      weights and the metric state as tensors
+    VariableModel     TFF's legacy interface: `model_fn()` is called in each
+    (model_fn)        client graph; the loop carries the trainable weights,
+                      assigns them to the variables before each pass, and
+                      the metric state lives in the model's variables
 
-A client's metrics stay *unfinalized* (sums) until the server has summed
-them; `build_metrics_finalizer` turns the sums into values:
-
-    unfinalized = <model metric states..., loss=<loss_sum, count>,
-                   num_examples, num_batches>
-    finalized   = <model metrics..., loss, num_examples, num_batches>
-
-This module builds no federated computation; the algorithm modules do.
+A client reports exactly its model's unfinalized metrics, as in TFF (a
+model built by `from_keras_model` includes `loss`, `num_examples` and
+`num_batches`; other models report only what they define). The loop counts
+examples on its own, for weighting clients. This module builds no federated
+computation; the algorithm modules do.
 """
 
 import collections
-from typing import Any, Callable, Mapping, NamedTuple, Tuple
+from typing import Any, Callable, Optional, Tuple
 
+import numpy as np
 import tensorflow as tf
 
 from tffx.computations import computation_impl
@@ -31,48 +34,67 @@ from tffx.computations import tensorflow_computation
 from tffx.learning.algorithms import errors
 from tffx.learning.models import functional
 from tffx.learning.models import model_weights as model_weights_lib
+from tffx.learning.models import variable
 from tffx.learning.optimizers import optimizer as optimizer_base
 from tffx.types import computation_types
+from tffx.types import type_conversions
 
 ModelWeights = model_weights_lib.ModelWeights
-RESERVED_METRIC_NAMES = ('loss', 'num_examples', 'num_batches')
+BatchOutput = variable.BatchOutput
 
 
-def resolve_model(model_fn: Any) -> functional.FunctionalModel:
-  """The `FunctionalModel` of `model_fn` (a model, or a no-arg callable).
+class VariableModelFn:
+  """A no-argument callable returning a `VariableModel`, checked once.
+
+  Attributes:
+    model_fn: The callable; called again in every client graph.
+    initial_weights: `ModelWeights` of numpy arrays, read from one model
+      built eagerly now.
+    input_spec: That model's `input_spec`.
+  """
+
+  def __init__(self, model_fn: Callable[[], variable.VariableModel]):
+    with tf.init_scope():
+      model = variable.check_variable_model(model_fn(), 'model_fn')
+      self.initial_weights = ModelWeights(
+          tuple(np.array(v.numpy()) for v in model.trainable_variables),
+          tuple(np.array(v.numpy()) for v in model.non_trainable_variables))
+    self.model_fn = model_fn
+    self.input_spec = model.input_spec
+
+
+Model = Any  # functional.FunctionalModel or VariableModelFn.
+
+
+def resolve_model(model_fn: Any) -> Model:
+  """The model of `model_fn`: a `FunctionalModel`, or a `VariableModelFn`.
+
+  `model_fn` is a `FunctionalModel`, or a no-argument callable returning a
+  `FunctionalModel` or a `VariableModel` (TFF's legacy custom models and
+  Keras models wrapped by `from_keras_model`).
 
   Raises:
-    ModelFnError: if `model_fn` is neither, or returns something else.
-    ReservedMetricNameError: if a model metric is named like a metric the
-      algorithms report (`RESERVED_METRIC_NAMES`).
+    ModelFnError: if `model_fn` is none of these.
   """
-  model = model_fn
-  if not isinstance(model, functional.FunctionalModel):
-    if not callable(model_fn):
-      raise errors.ModelFnError(
-          f'Expected model_fn to be a tffx.learning.models.FunctionalModel or '
-          f'a no-argument callable returning one, found '
-          f'{type(model_fn).__name__}.')
-    with tf.init_scope():
-      model = model_fn()
-  if not isinstance(model, functional.FunctionalModel):
+  if isinstance(model_fn, (functional.FunctionalModel, VariableModelFn)):
+    return model_fn
+  if not callable(model_fn) or isinstance(model_fn, variable.VariableModel):
     raise errors.ModelFnError(
-        f'Expected model_fn to return a tffx.learning.models.FunctionalModel, '
-        f'found {type(model).__name__}. Tip: wrap a Keras model with '
-        f'tffx.learning.models.from_keras_model(...).')
+        f'Expected model_fn to be a tffx.learning.models.FunctionalModel or '
+        f'a no-argument callable returning a FunctionalModel or a '
+        f'VariableModel, found {type(model_fn).__name__}. Tip: pass the '
+        f'function that builds the model, e.g. model_fn=lambda: MyModel().')
   with tf.init_scope():
-    metrics_state = model.initialize_metrics_state()
-  if not isinstance(metrics_state, Mapping):
-    raise errors.ModelFnError(
-        f'Expected the model metric state to be a mapping from metric names '
-        f'to states, found {type(metrics_state).__name__}.')
-  reserved = [n for n in metrics_state if n in RESERVED_METRIC_NAMES]
-  if reserved:
-    raise errors.ReservedMetricNameError(
-        f'Expected no model metrics named {list(RESERVED_METRIC_NAMES)}, which '
-        f'the algorithms report themselves; found {reserved}. Tip: rename the '
-        f'metric (e.g. name="mean_loss").')
-  return model
+    model = model_fn()
+  if isinstance(model, functional.FunctionalModel):
+    return model
+  if isinstance(model, variable.VariableModel):
+    return VariableModelFn(model_fn)
+  raise errors.ModelFnError(
+      f'Expected model_fn to return a tffx.learning.models.FunctionalModel '
+      f'or VariableModel, found {type(model).__name__}. Tip: wrap a Keras '
+      f'model with tffx.learning.models.from_keras_model(...) inside '
+      f'model_fn.')
 
 
 def resolve_optimizer(optimizer_fn: Any,
@@ -96,17 +118,18 @@ def resolve_optimizer(optimizer_fn: Any,
 
 
 def weights_and_data_types(
-    model: functional.FunctionalModel
+    model: Model
 ) -> Tuple[computation_types.Type, computation_types.SequenceType]:
   """The types of the model weights and of one client's dataset."""
-  weights_type = model_weights_lib.weights_type_from_model(model)
+  initial = model.initial_weights
+  weights_type = type_conversions.infer_type(
+      ModelWeights(tuple(initial.trainable), tuple(initial.non_trainable)))
   data_type = computation_types.SequenceType(
       computation_types.to_type(model.input_spec))
   return weights_type, data_type
 
 
-def build_initial_weights_fn(
-    model: functional.FunctionalModel) -> computation_impl.Computation:
+def build_initial_weights_fn(model: Model) -> computation_impl.Computation:
   """A `tffx.tf_computation` `( -> ModelWeights)` of the initial weights."""
   initial = model.initial_weights
 
@@ -119,81 +142,143 @@ def build_initial_weights_fn(
   return initial_model_weights
 
 
+def metric_finalizers(model: Model) -> Any:
+  """The finalizers of the model's metrics, as `sum_then_finalize` takes them."""
+  if isinstance(model, VariableModelFn):
+    with tf.init_scope():
+      return model.model_fn().metric_finalizers()
+  return model.finalize_metrics
+
+
 def batch_size(labels: Any) -> tf.Tensor:
   """The number of examples in a batch (int64), from the leading label dim."""
-  return tf.shape(tf.nest.flatten(labels)[0], out_type=tf.int64)[0]
+  return functional.batch_size(labels)
 
 
-class MetricsState(NamedTuple):
-  """The metric sums a client carries through its loop."""
-  model: Any
-  loss_sum: Any
-  num_examples: Any
-  num_batches: Any
-
-
-def initial_metrics_state(model: functional.FunctionalModel) -> MetricsState:
-  return MetricsState(model.initialize_metrics_state(), tf.constant(0.0),
-                      tf.constant(0, tf.int64), tf.constant(0, tf.int64))
-
-
-def update_metrics_state(model: functional.FunctionalModel,
-                         state: MetricsState, labels: Any, output: Any,
-                         loss: tf.Tensor) -> MetricsState:
-  """The sums after one batch with the given labels, output and mean loss."""
-  size = batch_size(labels)
-  return MetricsState(
-      model.update_metrics_state(state.model, labels=labels,
-                                 batch_output=output),
-      state.loss_sum + tf.cast(loss, tf.float32) * tf.cast(size, tf.float32),
-      state.num_examples + size, state.num_batches + 1)
-
-
-def unfinalized_metrics(state: MetricsState) -> 'collections.OrderedDict':
-  """The client's unfinalized metrics (see the module docstring)."""
-  metrics = collections.OrderedDict(state.model)
-  metrics['loss'] = (state.loss_sum, tf.cast(state.num_examples, tf.float32))
-  metrics['num_examples'] = state.num_examples
-  metrics['num_batches'] = state.num_batches
-  return metrics
-
-
-def build_metrics_finalizer(
-    model: functional.FunctionalModel) -> Callable[[Any], Any]:
-  """`fn(unfinalized) -> finalized` for the metrics of `unfinalized_metrics`."""
-
-  def finalize(unfinalized):
-    model_state = collections.OrderedDict(
-        (n, v) for n, v in unfinalized.items()
-        if n not in RESERVED_METRIC_NAMES)
-    finalized = collections.OrderedDict(model.finalize_metrics(model_state))
-    loss_sum, count = unfinalized['loss']
-    finalized['loss'] = tf.math.divide_no_nan(loss_sum, count)
-    finalized['num_examples'] = unfinalized['num_examples']
-    finalized['num_batches'] = unfinalized['num_batches']
-    return finalized
-
-  return finalize
-
-
-def watched_loss_and_gradients(model: functional.FunctionalModel,
-                               weights: ModelWeights, x: Any, labels: Any):
-  """`(output, loss, gradients)` of one training batch.
-
-  The gradients are of the mean batch loss with respect to the trainable
-  weights, zeros where a weight does not influence the loss.
-  """
-  trainable = tuple(weights.trainable)
-  with tf.GradientTape() as tape:
-    tape.watch(trainable)
-    output = model.predict_on_batch(
-        ModelWeights(trainable, weights.non_trainable), x, training=True)
-    loss = model.loss(output, labels)
-  gradients = tape.gradient(loss, trainable)
-  gradients = tuple(
+def _dense_gradients(weights: Tuple[tf.Tensor, ...], gradients) -> Tuple:
+  return tuple(
       tf.zeros_like(w) if g is None else tf.convert_to_tensor(g)
-      for w, g in zip(trainable, gradients))
-  return output, loss, gradients
+      for w, g in zip(weights, gradients))
+
+
+class ClientSession:
+  """A model on one client, inside the client's TensorFlow graph.
+
+  The loop state carries the trainable weights and `metrics_state()`; a
+  step calls `forward` and then `update_metrics`. After the loop,
+  `unfinalized_metrics` gives what the client reports.
+  """
+
+  def initial_metrics_state(self) -> Any:
+    raise NotImplementedError
+
+  def forward(self, trainable: Tuple[tf.Tensor, ...], batch: Any,
+              training: bool,
+              with_gradients: bool) -> Tuple[BatchOutput, Optional[Tuple]]:
+    """`(BatchOutput, gradients or None)` of one batch with these weights.
+
+    Gradients are of the batch loss with respect to the trainable weights,
+    zeros where a weight does not influence the loss.
+    """
+    raise NotImplementedError
+
+  def update_metrics(self, metrics_state: Any, batch: Any,
+                     output: BatchOutput) -> Any:
+    raise NotImplementedError
+
+  def unfinalized_metrics(self, metrics_state: Any,
+                          after: Any) -> 'collections.OrderedDict':
+    """The client's unfinalized metrics, read after the tensors `after`."""
+    raise NotImplementedError
+
+
+class _FunctionalSession(ClientSession):
+  """A `FunctionalModel`: everything is a function of the loop state."""
+
+  def __init__(self, model: functional.FunctionalModel, weights: ModelWeights):
+    self._model = model
+    self._non_trainable = weights.non_trainable
+
+  def initial_metrics_state(self):
+    return self._model.initialize_metrics_state()
+
+  def forward(self, trainable, batch, training, with_gradients):
+    weights = ModelWeights(trainable, self._non_trainable)
+    if not with_gradients:
+      return self._model.forward_pass(weights, batch, training=training), None
+    with tf.GradientTape() as tape:
+      tape.watch(trainable)
+      output = self._model.forward_pass(weights, batch, training=training)
+    gradients = tape.gradient(output.loss, trainable)
+    return output, _dense_gradients(trainable, gradients)
+
+  def update_metrics(self, metrics_state, batch, output):
+    _, labels = functional.split_batch(batch)
+    return self._model.update_metrics_state(
+        metrics_state, labels=labels, batch_output=output)
+
+  def unfinalized_metrics(self, metrics_state, after):
+    del after  # The metric state is itself a result of the loop.
+    return collections.OrderedDict(metrics_state)
+
+
+class _VariableSession(ClientSession):
+  """A `VariableModel` built in this graph; its metrics live in variables."""
+
+  def __init__(self, model_fn: VariableModelFn, weights: ModelWeights):
+    self._model = variable.check_variable_model(model_fn.model_fn(),
+                                                'model_fn')
+    self._initial_assignments = (
+        _assign(self._model.trainable_variables, weights.trainable) +
+        _assign(self._model.non_trainable_variables, weights.non_trainable))
+
+  def initial_metrics_state(self):
+    return ()
+
+  def forward(self, trainable, batch, training, with_gradients):
+    variables = tuple(self._model.trainable_variables)
+    assignments = _assign(variables, trainable)
+    with tf.control_dependencies(assignments + self._initial_assignments):
+      if not with_gradients:
+        return self._model.forward_pass(batch, training=training), None
+      with tf.GradientTape() as tape:
+        output = self._model.forward_pass(batch, training=training)
+      gradients = tape.gradient(output.loss, variables)
+    return output, _dense_gradients(trainable, gradients)
+
+  def update_metrics(self, metrics_state, batch, output):
+    del batch, output  # `forward_pass` updated the metric variables.
+    return metrics_state
+
+  def unfinalized_metrics(self, metrics_state, after):
+    del metrics_state  # Always ().
+    with tf.control_dependencies(tf.nest.flatten(after)):
+      return tf.nest.map_structure(
+          tf.identity, self._model.report_local_unfinalized_metrics())
+
+
+def _assign(variables, values) -> list:
+  variables, values = tuple(variables), tuple(tf.nest.flatten(values))
+  if len(variables) != len(values):
+    raise ValueError(
+        f'Expected {len(variables)} weights for the model variables, found '
+        f'{len(values)}. Tip: model_fn must build the same model each time.')
+  return [v.assign(w) for v, w in zip(variables, values)]
+
+
+def start_client(model: Model, weights: ModelWeights) -> ClientSession:
+  """The `ClientSession` of `model` starting from `weights` (in a graph)."""
+  if isinstance(model, VariableModelFn):
+    return _VariableSession(model, weights)
+  return _FunctionalSession(model, weights)
+
+
+def example_count(batch: Any, output: BatchOutput) -> tf.Tensor:
+  """The batch's number of examples (int64): the model's, else the labels'."""
+  if output.num_examples is not None:
+    return tf.cast(output.num_examples, tf.int64)
+  _, labels = functional.split_batch(batch)
+  return batch_size(labels)
 
 
 def zero_if_not_finite(update: Any, weight: tf.Tensor) -> Tuple[Any, Any]:
@@ -207,3 +292,5 @@ def zero_if_not_finite(update: Any, weight: tf.Tensor) -> Tuple[Any, Any]:
   update = tf.nest.map_structure(
       lambda u: tf.where(finite, u, tf.zeros_like(u)), update)
   return update, tf.where(finite, weight, tf.zeros_like(weight))
+
+

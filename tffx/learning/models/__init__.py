@@ -2,13 +2,16 @@
 
     ModelWeights                  (trainable, non_trainable) weights
     FunctionalModel               initial weights + pure predict/loss/metrics
-    functional_model_from_keras   a Keras 3 model as a FunctionalModel
-    from_keras_model              the same, with Keras losses and metrics
+    VariableModel                 TFF's variable-based model interface
+    BatchOutput                   what a forward pass returns
+    functional_model_from_keras   a Keras model as a FunctionalModel
+    from_keras_model              a Keras model, loss, metrics as a VariableModel
     weights_type_from_model       the tffx type of a model's weights
 
-tffx models are functional: training code passes weights as tensors and gets
-new values back, so models trace into `tffx.tf_computation`s without
-variables. TFF's variable-based `VariableModel` has no counterpart.
+FunctionalModels are pure: training code passes weights as tensors and gets
+new values back, so they trace into `tffx.tf_computation`s without
+variables. A `VariableModel` (TFF's legacy custom-model path) is built by a
+`model_fn` inside each client's graph; the algorithms take either.
 """
 
 from tffx.learning.models.functional import FunctionalModel as FunctionalModel
@@ -16,3 +19,5 @@ from tffx.learning.models.functional import functional_model_from_keras as funct
 from tffx.learning.models.keras_utils import from_keras_model as from_keras_model
 from tffx.learning.models.model_weights import ModelWeights as ModelWeights
 from tffx.learning.models.model_weights import weights_type_from_model as weights_type_from_model
+from tffx.learning.models.variable import BatchOutput as BatchOutput
+from tffx.learning.models.variable import VariableModel as VariableModel

@@ -15,9 +15,10 @@ weights are read by `predict_on_batch`, never updated by it (so e.g. a batch
 normalization's moving statistics keep their initial values).
 
 `functional_model_from_keras` builds one from a Keras 3 model through
-`model.stateless_call`; `from_keras_model` (module `keras_utils`) does the
-same with Keras losses and metric objects. This module does not train; the
-algorithms in `tffx.learning.algorithms` do.
+`model.stateless_call`, or from a Keras 2 model (`tf_keras`) by cloning it
+with its variables replaced by the weights (`from_keras_model`, in module
+`keras_utils`, wraps a Keras model as a `VariableModel` instead). This
+module does not train; the algorithms in `tffx.learning.algorithms` do.
 """
 
 import collections
@@ -28,8 +29,11 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.learning.metrics import keras_utils as metrics_keras_utils
+from tffx.learning.metrics import keras_versions
+from tffx.learning.metrics import value_variables
 from tffx.learning.models import errors
 from tffx.learning.models import model_weights as model_weights_lib
+from tffx.learning.models import variable
 
 ModelWeights = model_weights_lib.ModelWeights
 MetricsFns = Tuple[Callable[[], Any], Callable[..., Any], Callable[[Any], Any]]
@@ -99,6 +103,72 @@ def split_batch(batch: Any) -> Tuple[Any, Any]:
   if isinstance(batch, Mapping):
     return batch['x'], batch['y']
   return batch[0], batch[1]
+
+
+def batch_size(labels: Any) -> tf.Tensor:
+  """The number of examples in a batch (int64), from the leading label dim."""
+  return tf.shape(tf.nest.flatten(labels)[0], out_type=tf.int64)[0]
+
+
+LOSS_AND_COUNT_NAMES = ('loss', 'num_examples', 'num_batches')
+
+
+def with_loss_and_counts(metrics_fns: MetricsFns) -> MetricsFns:
+  """`metrics_fns` plus the loss and counts TFF's Keras models report.
+
+  After the given metrics come, in this order:
+
+      loss          sum(batch loss * batch size) / sum(batch size)
+      num_examples  int64          num_batches  int64
+
+  computed from the `BatchOutput` passed to `update` (its `loss` and
+  `num_examples`). The state of each adds up across clients.
+
+  Raises:
+    ModelFunctionError: if a given metric already has one of these names.
+  """
+  initialize, update, finalize = metrics_fns
+  clashes = [n for n in initialize() if n in LOSS_AND_COUNT_NAMES]
+  if clashes:
+    raise errors.ModelFunctionError(
+        f'Expected no metrics named {list(LOSS_AND_COUNT_NAMES)}, which '
+        f'are added to every Keras model; found {clashes}. Tip: rename the '
+        f'metric (e.g. name="mean_loss").')
+
+  def initialize_all():
+    state = collections.OrderedDict(initialize())
+    state['loss'] = (tf.constant(0.0), tf.constant(0.0))
+    state['num_examples'] = tf.constant(0, tf.int64)
+    state['num_batches'] = tf.constant(0, tf.int64)
+    return state
+
+  def update_all(state, labels, batch_output, sample_weight=None):
+    own = collections.OrderedDict(
+        (n, v) for n, v in state.items() if n not in LOSS_AND_COUNT_NAMES)
+    if sample_weight is None:
+      new_state = collections.OrderedDict(update(own, labels, batch_output))
+    else:
+      new_state = collections.OrderedDict(
+          update(own, labels, batch_output, sample_weight=sample_weight))
+    count = tf.cast(batch_output.num_examples, tf.int64)
+    loss_sum, loss_count = state['loss']
+    new_state['loss'] = (
+        loss_sum + tf.cast(batch_output.loss, tf.float32) *
+        tf.cast(count, tf.float32), loss_count + tf.cast(count, tf.float32))
+    new_state['num_examples'] = state['num_examples'] + count
+    new_state['num_batches'] = state['num_batches'] + 1
+    return new_state
+
+  def finalize_all(state):
+    own = collections.OrderedDict(
+        (n, v) for n, v in state.items() if n not in LOSS_AND_COUNT_NAMES)
+    finalized = collections.OrderedDict(finalize(own))
+    finalized['loss'] = tf.math.divide_no_nan(*state['loss'])
+    finalized['num_examples'] = state['num_examples']
+    finalized['num_batches'] = state['num_batches']
+    return finalized
+
+  return initialize_all, update_all, finalize_all
 
 
 def _check_callable(fn: Any, name: str) -> None:
@@ -187,6 +257,16 @@ class FunctionalModel:
     """The model's output on the inputs `x`, with the given weights."""
     return self._predict_on_batch_fn(model_weights, x, training)
 
+  def forward_pass(self, model_weights: Any, batch_input: Any,
+                   training: bool = True) -> variable.BatchOutput:
+    """`BatchOutput(loss, predictions, num_examples)` of one batch."""
+    x, labels = split_batch(batch_input)
+    predictions = self.predict_on_batch(model_weights, x, training)
+    return variable.BatchOutput(
+        loss=self.loss(predictions, labels),
+        predictions=predictions,
+        num_examples=batch_size(labels))
+
   def loss(self, output: Any, label: Any, sample_weight: Any = None) -> Any:
     """The mean loss over a batch of outputs and labels."""
     if sample_weight is None:
@@ -202,7 +282,11 @@ class FunctionalModel:
                            labels: Any,
                            batch_output: Any,
                            sample_weight: Any = None) -> Any:
-    """The metric state after one more batch."""
+    """The metric state after one more batch.
+
+    The algorithms pass the `BatchOutput` of `forward_pass` as
+    `batch_output`, as TFF does.
+    """
     if sample_weight is None:
       return self._metrics_fns[1](state, labels, batch_output)
     return self._metrics_fns[1](
@@ -221,9 +305,9 @@ def build_keras_model(keras_model: Any, x_spec: Any):
       `x_spec`.
   """
   with tf.init_scope():
-    if not isinstance(keras_model, keras.Model) and callable(keras_model):
+    if not keras_versions.is_keras_model(keras_model) and callable(keras_model):
       keras_model = keras_model()
-    if not isinstance(keras_model, keras.Model):
+    if not keras_versions.is_keras_model(keras_model):
       raise errors.KerasModelError(
           f'Expected a keras.Model (or a no-argument callable returning one), '
           f'found {type(keras_model).__name__}.')
@@ -245,6 +329,30 @@ def keras_predict_fn(keras_model: Any) -> Callable[..., Any]:
     output, _ = keras_model.stateless_call(
         list(trainable), list(non_trainable), x, training=training)
     return output
+
+  return predict_on_batch
+
+
+def keras2_predict_fn(keras_model: Any) -> Callable[..., Any]:
+  """`predict_on_batch_fn` of a built Keras 2 model, which is not stateless.
+
+  Each call clones the model with its variables replaced by the given
+  weights (`value_variables`), so the output is a function of them.
+  """
+
+  def variables_of(model):
+    return list(model.trainable_variables) + list(model.non_trainable_variables)
+
+  def predict_on_batch(model_weights, x, training=True):
+    trainable, non_trainable = model_weights
+    # Keras 2 creates extra variables in some contexts (eagerly), so the
+    # order is taken where the clone is built.
+    order = value_variables.creation_order(
+        lambda: keras_versions.keras2_clone_model(keras_model), variables_of)
+    with value_variables.inject_values(
+        list(trainable) + list(non_trainable), order):
+      model = keras_versions.keras2_clone_model(keras_model)
+    return model(x, training=training)
 
   return predict_on_batch
 
@@ -299,9 +407,12 @@ def functional_model_from_keras(
   if metrics_constructor is not None:
     metrics_fns = metrics_keras_utils.create_functional_metric_fns(
         metrics_constructor)
+  predict_fn = (keras2_predict_fn(keras_model)
+                if keras_versions.is_keras2(keras_model) else
+                keras_predict_fn(keras_model))
   return FunctionalModel(
       keras_initial_weights(keras_model),
-      keras_predict_fn(keras_model),
+      predict_fn,
       loss,
       metrics_fns=metrics_fns,
       input_spec=input_spec)

@@ -1,60 +1,30 @@
-"""`from_keras_model`: a Keras 3 model, loss and metrics as a `FunctionalModel`.
+"""`from_keras_model`: a Keras model, loss and metrics as a `VariableModel`.
 
-    model = tffx.learning.models.from_keras_model(
-        keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)]),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        input_spec=dataset.element_spec,
-        metrics=[keras.metrics.SparseCategoricalAccuracy()])
+    def model_fn():
+      return tffx.learning.models.from_keras_model(
+          keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)]),
+          loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+          input_spec=dataset.element_spec,
+          metrics=[keras.metrics.SparseCategoricalAccuracy()])
 
-TFF's `from_keras_model` returns a variable-based model; tffx has only
-functional models, so this returns a `FunctionalModel` whose forward pass is
-`keras_model.stateless_call` (see `functional`). The Keras model, loss and
-metric objects are used as templates and never changed. The loss, the
-numbers of examples and batches are reported by the algorithms for every
-model, so they are not metrics here.
+As TFF's: the result is a `VariableModel` (`keras_variable_model`) that
+reports the given metrics, then `loss` (the mean over examples),
+`num_examples` and `num_batches`. This module checks the arguments and
+combines the losses of a multi-output model; `functional_model_from_keras`
+is the variable-free alternative.
 """
 
 from typing import Any, Callable, Optional, Sequence, Union
 
-import keras
 import tensorflow as tf
 
+from tffx.learning.metrics import keras_utils as metrics_keras_utils
+from tffx.learning.metrics import keras_versions
 from tffx.learning.models import errors
-from tffx.learning.models import functional
+from tffx.learning.models import keras_variable_model
+from tffx.learning.models import variable
 
 LossType = Union[Callable[..., Any], Sequence[Callable[..., Any]]]
-
-
-def _clone_metric(metric: Any) -> Any:
-  if not isinstance(metric, keras.metrics.Metric):
-    raise errors.KerasModelError(
-        f'Expected metrics to be keras.metrics.Metric objects, found '
-        f'{type(metric).__name__}.')
-  try:
-    return type(metric).from_config(metric.get_config())
-  except (TypeError, ValueError, NotImplementedError) as e:
-    raise errors.KerasModelError(
-        f'Cannot rebuild the metric {metric.name!r} from its config ({e}). '
-        f'Tip: pass metrics as a no-argument callable returning new metrics.'
-    ) from None
-
-
-def _metrics_constructor(metrics: Any) -> Optional[Callable[[], Any]]:
-  """A no-argument callable returning fresh metrics, or None for none."""
-  if metrics is None:
-    return None
-  if callable(metrics) and not isinstance(metrics, keras.metrics.Metric):
-    return metrics
-  if isinstance(metrics, keras.metrics.Metric):
-    metrics = [metrics]
-  if not isinstance(metrics, Sequence):
-    raise errors.KerasModelError(
-        f'Expected metrics to be a list of Keras metrics or a no-argument '
-        f'callable returning one, found {type(metrics).__name__}.')
-  templates = list(metrics)
-  for metric in templates:
-    _clone_metric(metric)  # Fails now, not when the algorithm is built.
-  return lambda: [_clone_metric(m) for m in templates]
 
 
 def _combined_loss(loss: LossType,
@@ -89,27 +59,48 @@ def from_keras_model(keras_model: Any,
                      loss: LossType,
                      input_spec: Any,
                      loss_weights: Optional[Sequence[float]] = None,
-                     metrics: Any = None) -> functional.FunctionalModel:
-  """Returns a `FunctionalModel` for a Keras 3 model (TF backend).
+                     metrics: Any = None) -> variable.VariableModel:
+  """Returns a `VariableModel` for a Keras model, its loss and its metrics.
+
+  As in TFF: the model reports the given metrics, then `loss` (the mean
+  over examples), `num_examples` and `num_batches`; call `from_keras_model`
+  inside the `model_fn` given to the algorithms, building the Keras model
+  and metrics there, since the algorithms build the model in each client's
+  graph. Keras 3 and Keras 2 (`tf_keras`, with `TF_USE_LEGACY_KERAS=1`)
+  models are accepted. For a variable-free model, see
+  `functional_model_from_keras`.
 
   Args:
-    keras_model: A `keras.Model` (built, or buildable from the x spec), or a
+    keras_model: A Keras model (built, or buildable from the x spec), or a
       no-argument callable returning one; compiled settings are ignored.
     loss: A Keras loss (`fn(y_true, y_pred)`), or a list of them, one per
       output of a multi-output model (whose labels are then a list too).
     input_spec: The spec of one batch, `(x, y)` or `{'x': ..., 'y': ...}`.
     loss_weights: With a list of losses, the weight of each; default 1.
-    metrics: Optional Keras metrics: a list of `keras.metrics.Metric`
-      (copied from their configs) or a no-argument callable returning a
-      list.
+    metrics: Optional Keras metric objects (a list, or one), or a
+      no-argument callable returning a list.
 
   Raises:
     KerasModelError: if the model, loss, loss weights or metrics are not
       as described.
     InputSpecError: if `input_spec` is malformed.
   """
-  return functional.functional_model_from_keras(
-      keras_model,
-      _combined_loss(loss, loss_weights),
-      input_spec,
-      metrics_constructor=_metrics_constructor(metrics))
+  if not keras_versions.is_keras_model(keras_model) and callable(keras_model):
+    keras_model = keras_model()
+  if not keras_versions.is_keras_model(keras_model):
+    raise errors.KerasModelError(
+        f'Expected a Keras model (or a no-argument callable returning one), '
+        f'found {type(keras_model).__name__}.')
+  if metrics is None:
+    metrics = []
+  elif metrics_keras_utils.is_keras_metric(metrics):
+    metrics = [metrics]
+  elif callable(metrics):
+    metrics = metrics()
+  if not isinstance(metrics, (list, tuple)):
+    raise errors.KerasModelError(
+        f'Expected metrics to be a list of Keras metrics or a no-argument '
+        f'callable returning one, found {type(metrics).__name__}.')
+  return keras_variable_model.keras_variable_model(
+      keras_model, _combined_loss(loss, loss_weights), input_spec,
+      list(metrics))

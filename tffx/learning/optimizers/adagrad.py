@@ -40,20 +40,17 @@ class _Adagrad(optimizer.HparamsOptimizer):
     return state
 
   def next(self, state, weights, gradients):
-    optimizer.check_step_structures(state, weights, gradients,
-                                    (PRECONDITIONER_KEY,))
+    gradients = optimizer.prepare_step(state, weights, gradients,
+                                       (PRECONDITIONER_KEY,))
     lr, epsilon = (state[k] for k in _HPARAMS_KEYS)
 
-    preconditioner = tf.nest.map_structure(
-        lambda s, g: s + tf.square(g), state[PRECONDITIONER_KEY], gradients,
-        check_types=False)
-
     def update(w, g, s):
+      s = s + tf.square(g)
       eps = tf.cast(epsilon, w.dtype)
-      return w - tf.cast(lr, w.dtype) * g / tf.sqrt(s + eps)
+      return w - tf.cast(lr, w.dtype) * g / tf.sqrt(s + eps), s
 
-    new_weights = tf.nest.map_structure(
-        update, weights, gradients, preconditioner, check_types=False)
+    new_weights, preconditioner = optimizer.map_step(
+        update, weights, gradients, state[PRECONDITIONER_KEY])
     new_state = self.get_hparams(state)
     new_state[PRECONDITIONER_KEY] = preconditioner
     return new_state, new_weights

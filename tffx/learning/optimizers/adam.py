@@ -48,11 +48,12 @@ class _Adam(optimizer.HparamsOptimizer):
     return initial_state(self.hparams_state(), specs, 0.0)
 
   def next(self, state, weights, gradients):
-
-    def average_square(s, g, beta_2):
-      return optimizer.moving_average(beta_2, s, tf.square(g))
-
     return bias_corrected_next(state, weights, gradients, average_square)
+
+
+def average_square(s, g, beta_2):
+  """Adam's preconditioner rule: a moving average of the squared gradients."""
+  return optimizer.moving_average(beta_2, s, tf.square(g))
 
 
 def initial_state(hparams_state, specs, initial_preconditioner_value):
@@ -72,7 +73,11 @@ def initial_state(hparams_state, specs, initial_preconditioner_value):
   return state
 
 
-def bias_corrected_next(state, weights, gradients, preconditioner_rule):
+def bias_corrected_next(state,
+                        weights,
+                        gradients,
+                        preconditioner_rule,
+                        weight_decay=None):
   """Returns `(new_state, new_weights)` after a step of Adam or a variant.
 
   The accumulator is a moving average of the gradients; the step is the
@@ -85,33 +90,36 @@ def bias_corrected_next(state, weights, gradients, preconditioner_rule):
     gradients: A structure of tensors matching `weights`.
     preconditioner_rule: `(s, g, beta_2) -> s'`, the new preconditioner of
       one weight from the old one and the weight's gradient.
+    weight_decay: None, or (AdamW) a scalar `lambda`: the step also
+      subtracts `lr * lambda * w` (decoupled weight decay, not bias
+      corrected).
 
   Raises:
     ValueError: if the gradients, accumulator or preconditioner are not
       nested like the weights.
   """
-  optimizer.check_step_structures(state, weights, gradients,
-                                  (ACCUMULATOR_KEY, PRECONDITIONER_KEY))
+  gradients = optimizer.prepare_step(state, weights, gradients,
+                                     (ACCUMULATOR_KEY, PRECONDITIONER_KEY))
   lr, beta_1, beta_2, epsilon = (state[k] for k in _HPARAMS_KEYS)
   step = state[STEP_KEY] + 1
 
-  accumulator = tf.nest.map_structure(
-      lambda a, g: optimizer.moving_average(beta_1, a, g),
-      state[ACCUMULATOR_KEY], gradients, check_types=False)
-  preconditioner = tf.nest.map_structure(
-      lambda s, g: preconditioner_rule(s, g, beta_2),
-      state[PRECONDITIONER_KEY], gradients, check_types=False)
-
-  def update(w, a, s):
+  def update(w, g, a, s):
+    a = optimizer.moving_average(beta_1, a, g)
+    s = preconditioner_rule(s, g, beta_2)
     lr_w, b_1, b_2, eps = (
         tf.cast(h, w.dtype) for h in (lr, beta_1, beta_2, epsilon))
     t = tf.cast(step, w.dtype)
     corrected_lr = lr_w * tf.sqrt(1 - b_2**t) / (1 - b_1**t)
-    return w - corrected_lr * a / (tf.sqrt(s) + eps)
+    new_w = w - corrected_lr * a / (tf.sqrt(s) + eps)
+    if weight_decay is not None:
+      new_w -= lr_w * tf.cast(weight_decay, w.dtype) * w
+    return new_w, a, s
 
-  new_weights = tf.nest.map_structure(
-      update, weights, accumulator, preconditioner, check_types=False)
-  new_state = collections.OrderedDict((k, state[k]) for k in _HPARAMS_KEYS)
+  new_weights, accumulator, preconditioner = optimizer.map_step(
+      update, weights, gradients, state[ACCUMULATOR_KEY],
+      state[PRECONDITIONER_KEY])
+  # Every other entry (the hyperparameters) is kept, in its place.
+  new_state = collections.OrderedDict(state)
   new_state[STEP_KEY] = step
   new_state[ACCUMULATOR_KEY] = accumulator
   new_state[PRECONDITIONER_KEY] = preconditioner

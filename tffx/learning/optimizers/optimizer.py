@@ -112,16 +112,97 @@ def check_structures_match(weights: Any, gradients: Any, what: str) -> None:
         f'{tf.nest.map_structure(lambda _: "*", gradients)}. ({e})') from None
 
 
-def check_step_structures(state: State, weights: Any, gradients: Any,
-                          state_keys: Tuple[str, ...]) -> None:
-  """Raises ValueError unless the gradients and `state_keys` match the weights.
+def _shape_and_dtype(value: Any) -> Tuple[tf.TensorShape, tf.DType]:
+  if not (hasattr(value, 'shape') and hasattr(value, 'dtype')):
+    value = tf.convert_to_tensor(value)
+  return tf.TensorShape(value.shape), tf.as_dtype(value.dtype)
 
-  The gradients are checked first, then the state entries in the order of
-  `state_keys`; the message names the first that does not match.
+
+def check_weights_gradients_match(weights: Any, gradients: Any) -> None:
+  """Raises ValueError unless `gradients` matches `weights` leaf by leaf.
+
+  Like `tff.learning.optimizers.check_weights_gradients_match`: the two must
+  be nested alike, and every gradient that is not `None` must have the shape
+  and dtype of its weight (a `None` gradient, as a `tf.GradientTape` returns
+  for a weight the loss does not depend on, matches any weight).
+
+  Raises:
+    ValueError: if the structures differ, or a gradient's shape or dtype
+      differs from its weight's.
   """
   check_structures_match(weights, gradients, 'the gradients')
+  for i, (w, g) in enumerate(
+      zip(tf.nest.flatten(weights), tf.nest.flatten(gradients))):
+    if g is None:
+      continue
+    (w_shape, w_dtype), (g_shape, g_dtype) = (_shape_and_dtype(w),
+                                              _shape_and_dtype(g))
+    if not w_shape.is_compatible_with(g_shape) or w_dtype != g_dtype:
+      raise ValueError(
+          f'Expected the gradients to have the shapes and dtypes of the '
+          f'weights; found a gradient {g_dtype.name}{g_shape} for the weight '
+          f'{w_dtype.name}{w_shape} at leaf {i}.')
+
+
+def handle_indexed_slices_gradients(gradients: Any) -> Any:
+  """Returns `gradients` with every `tf.IndexedSlices` made a dense tensor.
+
+  Like `tff.learning.optimizers.handle_indexed_slices_gradients`: sparse
+  gradients (e.g. of `tf.gather`, an embedding lookup) become tensors of
+  their dense shape; other leaves (tensors, `None`) are returned as they
+  are.
+  """
+  return tf.nest.map_structure(
+      lambda g: tf.convert_to_tensor(g)
+      if isinstance(g, tf.IndexedSlices) else g, gradients)
+
+
+def prepare_step(state: State, weights: Any, gradients: Any,
+                 state_keys: Tuple[str, ...] = ()) -> Any:
+  """Returns the gradients of one step, dense and checked against the weights.
+
+  `IndexedSlices` become dense; then the gradients are checked (structure,
+  and shape and dtype of every leaf that is not `None`), then the state
+  entries named in `state_keys`, in order.
+
+  Raises:
+    ValueError: naming the first of these that does not match the weights.
+  """
+  gradients = handle_indexed_slices_gradients(gradients)
+  check_weights_gradients_match(weights, gradients)
   for key in state_keys:
     check_structures_match(weights, state[key], f'the {key} in the state')
+  return gradients
+
+
+def map_step(update_fn: Any, weights: Any, gradients: Any,
+             *slots: Any) -> Tuple[Any, ...]:
+  """Applies a per-weight update rule, skipping weights without a gradient.
+
+  Args:
+    update_fn: `(w, g, *slot_values) -> (w', *slot_values')` for one weight.
+    weights: A structure of tensors.
+    gradients: A structure like `weights`; a `None` leaf leaves its weight
+      and slot values unchanged.
+    *slots: Structures like `weights` (accumulators and the like).
+
+  Returns:
+    `(new_weights, *new_slots)`, each nested like `weights`.
+  """
+  flat_weights = tf.nest.flatten(weights)
+  flat_gradients = tf.nest.flatten(gradients)
+  flat_slots = [tf.nest.flatten(s) for s in slots]
+  results = []
+  for i, (w, g) in enumerate(zip(flat_weights, flat_gradients)):
+    slot_values = tuple(s[i] for s in flat_slots)
+    if g is None:
+      results.append((w,) + slot_values)
+    else:
+      results.append(tuple(update_fn(w, g, *slot_values)))
+  columns = list(zip(*results)) if results else [()] * (1 + len(slots))
+  return tuple(
+      tf.nest.pack_sequence_as(structure, list(column))
+      for structure, column in zip((weights,) + slots, columns))
 
 
 def replace_hparams(state: State, hparams: Hparams, known: Tuple[str, ...],

@@ -4,7 +4,9 @@ Without momentum:            w <- w - lr * g
 With momentum m (in [0,1)):  a <- m * a + g ;  w <- w - lr * a
 
 State: `OrderedDict(learning_rate=float32)`, plus `momentum=float32` and
-`accumulator=<zeros like the weights>` when momentum is enabled. The
+`accumulator=<zeros like the weights>` when momentum is enabled (not None
+and not 0, as in TFF). A `None` gradient leaves its weight (and
+accumulator) unchanged. The
 hyperparameters are `learning_rate` (and `momentum`).
 """
 
@@ -22,34 +24,36 @@ class _SGD(optimizer.HparamsOptimizer):
 
   def __init__(self, learning_rate: float, momentum):
     hparams = [(LEARNING_RATE_KEY, learning_rate)]
-    if momentum is not None:
+    if momentum:
       hparams.append((MOMENTUM_KEY, momentum))
     super().__init__('SGD', hparams)
-    self._momentum = momentum
+    self._with_momentum = bool(momentum)
 
   def initialize(self, specs):
     state = self.hparams_state()
-    if self._momentum is not None:
-      state[ACCUMULATOR_KEY] = tf.nest.map_structure(
-          lambda s: tf.zeros(s.shape, s.dtype), specs)
+    if self._with_momentum:
+      state[ACCUMULATOR_KEY] = optimizer.filled_like(specs, 0.0)
     return state
 
   def next(self, state, weights, gradients):
-    optimizer.check_structures_match(weights, gradients, 'the gradients')
-    learning_rate = state[LEARNING_RATE_KEY]
     new_state = self.get_hparams(state)
-    if self._momentum is None:
-      new_weights = tf.nest.map_structure(
-          lambda w, g: w - tf.cast(learning_rate, w.dtype) * g, weights,
+    learning_rate = state[LEARNING_RATE_KEY]
+    if not self._with_momentum:
+      gradients = optimizer.prepare_step(state, weights, gradients)
+      new_weights, = optimizer.map_step(
+          lambda w, g: (w - tf.cast(learning_rate, w.dtype) * g,), weights,
           gradients)
       return new_state, new_weights
+    gradients = optimizer.prepare_step(state, weights, gradients,
+                                       (ACCUMULATOR_KEY,))
     momentum = state[MOMENTUM_KEY]
-    accumulator = tf.nest.map_structure(
-        lambda a, g: tf.cast(momentum, a.dtype) * a + g,
-        state[ACCUMULATOR_KEY], gradients)
-    new_weights = tf.nest.map_structure(
-        lambda w, a: w - tf.cast(learning_rate, w.dtype) * a, weights,
-        accumulator)
+
+    def update(w, g, a):
+      a = tf.cast(momentum, a.dtype) * a + g
+      return w - tf.cast(learning_rate, w.dtype) * a, a
+
+    new_weights, accumulator = optimizer.map_step(update, weights, gradients,
+                                                  state[ACCUMULATOR_KEY])
     new_state[ACCUMULATOR_KEY] = accumulator
     return new_state, new_weights
 
@@ -60,9 +64,8 @@ def build_sgdm(learning_rate: float = 0.01,
 
   Args:
     learning_rate: A non-negative float.
-    momentum: None (plain SGD, no accumulator in the state) or a float in
-      [0, 1). With 0.0 the state keeps an accumulator, so momentum can be
-      raised later with `set_hparams`.
+    momentum: None or 0 (plain SGD: no momentum or accumulator in the state,
+      as in TFF) or a float in (0, 1).
 
   Raises:
     ValueError: if `learning_rate` is negative or `momentum` is outside

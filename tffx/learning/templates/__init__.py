@@ -19,5 +19,6 @@ from tffx.learning.templates.distributors import DistributionProcess as Distribu
 from tffx.learning.templates.finalizers import build_apply_optimizer_finalizer as build_apply_optimizer_finalizer
 from tffx.learning.templates.finalizers import build_identity_finalizer as build_identity_finalizer
 from tffx.learning.templates.finalizers import FinalizerProcess as FinalizerProcess
+from tffx.learning.templates.finalizers import reject_non_finite_update as reject_non_finite_update
 from tffx.learning.templates.learning_process import LearningProcess as LearningProcess
 from tffx.learning.templates.learning_process import LearningProcessOutput as LearningProcessOutput

@@ -10,9 +10,16 @@ returns the new weights. Builders:
 
     build_apply_optimizer_finalizer(optimizer, weights_type)   w <- opt(w, update)
     build_identity_finalizer(weights_type)                     w <- w
+
+`reject_non_finite_update` is the default `should_reject_update` of the
+first: a round whose update holds NaN or infinity keeps the weights and the
+optimizer state, and reports `update_non_finite=1` in its measurements.
 """
 
-from typing import Optional
+import collections
+from typing import Any, Callable, Optional, Tuple
+
+import tensorflow as tf
 
 from tffx.computations import computation_impl
 from tffx.computations import federated_computation
@@ -137,9 +144,47 @@ def _empty_server_value():
   return intrinsics.federated_value((), placements.SERVER)
 
 
+Measurements = 'collections.OrderedDict[str, Any]'
+ShouldRejectUpdate = Callable[[Any, Any], Tuple[Any, Optional[Measurements]]]
+
+
+def reject_non_finite_update(state: Any,
+                             update: Any) -> Tuple[tf.Tensor, Measurements]:
+  """Rejects an update that holds a NaN or an infinity (TFF's default).
+
+  The default `should_reject_update` of `build_apply_optimizer_finalizer`.
+
+  Args:
+    state: The optimizer state after the step (unused).
+    update: The update the optimizer was given (a structure of tensors).
+
+  Returns:
+    `(should_reject, measurements)`: a bool scalar tensor, and
+    `OrderedDict(update_non_finite=int32)`, 1 if the update was rejected
+    and 0 otherwise.
+  """
+  del state  # Only the update decides.
+  leaves = [tf.reduce_all(tf.math.is_finite(u)) for u in tf.nest.flatten(update)
+            if tf.as_dtype(u.dtype).is_floating]
+  all_finite = tf.reduce_all(tf.stack(leaves)) if leaves else tf.constant(True)
+  non_finite = tf.logical_not(all_finite)
+  return non_finite, collections.OrderedDict(
+      update_non_finite=tf.cast(non_finite, tf.int32))
+
+
+def _keep_if(reject, old: Any, new: Any) -> Any:
+  """`old` where `reject` (a bool scalar) holds, else `new`, leaf by leaf."""
+  return tf.nest.map_structure(
+      lambda o, n: tf.where(reject, tf.convert_to_tensor(o),
+                            tf.cast(n, tf.as_dtype(o.dtype))),
+      old, new, check_types=False)
+
+
 def build_apply_optimizer_finalizer(
     optimizer_fn: optimizer_base.Optimizer,
-    model_weights_type) -> FinalizerProcess:
+    model_weights_type,
+    should_reject_update: ShouldRejectUpdate = reject_non_finite_update
+) -> FinalizerProcess:
   """Returns a `FinalizerProcess` applying a step of `optimizer_fn`.
 
   With `W` the `model_weights_type` (a `ModelWeights` struct) and `T` its
@@ -147,27 +192,41 @@ def build_apply_optimizer_finalizer(
 
       initialize:  ( -> S@SERVER)         S: the optimizer state
       next:        (<S@SERVER, W@SERVER, T@SERVER> ->
-                    <state=S@SERVER, result=W@SERVER, measurements=<>@SERVER>)
+                    <state=S@SERVER, result=W@SERVER, measurements=M@SERVER>)
       get_hparams: (S -> H)               the optimizer's get_hparams
       set_hparams: (<S, H> -> S)          the optimizer's set_hparams
 
   The update is treated as the gradient: the trainable weights take one
-  optimizer step, the non-trainable weights are kept.
+  optimizer step, the non-trainable weights are kept. Then
+  `should_reject_update(new_optimizer_state, update)` decides: if it
+  rejects, the weights and the optimizer state of the round before are
+  kept. `M` is the measurements it returns (with the default,
+  `<update_non_finite=int32>`).
 
   Args:
     optimizer_fn: A `tffx.learning.optimizers.Optimizer`.
     model_weights_type: The unplaced type of the model weights, with the
       `ModelWeights` container (or a spec that converts to it).
+    should_reject_update: `fn(optimizer_state, update) -> (should_reject,
+      measurements)`, run in the server's TensorFlow graph: a bool (or bool
+      tensor) and an `OrderedDict` of tensors (or None for no
+      measurements). Default `reject_non_finite_update`.
 
   Raises:
-    TypeError: if `optimizer_fn` is not an `Optimizer`, or
-      `model_weights_type` is not an unplaced `ModelWeights` struct.
+    TypeError: if `optimizer_fn` is not an `Optimizer`, `model_weights_type`
+      is not an unplaced `ModelWeights` struct, or `should_reject_update` is
+      not callable.
   """
   if not isinstance(optimizer_fn, optimizer_base.Optimizer):
     raise TypeError(
         f'Expected optimizer_fn to be a tffx.learning.optimizers.Optimizer, '
         f'found {type(optimizer_fn).__name__}. Tip: use e.g. '
         f'tffx.learning.optimizers.build_sgdm(learning_rate=0.1).')
+  if not callable(should_reject_update):
+    raise TypeError(
+        f'Expected should_reject_update to be a function of (optimizer_state, '
+        f'update) returning (should_reject, measurements), found '
+        f'{type(should_reject_update).__name__}.')
   optimizer = optimizer_fn
   weights_type = _check_model_weights_type(model_weights_type)
   trainable_type = weights_type.trainable
@@ -182,8 +241,19 @@ def build_apply_optimizer_finalizer(
                                          trainable_type)
   def next_tf(state, weights, update):
     new_state, trainable = optimizer.next(state, weights.trainable, update)
-    return new_state, model_weights_lib.ModelWeights(trainable,
-                                                     weights.non_trainable)
+    reject, measurements = should_reject_update(new_state, update)
+    if measurements is None:
+      measurements = collections.OrderedDict()
+    if isinstance(reject, bool):
+      if reject:
+        new_state, trainable = state, weights.trainable
+    else:
+      reject = tf.cast(reject, tf.bool)
+      new_state = _keep_if(reject, state, new_state)
+      trainable = _keep_if(reject, weights.trainable, trainable)
+    return (new_state,
+            model_weights_lib.ModelWeights(trainable, weights.non_trainable),
+            measurements)
 
   @tensorflow_computation.tf_computation(state_type)
   def get_hparams_fn(state):
@@ -205,9 +275,9 @@ def build_apply_optimizer_finalizer(
   def next_fn(state, weights, update):
     new_state_and_weights = intrinsics.federated_map(
         next_tf, intrinsics.federated_zip((state, weights, update)))
-    return measured_process.MeasuredProcessOutput(
-        new_state_and_weights[0], new_state_and_weights[1],
-        _empty_server_value())
+    return measured_process.MeasuredProcessOutput(new_state_and_weights[0],
+                                                  new_state_and_weights[1],
+                                                  new_state_and_weights[2])
 
   return FinalizerProcess(
       init_fn,

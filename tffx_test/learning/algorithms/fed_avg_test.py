@@ -78,7 +78,7 @@ class FedAvgTest(parameterized.TestCase):
         str(process.next.type_signature.result.metrics),
         '<distributor=<>,client_work=<train=<accuracy=float32,loss=float32,'
         'num_examples=int64,num_batches=int64>>,aggregator=<mean_value=<>,'
-        'mean_weight=<>>,finalizer=<>>@SERVER')
+        'mean_weight=<>>,finalizer=<update_non_finite=int32>>@SERVER')
     self.assertEqual(list(metrics),
                      ['distributor', 'client_work', 'aggregator', 'finalizer'])
     self.assertEqual(metrics['client_work']['train']['num_examples'], 10)
@@ -166,6 +166,25 @@ class FedAvgTest(parameterized.TestCase):
       np.testing.assert_array_equal(f, b)
     self.assertFalse(
         np.allclose(_weights_as_arrays(process, moved)[0], before[0]))
+
+  def test_round_without_finite_update_keeps_weights(self):
+    arrays = test_models.client_arrays(2, 8)
+    diverged = [(np.full_like(x, np.nan), y) for x, y in arrays]
+    process = fed_avg.build_weighted_fed_avg(
+        test_models.build_softmax_regression(), sgdm.build_sgdm(0.1))
+
+    state, metrics = process.next(process.initialize(),
+                                  test_models.client_datasets(arrays, 4))
+    kept, kept_metrics = process.next(state,
+                                      test_models.client_datasets(diverged, 4))
+
+    # Every client's delta is dropped (weight 0), so the mean is 0/0.
+    self.assertEqual(int(metrics['finalizer']['update_non_finite']), 0)
+    self.assertEqual(int(kept_metrics['finalizer']['update_non_finite']), 1)
+    for before, after in zip(_weights_as_arrays(process, state),
+                             _weights_as_arrays(process, kept)):
+      np.testing.assert_array_equal(after, before)
+    self.assertTrue(np.all(np.isfinite(_weights_as_arrays(process, kept)[0])))
 
   def test_server_learning_rate_scales_the_mean_delta(self):
     arrays = test_models.client_arrays(2, 8)
@@ -255,12 +274,15 @@ class FedAvgTest(parameterized.TestCase):
 
   def test_next_of_keras_model_survives_serialization_round_trip(self):
     arrays = test_models.client_arrays(2, 6)
-    model = keras_utils.from_keras_model(
-        keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)]),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        input_spec=test_models.INPUT_SPEC)
+
+    def model_fn():
+      return keras_utils.from_keras_model(
+          keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)]),
+          loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+          input_spec=test_models.INPUT_SPEC)
+
     process = fed_avg.build_weighted_fed_avg(
-        model, sgdm.build_sgdm(0.1),
+        model_fn, sgdm.build_sgdm(0.1),
         loop_implementation=LoopImplementation.DATASET_ITERATOR)
     state = process.initialize()
     data = test_models.client_datasets(arrays, 3)

@@ -16,17 +16,6 @@ from tffx_test.learning.algorithms import test_models
 ModelWeights = model_weights.ModelWeights
 
 
-def _model_with_metric(name):
-  return functional.FunctionalModel(
-      ((np.zeros([4, 3], np.float32), np.zeros(3, np.float32)), ()),
-      lambda w, x, training: tf.matmul(x, w.trainable[0]),
-      lambda output, label, sample_weight=None: tf.reduce_mean(output),
-      metrics_fns=(lambda: collections.OrderedDict([(name, tf.constant(0.0))]),
-                   lambda state, labels, batch_output, sample_weight=None:
-                   state, lambda state: state),
-      input_spec=test_models.INPUT_SPEC)
-
-
 class ResolveTest(parameterized.TestCase):
 
   @parameterized.named_parameters(
@@ -44,12 +33,9 @@ class ResolveTest(parameterized.TestCase):
       ('returns_other', lambda: 'model'),
   )
   def test_resolve_model_raises_model_fn_error(self, model_fn):
-    with self.assertRaisesRegex(errors.ModelFnError, 'FunctionalModel'):
+    with self.assertRaisesRegex(errors.ModelFnError,
+                                'FunctionalModel or a? ?VariableModel'):
       model_training.resolve_model(model_fn)
-
-  def test_resolve_model_raises_for_reserved_metric_name(self):
-    with self.assertRaisesRegex(errors.ReservedMetricNameError, "'loss'"):
-      model_training.resolve_model(_model_with_metric('loss'))
 
   @parameterized.named_parameters(
       ('optimizer', sgdm.build_sgdm(0.3)),
@@ -66,40 +52,6 @@ class ResolveTest(parameterized.TestCase):
   def test_resolve_optimizer_raises_naming_argument(self):
     with self.assertRaisesRegex(errors.OptimizerFnError, 'server_optimizer_fn'):
       model_training.resolve_optimizer(lambda: 0.1, 'server_optimizer_fn')
-
-
-class MetricsTest(absltest.TestCase):
-
-  def test_finalizer_divides_summed_loss_by_examples(self):
-    model = test_models.build_softmax_regression(with_accuracy=False)
-    finalize = model_training.build_metrics_finalizer(model)
-    # Two clients: mean losses 1.0 over 3 examples and 4.0 over 1 example.
-    summed = collections.OrderedDict(
-        loss=(tf.constant(3.0 + 4.0), tf.constant(4.0)),
-        num_examples=tf.constant(4, tf.int64),
-        num_batches=tf.constant(2, tf.int64))
-
-    finalized = finalize(summed)
-
-    self.assertEqual(list(finalized), ['loss', 'num_examples', 'num_batches'])
-    self.assertAlmostEqual(float(finalized['loss']), 7.0 / 4.0)
-    self.assertEqual(int(finalized['num_examples']), 4)
-
-  def test_update_metrics_state_sums_loss_times_batch_size(self):
-    model = test_models.build_softmax_regression(with_accuracy=False)
-    state = model_training.initial_metrics_state(model)
-    labels = tf.constant([0, 1, 2], tf.int32)
-
-    state = model_training.update_metrics_state(model, state, labels, None,
-                                                 tf.constant(2.0))
-    state = model_training.update_metrics_state(model, state, labels[:1], None,
-                                                tf.constant(1.0))
-    unfinalized = model_training.unfinalized_metrics(state)
-
-    self.assertAlmostEqual(float(unfinalized['loss'][0]), 2.0 * 3 + 1.0)
-    self.assertAlmostEqual(float(unfinalized['loss'][1]), 4.0)
-    self.assertEqual(int(unfinalized['num_examples']), 4)
-    self.assertEqual(int(unfinalized['num_batches']), 2)
 
 
 class TrainingHelpersTest(absltest.TestCase):
@@ -126,8 +78,12 @@ class TrainingHelpersTest(absltest.TestCase):
     def gradients():
       weights = ModelWeights(
           tuple(tf.constant(w) for w in model.initial_weights.trainable), ())
-      _, _, grads = model_training.watched_loss_and_gradients(
-          model, weights, tf.ones([2, 4]), tf.zeros([2], tf.int32))
+      session = model_training.start_client(model, weights)
+      _, grads = session.forward(
+          weights.trainable,
+          collections.OrderedDict(x=tf.ones([2, 4]),
+                                  y=tf.zeros([2], tf.int32)),
+          training=True, with_gradients=True)
       return grads
 
     kernel_gradient, unused_gradient = gradients()

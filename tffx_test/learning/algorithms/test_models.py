@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from tffx.learning.metrics import keras_utils
 from tffx.learning.models import functional
+from tffx.learning.models import variable
 
 NUM_FEATURES = 4
 NUM_CLASSES = 3
@@ -52,6 +53,8 @@ def build_softmax_regression(initial_kernel=None,
   metrics_fns = functional.EMPTY_METRICS_FNS
   if with_accuracy:
     metrics_fns = keras_utils.create_functional_metric_fns(_accuracy)
+  # The metrics TFF's Keras models report, which the tests read.
+  metrics_fns = functional.with_loss_and_counts(metrics_fns)
   return functional.FunctionalModel(((kernel, bias), ()),
                                     _predict,
                                     _loss,
@@ -109,3 +112,76 @@ def numpy_local_sgd(kernel, bias, x, y, batch_size: int, learning_rate: float):
     kernel = kernel - learning_rate * xb.T @ probabilities / len(yb)
     bias = bias - learning_rate * probabilities.sum(axis=0) / len(yb)
   return kernel, bias
+
+
+class SoftmaxRegressionVariableModel(variable.VariableModel):
+  """The softmax regression above as a TFF-style `VariableModel`.
+
+  Written the way TFF's custom-model tutorial writes models: variables for
+  the weights and for the metric sums, updated in `forward_pass`. Its
+  non-trainable variable counts the training batches this model has seen,
+  so tests can tell where non-trainable weights come from.
+  """
+
+  def __init__(self, initial_kernel=None):
+    kernel = (np.zeros([NUM_FEATURES, NUM_CLASSES], np.float32)
+              if initial_kernel is None else np.float32(initial_kernel))
+    self._kernel = tf.Variable(kernel, name='kernel')
+    self._bias = tf.Variable(tf.zeros([NUM_CLASSES]), name='bias')
+    self._batches_seen = tf.Variable(0, trainable=False, name='batches_seen')
+    self._loss_sum = tf.Variable(0.0, trainable=False)
+    self._correct = tf.Variable(0.0, trainable=False)
+    self._num_examples = tf.Variable(0, dtype=tf.int64, trainable=False)
+
+  @property
+  def trainable_variables(self):
+    return [self._kernel, self._bias]
+
+  @property
+  def non_trainable_variables(self):
+    return [self._batches_seen]
+
+  @property
+  def local_variables(self):
+    return [self._loss_sum, self._correct, self._num_examples]
+
+  @property
+  def input_spec(self):
+    return INPUT_SPEC
+
+  def predict_on_batch(self, x, training=True):
+    del training  # Same computation in training and evaluation.
+    return tf.matmul(x, self._kernel) + self._bias
+
+  def forward_pass(self, batch_input, training=True):
+    logits = self.predict_on_batch(batch_input['x'], training)
+    labels = batch_input['y']
+    loss = _loss(logits, labels)
+    num_examples = tf.shape(labels, out_type=tf.int64)[0]
+    hits = tf.cast(
+        tf.equal(tf.argmax(logits, axis=1, output_type=tf.int32), labels),
+        tf.float32)
+    self._loss_sum.assign_add(loss * tf.cast(num_examples, tf.float32))
+    self._correct.assign_add(tf.reduce_sum(hits))
+    self._num_examples.assign_add(num_examples)
+    if training:
+      self._batches_seen.assign_add(1)
+    return variable.BatchOutput(
+        loss=loss, predictions=logits, num_examples=num_examples)
+
+  def report_local_unfinalized_metrics(self):
+    count = tf.cast(self._num_examples, tf.float32)
+    return collections.OrderedDict(
+        accuracy=[self._correct, count],
+        loss=[self._loss_sum, count],
+        num_examples=self._num_examples)
+
+  def metric_finalizers(self):
+    return collections.OrderedDict(
+        accuracy=lambda s: tf.math.divide_no_nan(s[0], s[1]),
+        loss=lambda s: tf.math.divide_no_nan(s[0], s[1]),
+        num_examples=tf.identity)
+
+  def reset_metrics(self):
+    for v in self.local_variables:
+      v.assign(tf.zeros_like(v))

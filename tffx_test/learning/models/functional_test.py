@@ -11,6 +11,7 @@ from tffx.learning.metrics import errors as metrics_errors
 from tffx.learning.models import errors
 from tffx.learning.models import functional
 from tffx.learning.models import model_weights
+from tffx.learning.models import variable
 from tffx.types import computation_types as ct
 
 ModelWeights = model_weights.ModelWeights
@@ -196,6 +197,100 @@ class FunctionalModelFromKerasTest(parameterized.TestCase):
           keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]),
           keras.losses.MeanSquaredError(), _SPEC,
           metrics_constructor=lambda: ['mae'])
+
+  @parameterized.named_parameters(
+      ('ordered_dict_of_classes', lambda: collections.OrderedDict(
+          mae=keras.metrics.MeanAbsoluteError,
+          mse=keras.metrics.MeanSquaredError)),
+      ('ordered_dict_of_lambdas', lambda: collections.OrderedDict(
+          mae=lambda: keras.metrics.MeanAbsoluteError(name='a'),
+          mse=lambda: keras.metrics.MeanSquaredError(name='b'))),
+      ('callable_returning_ordered_dict', lambda: lambda: collections
+       .OrderedDict(mae=keras.metrics.MeanAbsoluteError(),
+                    mse=keras.metrics.MeanSquaredError())),
+  )
+  def test_metrics_constructor_in_every_tff_form(self, constructor):
+    model = functional.functional_model_from_keras(
+        keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]),
+        keras.losses.MeanSquaredError(), _SPEC,
+        metrics_constructor=constructor())
+    batch_output = variable.BatchOutput(
+        loss=0.0, predictions=np.float32([[3.0], [0.0]]), num_examples=2)
+
+    state = model.update_metrics_state(model.initialize_metrics_state(),
+                                       np.float32([[1.0], [1.0]]),
+                                       batch_output)
+    finalized = model.finalize_metrics(state)
+
+    self.assertEqual(list(finalized), ['mae', 'mse'])
+    self.assertAlmostEqual(float(finalized['mae']), 1.5)
+    self.assertAlmostEqual(float(finalized['mse']), 2.5)
+
+  @parameterized.named_parameters(
+      ('metric_object', keras.metrics.Mean()),
+      ('mapping_of_metric_objects',
+       collections.OrderedDict(mean=keras.metrics.Mean())),
+      ('mapping_with_non_string_name', {1: keras.metrics.Mean}),
+      ('string', 'accuracy'),
+  )
+  def test_bad_metrics_constructor_error_names_accepted_forms(
+      self, constructor):
+
+    with self.assertRaisesRegex(
+        metrics_errors.MetricsConstructorError,
+        'no-argument callable returning a Keras metric.*OrderedDict from names '
+        'to no-argument callables'):
+      functional.functional_model_from_keras(
+          keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]),
+          keras.losses.MeanSquaredError(), _SPEC,
+          metrics_constructor=constructor)
+
+  def test_reports_only_the_constructed_metrics(self):
+    model = functional.functional_model_from_keras(
+        keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)]),
+        keras.losses.MeanSquaredError(), _SPEC,
+        metrics_constructor=collections.OrderedDict(
+            mae=keras.metrics.MeanAbsoluteError))
+
+    self.assertEqual(list(model.initialize_metrics_state()), ['mae'])
+
+
+class WithLossAndCountsTest(absltest.TestCase):
+
+  def test_sums_loss_times_examples_and_counts_over_batches(self):
+    initialize, update, finalize = functional.with_loss_and_counts(
+        functional.EMPTY_METRICS_FNS)
+    state = initialize()
+
+    state = update(state, np.int32([0, 1, 2]),
+                   variable.BatchOutput(loss=2.0, predictions=None,
+                                        num_examples=3))
+    state = update(state, np.int32([0]),
+                   variable.BatchOutput(loss=1.0, predictions=None,
+                                        num_examples=1))
+    finalized = finalize(state)
+
+    self.assertEqual(list(state), ['loss', 'num_examples', 'num_batches'])
+    self.assertAlmostEqual(float(state['loss'][0]), 2.0 * 3 + 1.0)
+    self.assertEqual(list(finalized), ['loss', 'num_examples', 'num_batches'])
+    self.assertAlmostEqual(float(finalized['loss']), 7.0 / 4.0)
+    self.assertEqual(int(finalized['num_examples']), 4)
+    self.assertEqual(int(finalized['num_batches']), 2)
+
+  def test_forward_pass_gives_batch_output(self):
+    model = _linear_model()
+
+    output = model.forward_pass(model.initial_weights, (_X, _Y),
+                                training=False)
+
+    self.assertIsInstance(output, variable.BatchOutput)
+    np.testing.assert_allclose(
+        output.predictions, _X @ np.float32([0.5, -1.0]) + 0.25, rtol=1e-6)
+    self.assertEqual(int(output.num_examples), 2)
+    self.assertAlmostEqual(
+        float(output.loss),
+        float(np.mean((_X @ np.float32([0.5, -1.0]) + 0.25 - _Y)**2)),
+        places=5)
 
 
 if __name__ == '__main__':

@@ -7,8 +7,8 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.learning.models import errors
-from tffx.learning.models import functional
 from tffx.learning.models import keras_utils
+from tffx.learning.models import variable
 
 _SPEC = collections.OrderedDict(x=tf.TensorSpec([None, 4], tf.float32),
                                 y=tf.TensorSpec([None], tf.int32))
@@ -22,44 +22,77 @@ def _dense_model():
   return keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
 
 
+def _report(model):
+  """The model's metrics, finalized from its unfinalized values."""
+  finalizers = model.metric_finalizers()
+  return collections.OrderedDict(
+      (name, finalizers[name](value))
+      for name, value in model.report_local_unfinalized_metrics().items())
+
+
 class FromKerasModelTest(parameterized.TestCase):
 
-  def test_returns_functional_model_with_keras_loss_and_metrics(self):
+  def test_returns_variable_model_reporting_tff_metrics(self):
     keras_model = _dense_model()
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     accuracy = keras.metrics.SparseCategoricalAccuracy()
+    expected_output = np.asarray(keras_model(_X))
 
     model = keras_utils.from_keras_model(keras_model, loss, _SPEC,
                                          metrics=[accuracy])
-    output = model.predict_on_batch(model.initial_weights, _X, training=False)
-    state = model.update_metrics_state(model.initialize_metrics_state(), _Y,
-                                       output)
+    output = model.forward_pass(collections.OrderedDict(x=_X, y=_Y),
+                                training=False)
+    metrics = _report(model)
 
-    self.assertIsInstance(model, functional.FunctionalModel)
-    np.testing.assert_allclose(output, keras_model(_X), rtol=1e-6)
-    self.assertAlmostEqual(float(model.loss(output, _Y)),
-                           float(loss(_Y, keras_model(_X))), places=6)
-    accuracy.update_state(_Y, keras_model(_X))
-    self.assertAlmostEqual(
-        float(model.finalize_metrics(state)['sparse_categorical_accuracy']),
-        float(accuracy.result()))
+    self.assertIsInstance(model, variable.VariableModel)
+    np.testing.assert_allclose(output.predictions, expected_output, rtol=1e-6)
+    self.assertAlmostEqual(float(output.loss),
+                           float(loss(_Y, expected_output)), places=6)
+    self.assertEqual(int(output.num_examples), 3)
+    self.assertEqual(
+        list(metrics),
+        ['sparse_categorical_accuracy', 'loss', 'num_examples', 'num_batches'])
+    self.assertAlmostEqual(float(metrics['loss']), float(output.loss),
+                           places=6)
+    self.assertEqual(int(metrics['num_examples']), 3)
+    self.assertEqual(int(metrics['num_batches']), 1)
+    reference = keras.metrics.SparseCategoricalAccuracy()
+    reference.update_state(_Y, expected_output)
+    self.assertAlmostEqual(float(metrics['sparse_categorical_accuracy']),
+                           float(reference.result()))
+    self.assertEqual(
+        [v.shape for v in model.trainable_variables], [(4, 3), (3,)])
 
-  def test_metric_objects_are_copied_not_updated(self):
-    accuracy = keras.metrics.SparseCategoricalAccuracy()
+  def test_metrics_sum_over_batches_and_reset(self):
     model = keras_utils.from_keras_model(
         _dense_model(),
-        keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        _SPEC, metrics=[accuracy])
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True), _SPEC)
 
-    model.update_metrics_state(model.initialize_metrics_state(), _Y,
-                               np.eye(3, dtype=np.float32)[_Y])
+    first = model.forward_pass(collections.OrderedDict(x=_X[:2], y=_Y[:2]))
+    second = model.forward_pass(collections.OrderedDict(x=_X[2:], y=_Y[2:]))
+    metrics = _report(model)
+    model.reset_metrics()
 
-    self.assertEqual(float(accuracy.count), 0.0)
+    self.assertAlmostEqual(
+        float(metrics['loss']),
+        (2 * float(first.loss) + float(second.loss)) / 3, places=5)
+    self.assertEqual(int(metrics['num_batches']), 2)
+    self.assertEqual(int(_report(model)['num_examples']), 0)
+
+  def test_metric_named_loss_raises_keras_model_error(self):
+
+    with self.assertRaisesRegex(errors.KerasModelError, 'loss'):
+      keras_utils.from_keras_model(
+          _dense_model(),
+          keras.losses.SparseCategoricalCrossentropy(from_logits=True), _SPEC,
+          metrics=[keras.metrics.Mean(name='loss')])
 
   def test_multi_output_losses_are_weighted(self):
     inputs = keras.Input((4,))
+    ones = dict(kernel_initializer='zeros', bias_initializer='ones')
     keras_model = keras.Model(
-        inputs, [keras.layers.Dense(1)(inputs), keras.layers.Dense(1)(inputs)])
+        inputs, [keras.layers.Dense(1, **ones)(inputs),
+                 keras.layers.Dense(1, **ones)(inputs)])
     spec = (tf.TensorSpec([None, 4], tf.float32),
             (tf.TensorSpec([None, 1], tf.float32),
              tf.TensorSpec([None, 1], tf.float32)))
@@ -67,10 +100,11 @@ class FromKerasModelTest(parameterized.TestCase):
 
     model = keras_utils.from_keras_model(
         keras_model, [mse, mse], spec, loss_weights=[1.0, 0.5])
-    loss = model.loss((tf.ones([2, 1]), tf.ones([2, 1])),
-                      (tf.zeros([2, 1]), 3.0 * tf.ones([2, 1])))
+    output = model.forward_pass(
+        (np.ones([2, 4], np.float32),
+         (np.zeros([2, 1], np.float32), 3.0 * np.ones([2, 1], np.float32))))
 
-    self.assertAlmostEqual(float(loss), 1.0 + 0.5 * 4.0)
+    self.assertAlmostEqual(float(output.loss), 1.0 + 0.5 * 4.0)
 
   @parameterized.named_parameters(
       ('loss_weights_without_list', dict(loss_weights=[1.0])),
@@ -79,6 +113,7 @@ class FromKerasModelTest(parameterized.TestCase):
           loss=[keras.losses.MeanSquaredError()], loss_weights=[1.0, 2.0])),
       ('metrics_not_metrics', dict(metrics=['accuracy'])),
       ('metrics_not_list', dict(metrics=3)),
+      ('not_a_model', dict(keras_model='model')),
   )
   def test_raises_keras_model_error(self, overrides):
     arguments = dict(keras_model=_dense_model(),

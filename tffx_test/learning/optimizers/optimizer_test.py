@@ -5,7 +5,15 @@ from absl.testing import parameterized
 import numpy as np
 import tensorflow as tf
 
+from tffx.learning.optimizers import adafactor
+from tffx.learning.optimizers import adagrad
+from tffx.learning.optimizers import adam
+from tffx.learning.optimizers import adamw
 from tffx.learning.optimizers import optimizer
+from tffx.learning.optimizers import rmsprop
+from tffx.learning.optimizers import scheduling
+from tffx.learning.optimizers import sgdm
+from tffx.learning.optimizers import yogi
 
 
 class OptimizerTest(parameterized.TestCase):
@@ -90,18 +98,17 @@ class OptimizerTest(parameterized.TestCase):
     self.assertEqual(filled['b'][0].shape, ())
     self.assertEqual(float(filled['b'][0]), 0.25)
 
-  def test_check_step_structures_names_first_mismatched_state_entry(self):
+  def test_prepare_step_names_first_mismatched_state_entry(self):
     state = collections.OrderedDict(a=[0.0, 0.0], b=[0.0])
 
     with self.assertRaisesRegex(ValueError, 'the b in the state'):
-      optimizer.check_step_structures(state, [1.0, 2.0], [0.1, 0.2],
-                                      ('a', 'b'))
+      optimizer.prepare_step(state, [1.0, 2.0], [0.1, 0.2], ('a', 'b'))
 
-  def test_check_step_structures_checks_gradients_first(self):
+  def test_prepare_step_checks_gradients_first(self):
     state = collections.OrderedDict(a=[0.0])
 
     with self.assertRaisesRegex(ValueError, 'the gradients to have the'):
-      optimizer.check_step_structures(state, [1.0, 2.0], [0.1], ('a',))
+      optimizer.prepare_step(state, [1.0, 2.0], [0.1], ('a',))
 
   def test_moving_average_follows_average_dtype(self):
     average = tf.constant([1.0, 3.0], tf.float64)
@@ -162,6 +169,135 @@ class HparamsOptimizerTest(absltest.TestCase):
                                 r"Constant among \['lr'\], found unknown "
                                 r"\['count'\]"):
       constant.set_hparams(constant.initialize(None), {'count': 1})
+
+
+
+# Every optimizer, with a learning rate (float32) and its other settings.
+_ALL_OPTIMIZERS = (
+    ('sgd', lambda: sgdm.build_sgdm(0.1)),
+    ('sgdm', lambda: sgdm.build_sgdm(0.1, momentum=0.9)),
+    ('adam', lambda: adam.build_adam(0.1)),
+    ('adamw', lambda: adamw.build_adamw(0.1)),
+    ('adagrad', lambda: adagrad.build_adagrad(0.1)),
+    ('rmsprop', lambda: rmsprop.build_rmsprop(0.1)),
+    ('yogi', lambda: yogi.build_yogi(0.1)),
+    ('adafactor', lambda: adafactor.build_adafactor(0.1)),
+    ('scheduled', lambda: scheduling.schedule_learning_rate(
+        adam.build_adam(1.0), lambda i: 0.1 / tf.cast(i + 1, tf.float32))),
+)
+_TWO_SPECS = [tf.TensorSpec([2], tf.float32), tf.TensorSpec([], tf.float32)]
+_TWO_WEIGHTS = [np.array([1.0, -1.0], np.float32), np.float32(0.5)]
+
+
+class WeightsGradientsChecksTest(parameterized.TestCase):
+
+  @parameterized.named_parameters(
+      ('same', [np.zeros([2], np.float32)], [np.ones([2], np.float32)]),
+      ('none_gradient', [np.zeros([2], np.float32), np.float32(0.0)],
+       [np.ones([2], np.float32), None]),
+      ('unknown_dimension', [tf.TensorSpec([None, 2], tf.float32)],
+       [tf.TensorSpec([3, 2], tf.float32)]),
+  )
+  def test_check_weights_gradients_match_accepts(self, weights, gradients):
+
+    optimizer.check_weights_gradients_match(weights, gradients)
+
+  @parameterized.named_parameters(
+      ('bad_shape', tf.zeros([2], tf.float32), tf.zeros([3], tf.float32)),
+      ('broadcastable_shape', tf.zeros([2], tf.float32),
+       tf.zeros([1], tf.float32)),
+      ('bad_dtype', tf.zeros([2], tf.float32), tf.zeros([2], tf.float64)),
+      ('bad_structure', [tf.zeros([2]), tf.zeros([3])],
+       [tf.zeros([2]), [tf.zeros([3])]]),
+  )
+  def test_check_weights_gradients_match_raises_value_error(
+      self, weights, gradients):
+
+    with self.assertRaises(ValueError):
+      optimizer.check_weights_gradients_match(weights, gradients)
+
+  def test_handle_indexed_slices_gradients_makes_dense_tensors(self):
+    slices = tf.IndexedSlices(
+        values=tf.constant([[0.0, 1.0], [1.0, 3.0]]),
+        indices=tf.constant([0, 2]),
+        dense_shape=tf.constant([4, 2]))
+    tensor = tf.constant([4.0, 5.5])
+
+    dense = optimizer.handle_indexed_slices_gradients([tensor, slices, None])
+
+    self.assertIs(dense[0], tensor)
+    self.assertIsInstance(dense[1], tf.Tensor)
+    np.testing.assert_array_equal(dense[1],
+                                  [[0.0, 1.0], [0.0, 0.0], [1.0, 3.0],
+                                   [0.0, 0.0]])
+    self.assertIsNone(dense[2])
+
+
+class AllOptimizersTest(parameterized.TestCase):
+
+  @parameterized.named_parameters(*_ALL_OPTIMIZERS)
+  def test_next_raises_value_error_for_broadcastable_gradient(self, build):
+    opt = build()
+    state = opt.initialize([tf.TensorSpec([2], tf.float32)])
+
+    with self.assertRaises(ValueError):
+      opt.next(state, [np.zeros([2], np.float32)], [np.ones([1], np.float32)])
+
+  @parameterized.named_parameters(*_ALL_OPTIMIZERS)
+  def test_next_raises_value_error_for_mismatched_structure(self, build):
+    opt = build()
+    state = opt.initialize(_TWO_SPECS)
+
+    with self.assertRaises(ValueError):
+      opt.next(state, _TWO_WEIGHTS, [np.ones([2], np.float32)])
+
+  @parameterized.named_parameters(*_ALL_OPTIMIZERS)
+  def test_next_skips_none_gradient_over_three_steps(self, build):
+    opt = build()
+    state = opt.initialize(_TWO_SPECS)
+    alone = opt.initialize(_TWO_SPECS[:1])
+    weights, alone_weights = _TWO_WEIGHTS, _TWO_WEIGHTS[:1]
+
+    for g in ([1.0, -2.0], [0.5, 0.5], [-1.0, 3.0]):
+      gradient = np.array(g, np.float32)
+      state, weights = opt.next(state, weights, [gradient, None])
+      alone, alone_weights = opt.next(alone, alone_weights, [gradient])
+
+    self.assertEqual(float(weights[1]), 0.5)
+    np.testing.assert_allclose(weights[0], alone_weights[0], rtol=1e-6)
+    self.assertNotAlmostEqual(float(weights[0][0]), 1.0)
+
+  @parameterized.named_parameters(*_ALL_OPTIMIZERS)
+  def test_next_with_float64_weights_matches_float32(self, build):
+    opt = build()
+    specs64 = [tf.TensorSpec([2], tf.float64)]
+    state64 = opt.initialize(specs64)
+    state32 = opt.initialize([tf.TensorSpec([2], tf.float32)])
+    weights64 = [np.array([1.0, -1.0], np.float64)]
+    weights32 = [np.array([1.0, -1.0], np.float32)]
+
+    for g in ([1.0, -2.0], [0.5, 0.25]):
+      state64, weights64 = opt.next(state64, weights64,
+                                    [np.array(g, np.float64)])
+      state32, weights32 = opt.next(state32, weights32,
+                                    [np.array(g, np.float32)])
+
+    self.assertEqual(weights64[0].dtype, tf.float64)
+    np.testing.assert_allclose(weights64[0], weights32[0], rtol=1e-5)
+
+  @parameterized.named_parameters(*_ALL_OPTIMIZERS)
+  def test_next_accepts_indexed_slices_gradient(self, build):
+    opt = build()
+    state = opt.initialize([tf.TensorSpec([3, 2], tf.float32)])
+    weights = [np.ones([3, 2], np.float32)]
+    sparse = tf.IndexedSlices(
+        values=tf.constant([[1.0, 2.0]]), indices=tf.constant([1]),
+        dense_shape=tf.constant([3, 2]))
+
+    _, from_sparse = opt.next(state, weights, [sparse])
+    _, from_dense = opt.next(state, weights, [tf.convert_to_tensor(sparse)])
+
+    np.testing.assert_allclose(from_sparse[0], from_dense[0], rtol=1e-6)
 
 
 if __name__ == '__main__':

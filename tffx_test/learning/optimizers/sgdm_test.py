@@ -58,7 +58,7 @@ class SgdmTest(parameterized.TestCase):
   @parameterized.named_parameters(
       ('plain', None, ['learning_rate']),
       ('momentum', 0.9, ['learning_rate', 'momentum', 'accumulator']),
-      ('zero_momentum', 0.0, ['learning_rate', 'momentum', 'accumulator']),
+      ('zero_momentum', 0.0, ['learning_rate']),
   )
   def test_initialize_state_keys(self, momentum, keys):
     optimizer = sgdm.build_sgdm(0.1, momentum)
@@ -68,7 +68,7 @@ class SgdmTest(parameterized.TestCase):
     self.assertIsInstance(state, collections.OrderedDict)
     self.assertEqual(list(state), keys)
     self.assertEqual(state['learning_rate'].dtype, tf.float32)
-    if momentum is not None:
+    if momentum:
       np.testing.assert_array_equal(state['accumulator'][0], [0.0, 0.0])
       self.assertEqual(state['accumulator'][1].shape, ())
 

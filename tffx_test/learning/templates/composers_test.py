@@ -161,7 +161,7 @@ class ComposeLearningProcessTest(parameterized.TestCase):
     self.assertEqual(
         str(process.next.type_signature.result.metrics),
         '<distributor=<>,client_work=<loss=float32>,aggregator=<>,'
-        'finalizer=<>>@SERVER')
+        'finalizer=<update_non_finite=int32>>@SERVER')
     self.assertEqual(
         str(process.get_hparams.type_signature.result),
         '<client_work=<learning_rate=float32>,'

@@ -3,6 +3,7 @@ import collections
 from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
+import tensorflow as tf
 
 from tffx.backends import reference
 from tffx.computations import federated_computation
@@ -175,6 +176,24 @@ class FinalizerProcessTest(parameterized.TestCase):
       finalizers.FinalizerProcess(_server(()), _next(), set_hparams_fn=set_fn)
 
 
+class RejectNonFiniteUpdateTest(parameterized.TestCase):
+
+  @parameterized.named_parameters(
+      ('finite', [np.ones([2], np.float32), np.float32(2.0)], False),
+      ('nan', [np.array([1.0, np.nan], np.float32), np.float32(2.0)], True),
+      ('inf', [np.ones([2], np.float32), np.float32(-np.inf)], True),
+      ('int_leaf', [np.ones([2], np.float32), np.int32(3)], False),
+  )
+  def test_reject_non_finite_update(self, update, expected):
+
+    reject, measurements = finalizers.reject_non_finite_update((), update)
+
+    self.assertEqual(bool(reject), expected)
+    self.assertEqual(list(measurements), ['update_non_finite'])
+    self.assertEqual(measurements['update_non_finite'].dtype, tf.int32)
+    self.assertEqual(int(measurements['update_non_finite']), int(expected))
+
+
 class BuildApplyOptimizerFinalizerTest(parameterized.TestCase):
 
   def test_type_signature(self):
@@ -192,9 +211,15 @@ class BuildApplyOptimizerFinalizerTest(parameterized.TestCase):
         '<state=<learning_rate=float32,momentum=float32,'
         'accumulator=<float32[2],float32>>@SERVER,'
         'result=<trainable=<float32[2],float32>,non_trainable=<int32>>@SERVER,'
-        'measurements=<>@SERVER>)')
+        'measurements=<update_non_finite=int32>@SERVER>)')
     self.assertEqual(str(process.get_hparams.type_signature.result),
                      '<learning_rate=float32,momentum=float32>')
+
+  def test_raises_type_error_for_non_callable_should_reject_update(self):
+
+    with self.assertRaisesRegex(TypeError, 'should_reject_update'):
+      finalizers.build_apply_optimizer_finalizer(
+          sgdm.build_sgdm(0.1), _WEIGHTS, should_reject_update=True)
 
   @parameterized.named_parameters(
       ('function', lambda: sgdm.build_sgdm()),
@@ -255,7 +280,69 @@ class FinalizerExecutionTest(absltest.TestCase):
     np.testing.assert_allclose(second.state['accumulator'][0], a[0],
                                rtol=1e-6)
     self.assertEqual(int(second.result.non_trainable[0]), 7)
-    self.assertEqual(second.measurements, ())
+    self.assertEqual(dict(second.measurements), {'update_non_finite': 0})
+
+  def test_non_finite_update_is_rejected_and_weights_and_state_kept(self):
+    process = finalizers.build_apply_optimizer_finalizer(
+        sgdm.build_sgdm(learning_rate=0.1, momentum=0.9), _WEIGHTS)
+    weights = ModelWeights(
+        [np.array([1.0, -2.0], np.float32), np.float32(0.5)], [np.int32(7)])
+    finite = [np.array([0.5, -1.0], np.float32), np.float32(2.0)]
+    state = process.next(process.initialize(), weights, finite).state
+    kept = process.next(process.initialize(), weights, finite).result
+
+    for bad in (np.nan, np.inf):
+      output = process.next(state, kept,
+                            [np.array([bad, 1.0], np.float32), np.float32(1.0)])
+
+      np.testing.assert_array_equal(output.result.trainable[0],
+                                    kept.trainable[0])
+      self.assertEqual(float(output.result.trainable[1]),
+                       float(kept.trainable[1]))
+      np.testing.assert_array_equal(output.state['accumulator'][0],
+                                    state['accumulator'][0])
+      self.assertEqual(int(output.result.non_trainable[0]), 7)
+      self.assertEqual(dict(output.measurements), {'update_non_finite': 1})
+
+  def test_custom_should_reject_update_with_measurements(self):
+
+    def reject_large(state, update):
+      del state
+      norm = tf.linalg.global_norm(update)
+      return norm > 10.0, collections.OrderedDict(update_norm=norm)
+
+    process = finalizers.build_apply_optimizer_finalizer(
+        sgdm.build_sgdm(learning_rate=1.0), _WEIGHTS,
+        should_reject_update=reject_large)
+    weights = ModelWeights(
+        [np.array([1.0, -2.0], np.float32), np.float32(0.5)], [np.int32(7)])
+    state = process.initialize()
+
+    small = process.next(state, weights,
+                         [np.array([3.0, 0.0], np.float32), np.float32(4.0)])
+    large = process.next(state, weights,
+                         [np.array([30.0, 0.0], np.float32), np.float32(4.0)])
+
+    np.testing.assert_allclose(small.result.trainable[0], [-2.0, -2.0])
+    self.assertAlmostEqual(float(small.measurements['update_norm']), 5.0,
+                           places=5)
+    np.testing.assert_array_equal(large.result.trainable[0], [1.0, -2.0])
+    self.assertEqual(str(process.next.type_signature.result.measurements),
+                     '<update_norm=float32>@SERVER')
+
+  def test_python_bool_and_no_measurements(self):
+    process = finalizers.build_apply_optimizer_finalizer(
+        sgdm.build_sgdm(learning_rate=1.0), _WEIGHTS,
+        should_reject_update=lambda state, update: (True, None))
+    weights = ModelWeights(
+        [np.array([1.0, -2.0], np.float32), np.float32(0.5)], [np.int32(7)])
+
+    output = process.next(process.initialize(), weights,
+                          [np.ones([2], np.float32), np.float32(1.0)])
+
+    np.testing.assert_array_equal(output.result.trainable[0], [1.0, -2.0])
+    self.assertEqual(str(process.next.type_signature.result.measurements),
+                     '<>@SERVER')
 
   def test_identity_finalizer_keeps_weights(self):
     process = finalizers.build_identity_finalizer(_WEIGHTS)
