@@ -27,7 +27,7 @@ _EXPORTED = frozenset({
     'federated_value', 'federated_zip', 'sequence_map', 'sequence_reduce',
     'sequence_sum',
     # Higher layers.
-    'aggregators', 'backends', 'learning', 'program', 'simulation',
+    'aggregators', 'analytics', 'backends', 'learning', 'program', 'simulation',
     'templates',
 })
 
