@@ -84,6 +84,12 @@ _STRUCTURE_NAMES = frozenset({
     'to_odict_or_tuple', 'update_struct',
 })
 
+# TFF 0.87's classes and functions in `tff.analytics`.
+_ANALYTICS_NAMES = frozenset({
+    'HierarchicalHistogramDecoder', 'IbltFactory',
+    'build_hierarchical_histogram_process',
+})
+
 
 class PublicApiTest(absltest.TestCase):
 
@@ -94,6 +100,13 @@ class PublicApiTest(absltest.TestCase):
       for name in sorted(names):
         with self.subTest(namespace=namespace.__name__, name=name):
           self.assertTrue(hasattr(namespace, name))
+
+  def test_analytics_namespace_exports_tffs_names_and_its_modules(self):
+    public = {name for name in dir(tffx.analytics) if not name.startswith('_')}
+    modules = {name for name in public
+               if isinstance(getattr(tffx.analytics, name), types.ModuleType)}
+
+    self.assertEqual(public - modules, _ANALYTICS_NAMES)
 
   def test_test_namespace_exports_exactly_tffs_names(self):
     public = {name for name in dir(tffx.test) if not name.startswith('_')}
