@@ -65,21 +65,42 @@ def table_size(capacity: int, repetitions: int) -> int:
   return max(2, math.ceil(capacity * _CELLS_PER_STRING) + 1)
 
 
+def _fixed_bytes(strings: tf.Tensor, length: int) -> tf.Tensor:
+  """uint8 [n, length]: each string's first bytes, zero-padded.
+
+  (Not `decode_raw(fixed_length=...)`: its op, DecodePaddedRaw, is not on
+  remote workers' allowlist.)
+  """
+  padded = tf.strings.substr(
+      tf.strings.join([strings, tf.constant(b'\0' * length)]), 0, length)
+  return tf.reshape(tf.io.decode_raw(padded, tf.uint8), [-1, length])
+
+
 def truncate(strings: tf.Tensor, string_max_bytes: int,
              encoding: CharacterEncoding) -> tf.Tensor:
-  """Cuts strings to at most `string_max_bytes` bytes."""
-  if encoding == CharacterEncoding.UTF8:
-    chars = tf.strings.unicode_split(strings, 'UTF-8')
-    char_bytes = tf.strings.length(chars)
-    fits = tf.math.cumsum(char_bytes, axis=-1) <= string_max_bytes
-    return tf.strings.reduce_join(tf.ragged.boolean_mask(chars, fits), axis=-1)
-  return tf.strings.substr(strings, 0, string_max_bytes)
+  """Cuts strings to at most `string_max_bytes` bytes.
+
+  For UTF-8 the cut moves back to the start of the character it would
+  split: to the last position at or before `string_max_bytes` whose byte is
+  not a continuation byte (`10xxxxxx`). Plain byte ops, no ragged tensors,
+  so that remote workers' op allowlist accepts the graph.
+  """
+  if encoding == CharacterEncoding.UNKNOWN:
+    return tf.strings.substr(strings, 0, string_max_bytes)
+  # Byte p of each string, for p in [0, string_max_bytes]; zero past the end.
+  raw = tf.cast(_fixed_bytes(strings, string_max_bytes + 1), tf.int32)
+  starts_char = tf.not_equal(tf.bitwise.bitwise_and(raw, 0xC0), 0x80)
+  last_start = string_max_bytes - tf.argmax(
+      tf.reverse(tf.cast(starts_char, tf.int32), [1]), axis=1,
+      output_type=tf.int32)
+  cut = tf.minimum(tf.strings.length(strings), last_start)
+  return tf.strings.substr(strings, tf.zeros_like(cut), cut)
 
 
 def _chunks(strings: tf.Tensor, string_max_bytes: int) -> tf.Tensor:
   """int64 [n, num_chunks]: each string's length, then its bytes by three."""
   padded_bytes = _BYTES_PER_CHUNK * (num_chunks(string_max_bytes) - 1)
-  raw = tf.io.decode_raw(strings, tf.uint8, fixed_length=padded_bytes)
+  raw = _fixed_bytes(strings, padded_bytes)
   raw = tf.reshape(tf.cast(raw, tf.int64), [-1, padded_bytes // 3, 3])
   body = raw[:, :, 0] * 65536 + raw[:, :, 1] * 256 + raw[:, :, 2]
   length = tf.cast(tf.strings.length(strings), tf.int64)[:, tf.newaxis]

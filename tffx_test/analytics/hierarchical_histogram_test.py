@@ -5,6 +5,9 @@ import tensorflow as tf
 
 import tffx
 from tffx.analytics import hierarchical_histogram
+from tffx.computations import serialization
+from tffx.proto import computation_pb2
+from tffx.remote import graph_allowlist
 
 
 def _client_datasets(values_per_client):
@@ -112,6 +115,14 @@ class BuildHierarchicalHistogramProcessTest(parameterized.TestCase):
   def test_raises_value_error_for_bad_arguments(self, kwargs):
     with self.assertRaises(ValueError):
       tffx.analytics.build_hierarchical_histogram_process(**kwargs)
+
+  def test_next_passes_the_remote_worker_op_allowlist(self):
+    process = tffx.analytics.build_hierarchical_histogram_process(
+        0.0, 1.0, num_bins=5, clip_mechanism='distinct')
+    proto = computation_pb2.Computation.FromString(
+        serialization.serialize_computation(process.next))
+
+    graph_allowlist.GraphAllowlist().check_message(proto)  # Does not raise.
 
   def test_num_layers_counts_the_root(self):
     self.assertEqual(hierarchical_histogram.num_layers(1, 2), 1)

@@ -6,8 +6,10 @@ import numpy as np
 import tensorflow as tf
 
 import tffx
-from tffx.analytics import iblt_factory
 from tffx.analytics import iblt_sketch
+from tffx.computations import serialization
+from tffx.proto import computation_pb2
+from tffx.remote import graph_allowlist
 
 _ELEMENT = collections.OrderedDict(
     key=tffx.TensorType(np.str_, [None]),
@@ -173,6 +175,27 @@ class IbltFactoryTest(parameterized.TestCase):
     with self.assertRaises(
         tffx.aggregators.errors.UnsupportedValueTypeError):
       agg_factory.create(value_type)
+
+  def test_next_passes_the_remote_worker_op_allowlist(self):
+    process = tffx.analytics.IbltFactory(
+        capacity=3, string_max_bytes=3, repetitions=3).create(_DATASET_TYPE)
+    proto = computation_pb2.Computation.FromString(
+        serialization.serialize_computation(process.next))
+
+    graph_allowlist.GraphAllowlist().check_message(proto)  # Does not raise.
+
+  @parameterized.named_parameters(
+      ('ascii', ['abcdef', 'ab'], 4, [b'abcd', b'ab']),
+      ('two_byte_char_at_cut', ['aé', 'aéb'], 2, [b'a', b'a']),
+      ('char_fits', ['aéb'], 3, [b'a\xc3\xa9']),
+      ('three_byte_char', ['€€'], 5, ['€'.encode()]),
+  )
+  def test_utf8_truncate_cuts_before_a_split_character(self, strings,
+                                                       max_bytes, expected):
+    cut = iblt_sketch.truncate(tf.constant(strings), max_bytes,
+                               iblt_sketch.CharacterEncoding.UTF8)
+
+    self.assertEqual(list(cut.numpy()), expected)
 
   def test_decode_of_an_empty_sketch_is_empty(self):
     sketch, table = iblt_sketch.encode(
