@@ -112,7 +112,7 @@ class IbltFactory(factory.UnweightedAggregationFactory):
       FactoryTypeError: if an aggregation factory is not an unweighted one.
     """
     if capacity < 1:
-      raise ValueError('capacity should be at least 1, got ' f'{capacity}')
+      raise ValueError(f'capacity should be at least 1, got {capacity}')
     if string_max_bytes < 1:
       raise ValueError(
           f'string_max_bytes should be at least 1, got {string_max_bytes}')
@@ -152,15 +152,19 @@ class IbltFactory(factory.UnweightedAggregationFactory):
 
     @tensorflow_computation.tf_computation(value_type)
     def encode(dataset):
-      keys, values = dataset.reduce(
-          (tf.zeros([0], tf.string), tf.zeros([0, width], tf.int64)),
-          lambda acc, x: (tf.concat([acc[0], x[DATASET_KEY]], 0),
-                          tf.concat([acc[1], tf.reshape(
-                              x[DATASET_VALUE], [-1, width])], 0)))
-      keys = iblt_sketch.truncate(keys, self._string_max_bytes,
-                                  self._encoding)
-      return iblt_sketch.encode(keys, values, capacity=self._capacity,
-                                **params)
+
+      def add_batch(tables, batch):
+        keys = iblt_sketch.truncate(batch[DATASET_KEY],
+                                    self._string_max_bytes, self._encoding)
+        values = tf.reshape(batch[DATASET_VALUE], [-1, width])
+        sketch, value_table = iblt_sketch.encode(
+            keys, values, capacity=self._capacity, **params)
+        return (tf.math.floormod(tables[0] + sketch, iblt_sketch.FIELD_SIZE),
+                tables[1] + value_table)
+
+      return dataset.reduce(
+          (tf.zeros(sketch_type.shape, tf.int64),
+           tf.zeros(table_type.shape, tf.int64)), add_batch)
 
     @tensorflow_computation.tf_computation(sketch_type, table_type)
     def decode(sketch, value_table):
