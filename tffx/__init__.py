@@ -76,6 +76,7 @@ from tffx import testing as test
 
 # Execution and higher layers.
 from tffx import aggregators as aggregators
+from tffx import analytics as analytics
 from tffx import backends as backends
 from tffx import templates as templates
 from tffx import learning as learning

@@ -27,7 +27,7 @@ _EXPORTED = frozenset({
     'federated_value', 'federated_zip', 'sequence_map', 'sequence_reduce',
     'sequence_sum',
     # Higher layers.
-    'aggregators', 'backends', 'learning', 'program', 'simulation',
+    'aggregators', 'analytics', 'backends', 'learning', 'program', 'simulation',
     'templates',
 })
 
@@ -99,6 +99,13 @@ _MAPREDUCE_NAMES = frozenset({
 })
 
 
+# TFF 0.87's classes and functions in `tff.analytics`.
+_ANALYTICS_NAMES = frozenset({
+    'HierarchicalHistogramDecoder', 'IbltFactory',
+    'build_hierarchical_histogram_process',
+})
+
+
 class PublicApiTest(absltest.TestCase):
 
   def test_tff_namespaces_have_tffs_names(self):
@@ -108,6 +115,13 @@ class PublicApiTest(absltest.TestCase):
       for name in sorted(names):
         with self.subTest(namespace=namespace.__name__, name=name):
           self.assertTrue(hasattr(namespace, name))
+
+  def test_analytics_namespace_exports_tffs_names_and_its_modules(self):
+    public = {name for name in dir(tffx.analytics) if not name.startswith('_')}
+    modules = {name for name in public
+               if isinstance(getattr(tffx.analytics, name), types.ModuleType)}
+
+    self.assertEqual(public - modules, _ANALYTICS_NAMES)
 
   def test_test_namespace_exports_exactly_tffs_names(self):
     public = {name for name in dir(tffx.test) if not name.startswith('_')}

@@ -15,6 +15,7 @@ from tffx.computations import computation_impl
 from tffx.templates import errors
 from tffx.templates import measured_process
 from tffx.templates import template_checks
+from tffx.types import computation_types
 from tffx.types import placements
 
 _SIGNATURE = ('(<S@SERVER, V@CLIENTS, *> -> <state=S@SERVER, result=V@SERVER, '
@@ -79,7 +80,8 @@ class AggregationProcess(measured_process.MeasuredProcess):
       AggregationPlacementError: if the state, value, result or measurements
         are not placed as in the signature above.
       AggregationValueTypeMismatchError: if the member type of `result` is
-        not the member type of the value (the second argument of `next_fn`).
+        not the member type of the value (the second argument of `next_fn`),
+        or its element type if the value is a sequence.
     """
     super().__init__(initialize_fn, next_fn, next_is_multi_arg=True)
     init_type = initialize_fn.type_signature
@@ -116,6 +118,10 @@ class AggregationProcess(measured_process.MeasuredProcess):
                                     AggregationPlacementError, next_context)
     value_member = parameter[1].member
     result_member = output.result.member
+    # As in TFF, a sequence aggregates to values of its element type (e.g.
+    # batches of client records into one batch at SERVER).
+    if isinstance(value_member, computation_types.SequenceType):
+      value_member = value_member.element
     if not value_member.is_equivalent_to(result_member):
       raise AggregationValueTypeMismatchError(
           f'Expected the `result` returned by `next_fn` to have the member '

@@ -220,6 +220,31 @@ class AggregationProcessTest(parameterized.TestCase):
         str(value_type.member).replace('[', r'\[')):
       aggregation_process.AggregationProcess(_server(0), next_fn)
 
+  def test_sequence_value_may_aggregate_to_its_element_type(self):
+    sequence = ct.SequenceType(ct.TensorType(np.int32, [None]))
+    first_batch = tf_computation(
+        lambda ds: ds.reduce(tf.zeros([0], tf.int32),
+                             lambda acc, x: tf.concat([acc, x], 0)), sequence)
+    next_fn = _output_next(
+        lambda a: a[0],
+        lambda a: intrinsics.federated_max(
+            intrinsics.federated_map(first_batch, a[1])),
+        _empty_at_server, _SERVER_INT, ct.type_at_clients(sequence))
+
+    process = aggregation_process.AggregationProcess(_server(0), next_fn)
+
+    self.assertTrue(process.next.type_signature.result.result.member
+                    .is_equivalent_to(sequence.element))
+
+  def test_sequence_value_raises_mismatch_for_another_result_type(self):
+    sequence = ct.SequenceType(ct.TensorType(np.int32, [None]))
+    next_fn = _output_next(
+        lambda a: a[0], lambda a: intrinsics.federated_value(0, SERVER),
+        _empty_at_server, _SERVER_INT, ct.type_at_clients(sequence))
+
+    with self.assertRaises(
+        aggregation_process.AggregationValueTypeMismatchError):
+      aggregation_process.AggregationProcess(_server(0), next_fn)
 
 class AggregationProcessExecutionTest(absltest.TestCase):
 
