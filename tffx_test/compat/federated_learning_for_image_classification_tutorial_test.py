@@ -25,7 +25,10 @@ BATCH_SIZE = 20
 SHUFFLE_BUFFER = 100
 PREFETCH_BUFFER = 10
 
-# What the tutorial prints for `training_process.initialize.type_signature`.
+# What the tutorial prints for `training_process.initialize.type_signature`,
+# except that tffx keeps the client optimizer's hyperparameters as the client
+# work's state, where the tutorial shows `client_work=<>` (a recorded
+# difference, docs/tff_differences.md, Tutorials).
 _INITIALIZE_TYPE = """\
 ( -> <
   global_model_weights=<
@@ -36,7 +39,9 @@ _INITIALIZE_TYPE = """\
     non_trainable=<>
   >,
   distributor=<>,
-  client_work=<>,
+  client_work=<
+    learning_rate=float32
+  >,
   aggregator=<
     value_sum_process=<>,
     weight_sum_process=<>
@@ -325,8 +330,10 @@ class FederatedLearningForImageClassificationTest(absltest.TestCase):
     self.assertEqual(
         list(first_metrics['client_work']['train']),
         ['num_examples', 'loss', 'accuracy'])
-    self.assertAlmostEqual(
-        first_metrics['client_work']['train']['loss'], np.log(10.0), places=4)
+    # The model starts at zero (loss log(10) on every batch) and the loss is
+    # averaged over the round's batches while it trains, so it is below that.
+    self.assertBetween(first_metrics['client_work']['train']['loss'], 0.5,
+                       np.log(10.0) - 1e-3)
     self.assertLess(train_metrics['client_work']['train']['loss'],
                     first_metrics['client_work']['train']['loss'])
 
