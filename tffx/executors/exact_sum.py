@@ -48,12 +48,14 @@ Guarantees:
 Limits:
   * Not thread-safe: one accumulator per thread, then `merge`.
   * `mean(count)` needs 0 < count < 2**31.
-  * Speed: float32 in the fast tier costs 4 numpy passes per value (max,
-    min, conversion to float64, float64 add): 4-8x a float32 `np.add` loop
-    over 100 rows of 100,000 (measured on a shared, loaded machine; the
-    conversion and float64 add alone are 4-5x). Off-grid values and every
-    float64 value go to the limbs at 30-50 ns each; a spill costs as much
-    per element.
+  * Speed: float32 in the fast tier costs 3 numpy passes per value (max,
+    min, and a float64 add that casts the row as it reads it): about 3x a
+    float32 `np.add` loop over 100 rows of 100,000 (2.8-3.0x measured on
+    a shared machine at load 10; the float64 add alone is ~2x). Off-grid
+    values and every float64 value go to the limbs at 30-50 ns each; a
+    spill costs as much per element. Partials merge in one float64 add
+    while their fast tiers fit the finer grid of the two (counts scaled
+    to it stay within 2**10), else the merge spills.
   * Memory: limbs take 8 bytes per 32 bits of range per element (float32:
     11 limbs, 88 bytes; float64: 68 limbs, 544 bytes), allocated when a
     value first leaves the fast tier; `to_array` carries them then.
