@@ -15,7 +15,9 @@ clients there are: memory is bounded by the chunk size, not the round size.
 Each thread gets at least four chunks, of sizes differing by at most one
 (balance), and no chunk holds more than ~8 MiB of known-size values or 256
 clients (memory); values of unknown size (datasets) get at most 16 clients
-per chunk.
+per chunk. Work on values that exist already (e.g. adding known client
+values) asks for one chunk per thread instead (`one_chunk_per_thread`):
+its chunks cost the same, and each chunk has a fixed cost.
 
 Folding in client order on the calling thread keeps aggregations exact:
 sums add clients in the same order as the reference executor does.
@@ -102,30 +104,34 @@ class ClientScheduler:
       self._local.device = previous
 
   def chunk_bounds(self, num_clients: int,
-                   bytes_per_client: Optional[int] = None) -> List[int]:
+                   bytes_per_client: Optional[int] = None,
+                   one_chunk_per_thread: bool = False) -> List[int]:
     """Where chunks start, then `num_clients`: chunk k is [b[k], b[k + 1]).
 
     Without a fixed chunk size there are at least `_CHUNKS_PER_THREAD`
     chunks per thread (balance) and enough chunks to respect the size caps
-    (memory), of sizes differing by at most one.
+    (memory), of sizes differing by at most one; or, if
+    `one_chunk_per_thread`, one chunk per thread.
     """
     if self._clients_per_chunk is not None:
       return list(range(0, num_clients, self._clients_per_chunk)) + [
           num_clients]
-    if bytes_per_client is None:
-      cap = _UNKNOWN_SIZE_CLIENTS_PER_CHUNK
+    if one_chunk_per_thread:
+      count = min(num_clients, self._max_concurrent_calls)
     else:
-      cap = max(1, min(_MAX_CLIENTS_PER_CHUNK,
-                       _CHUNK_BYTES // max(bytes_per_client, 1)))
-    count = min(num_clients, max(
-        math.ceil(num_clients / cap),
-        _CHUNKS_PER_THREAD * self._max_concurrent_calls))
+      cap = _UNKNOWN_SIZE_CLIENTS_PER_CHUNK if bytes_per_client is None else (
+          max(1, min(_MAX_CLIENTS_PER_CHUNK,
+                     _CHUNK_BYTES // max(bytes_per_client, 1))))
+      count = min(num_clients, max(
+          math.ceil(num_clients / cap),
+          _CHUNKS_PER_THREAD * self._max_concurrent_calls))
     return [num_clients * k // count for k in range(count)] + [num_clients]
 
   def run(self, num_clients: int, work: Callable[[int, int], Any],
           fold: Callable[[int, Any], None],
           bytes_per_client: Optional[int] = None,
-          device: Optional[str] = None) -> None:
+          device: Optional[str] = None,
+          one_chunk_per_thread: bool = False) -> None:
     """Runs `work(start, stop)` over chunks of clients, folding in order.
 
     Args:
@@ -137,11 +143,14 @@ class ClientScheduler:
         the chunk size.
       device: Run every chunk on this device instead of the client devices
         (e.g. server work done per client).
+      one_chunk_per_thread: Split the clients into one chunk per thread
+        (see `chunk_bounds`).
 
     Raises:
       Whatever `work` or `fold` raises, for the first failing chunk.
     """
-    bounds = self.chunk_bounds(num_clients, bytes_per_client)
+    bounds = self.chunk_bounds(num_clients, bytes_per_client,
+                               one_chunk_per_thread)
     starts = bounds[:-1]
     devices = (device,) if device is not None else self._client_devices
 

@@ -183,9 +183,11 @@ def stream(scheduler: client_scheduler.ClientScheduler,
 
   if order or reduce_chunk is not None:
     sizes = [_type_bytes(v.type_signature.member) for v in order + list(roots)]
+    # With nothing to compute, chunks only read existing members: one per
+    # thread, as there is no new memory to bound and no balance to keep.
     scheduler.run(num_clients, work, fold,
                   bytes_per_client=None if None in sizes else sum(sizes),
-                  device=device)
+                  device=device, one_chunk_per_thread=not order)
   elif num_clients:
     # Nothing to compute or reduce: one batch of the known members, here.
     fold(0, work(0, num_clients))

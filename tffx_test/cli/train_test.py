@@ -10,8 +10,10 @@ import csv
 import os
 import re
 import select
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 
 from absl.testing import absltest
@@ -366,6 +368,90 @@ class RemoteExecutorTest(absltest.TestCase):
     self.assertLen(lines, 1)
     self.assertStartsWith(lines[0], f'tffx-train: error: --workers={target}: ')
     self.assertNotIn('Traceback', result.stderr)
+
+
+class RemoteFailuresTest(absltest.TestCase):
+  """tffx-train on remote workers, disturbed, against one native run."""
+
+  _ROUNDS = 6
+  _FLAGS = [*_SMALL_RUN, f'--rounds={_ROUNDS}', '--eval_every=0']
+
+  @classmethod
+  def setUpClass(cls):
+    super().setUpClass()
+    cls._native_dir = tempfile.mkdtemp()
+    native = subprocess.run(
+        _train_command(*cls._FLAGS, f'--root_dir={cls._native_dir}',
+                       '--executor=native'),
+        env=_environment(), capture_output=True, text=True,
+        timeout=_TIMEOUT_SECONDS)
+    if native.returncode:
+      raise AssertionError(f'The native run failed: {native.stderr}')
+
+  @classmethod
+  def tearDownClass(cls):
+    shutil.rmtree(cls._native_dir, ignore_errors=True)
+    super().tearDownClass()
+
+  def _start_remote_run(self, workers, root_dir) -> subprocess.Popen:
+    targets = ','.join(w.target for w in workers)
+    process = subprocess.Popen(
+        _train_command(*self._FLAGS, f'--root_dir={root_dir}',
+                       '--executor=remote', f'--workers={targets}'),
+        env=_environment(), stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, text=True)
+    self.addCleanup(process.stdout.close)
+    self.addCleanup(process.kill)
+    return process
+
+  def _assert_native_weights(self, root_dir):
+    expected = _final_checkpoint(self._native_dir, self._ROUNDS)
+    actual = _final_checkpoint(root_dir, self._ROUNDS)
+    self.assertEqual(sorted(actual), sorted(expected))
+    for name in expected:
+      self.assertEqual(actual[name].dtype, expected[name].dtype)
+      self.assertEqual(actual[name].tobytes(), expected[name].tobytes(), name)
+
+  def test_remote_run_killed_and_resumed_gives_native_weights(self):
+    workers = worker_processes.start_workers(2)
+    self.addCleanup(worker_processes.stop_workers, workers)
+    root_dir = self.create_tempdir().full_path
+    victim = self._start_remote_run(workers, root_dir)
+    _read_until_round(victim, 2)
+    victim.kill()  # SIGKILL: the workers stay, with the old session.
+    victim.wait()
+    checkpoints = file_program_state_manager.FileProgramStateManager(
+        os.path.join(root_dir, 'checkpoints'))
+    killed_at = max(checkpoints.get_versions())
+
+    resumed = _run_train(*self._FLAGS, f'--root_dir={root_dir}',
+                         '--executor=remote',
+                         f'--workers={workers[0].target},{workers[1].target}')
+
+    self.assertEqual(victim.returncode, -9)
+    self.assertBetween(killed_at, 2, self._ROUNDS - 1)
+    self.assertEqual(resumed.returncode, 0, resumed.stderr)
+    self.assertIn(f'(resuming from round {killed_at})', resumed.stdout)
+    self._assert_native_weights(root_dir)
+
+  def test_remote_run_with_a_worker_killed_mid_run_gives_native_weights(self):
+    workers = worker_processes.start_workers(2)
+    self.addCleanup(worker_processes.stop_workers, workers)
+    root_dir = self.create_tempdir().full_path
+    run = self._start_remote_run(workers, root_dir)
+    _read_until_round(run, 2)
+
+    workers[0].kill()  # SIGKILL; returns once the worker is gone.
+    # The run had rounds left to do without it (no final checkpoint yet).
+    final_saved = os.path.exists(os.path.join(
+        root_dir, 'checkpoints', f'program_state_{self._ROUNDS}.npz'))
+    output, _ = run.communicate(timeout=_TIMEOUT_SECONDS)
+
+    self.assertEqual(run.returncode, 0, output)
+    self.assertFalse(final_saved)
+    self.assertEqual(workers[0].process.returncode, -9)
+    self.assertRegex(output, rf'round +{self._ROUNDS}/{self._ROUNDS}')
+    self._assert_native_weights(root_dir)
 
 
 if __name__ == '__main__':

@@ -121,6 +121,19 @@ class ClientSchedulerTest(parameterized.TestCase):
     self.assertEqual(max(sizes), largest)
     self.assertLessEqual(max(sizes) - min(sizes), 1)
 
+  @parameterized.parameters((100, 4 << 20, [0, 50, 100]),
+                            (5, None, [0, 2, 5]), (1, 4, [0, 1]),
+                            (0, 4, [0]))
+  def test_chunk_bounds_one_per_thread_ignore_caps(self, num_clients,
+                                                   bytes_per_client,
+                                                   expected):
+    scheduler = _scheduler(self, threads=2)
+
+    bounds = scheduler.chunk_bounds(num_clients, bytes_per_client,
+                                    one_chunk_per_thread=True)
+
+    self.assertEqual(bounds, expected)
+
   def test_chunk_bounds_of_no_clients_is_no_chunk(self):
     scheduler = _scheduler(self)
 

@@ -412,6 +412,32 @@ class TiersTest(parameterized.TestCase):
 
     self.assertEqual(total.result(), np.float32(33466374 * 2.0**-14))
 
+  @parameterized.parameters((1, 2), (1, 400), (1, 600), (600, 2))
+  def test_merge_of_fast_tiers_with_other_tops_is_exact(self, large, small):
+    # Values near 1,000 (a coarse grid) and values near 1 with a bit at
+    # 2**-40 (only on the finer grid): the merged tier takes the finer
+    # grid, or spills where the counts do not fit it.
+    big = np.full((large, 2), 1000.0, np.float32)
+    fine = np.full((small, 2), 1.0 + 2.0**-20, np.float32)
+    fine[0] = [2.0**-40, -2.0**-40]
+    values = np.concatenate([big, fine])
+    expected = np.array([_reference(s, np.float32)
+                         for s in _exact_sums(values)])
+    results = []
+    for first, second in ((big, fine), (fine, big)):
+      total, other = ExactSum(np.float32, (2,)), ExactSum(np.float32, (2,))
+      total.add_stacked(first)
+      other.add_stacked(second)
+
+      total.merge(other)
+
+      results.append(total)
+    for total in results:
+      self.assertEqual(_bits(total.result()), _bits(expected))
+    # 2**9 * large + small values fit a fast tier of 2**10: no limbs.
+    fits = (large << 9) + small <= 1024
+    self.assertEqual(results[0].to_array().size == 3 + 2 * 2, fits)
+
   def test_mean_is_exact_where_the_fast_tier_cannot_decide(self):
     total = ExactSum(np.float32, (3,))
 
