@@ -7,6 +7,8 @@ Each builds a `tffx.learning.templates.LearningProcess` with
     build_weighted_fed_prox / build_unweighted_fed_prox   FedProx
     build_fed_sgd                                         Federated SGD
     build_fed_eval                                        federated evaluation
+    build_weighted_fed_avg_with_optimizer_schedule        FedAvg, scheduled client
+                                                          learning rate
 
 and `build_model_delta_client_work`, the client work of FedAvg and FedProx.
 """
@@ -18,3 +20,4 @@ from tffx.learning.algorithms.fed_prox import build_unweighted_fed_prox as build
 from tffx.learning.algorithms.fed_prox import build_weighted_fed_prox as build_weighted_fed_prox
 from tffx.learning.algorithms.fed_sgd import build_fed_sgd as build_fed_sgd
 from tffx.learning.algorithms.model_delta_client_work import build_model_delta_client_work as build_model_delta_client_work
+from tffx.learning.algorithms.fed_avg_with_optimizer_schedule import build_weighted_fed_avg_with_optimizer_schedule as build_weighted_fed_avg_with_optimizer_schedule
