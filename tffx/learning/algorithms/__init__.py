@@ -9,6 +9,8 @@ Each builds a `tffx.learning.templates.LearningProcess` with
     build_fed_eval                                        federated evaluation
     build_weighted_fed_avg_with_optimizer_schedule        FedAvg, scheduled client
                                                           learning rate
+    build_weighted_mime_lite / build_unweighted_mime_lite Mime Lite
+    build_mime_lite_with_optimizer_schedule
 
 and `build_model_delta_client_work`, the client work of FedAvg and FedProx.
 """
@@ -21,3 +23,6 @@ from tffx.learning.algorithms.fed_prox import build_weighted_fed_prox as build_w
 from tffx.learning.algorithms.fed_sgd import build_fed_sgd as build_fed_sgd
 from tffx.learning.algorithms.model_delta_client_work import build_model_delta_client_work as build_model_delta_client_work
 from tffx.learning.algorithms.fed_avg_with_optimizer_schedule import build_weighted_fed_avg_with_optimizer_schedule as build_weighted_fed_avg_with_optimizer_schedule
+from tffx.learning.algorithms.mime import build_mime_lite_with_optimizer_schedule as build_mime_lite_with_optimizer_schedule
+from tffx.learning.algorithms.mime import build_unweighted_mime_lite as build_unweighted_mime_lite
+from tffx.learning.algorithms.mime import build_weighted_mime_lite as build_weighted_mime_lite

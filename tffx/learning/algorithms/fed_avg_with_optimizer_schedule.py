@@ -55,14 +55,10 @@ def check_learning_rate_fn(learning_rate_fn: Any, argument: str) -> None:
         f'{type(learning_rate_fn).__name__}.')
 
 
-def build_learning_rate_computation(learning_rate_fn: Callable[[Any], Any]):
-  """`tf_computation (int32 -> float32)` of the learning rate of a round."""
-
-  @tensorflow_computation.tf_computation(np.int32)
-  def learning_rate(round_num):
-    return tf.cast(learning_rate_fn(round_num), tf.float32)
-
-  return learning_rate
+def learning_rate_of_round(learning_rate_fn: Callable[[Any], Any],
+                           round_num: Any) -> tf.Tensor:
+  """`learning_rate_fn(round_num)` as a float32 tensor (while tracing)."""
+  return tf.cast(learning_rate_fn(tf.cast(round_num, tf.int32)), tf.float32)
 
 
 def build_scheduled_client_work(
@@ -86,15 +82,17 @@ def build_scheduled_client_work(
       loop_implementation=loop_implementation)
   weights_type, data_type = inner.next.type_signature.parameter[1:]
   specs = type_conversions.to_tf_spec(weights_type.member.trainable)
-  learning_rate_of_round = build_learning_rate_computation(
-      client_learning_rate_fn)
+
+  @tensorflow_computation.tf_computation(np.int32)
+  def client_learning_rate(round_num):
+    return learning_rate_of_round(client_learning_rate_fn, round_num)
 
   @tensorflow_computation.tf_computation(np.int32)
   def hparams_of_round(round_num):
     hparams = collections.OrderedDict(
         optimizer.get_hparams(optimizer.initialize(specs)))
-    hparams[optimizer_base.LEARNING_RATE_KEY] = tf.cast(
-        client_learning_rate_fn(round_num), tf.float32)
+    hparams[optimizer_base.LEARNING_RATE_KEY] = learning_rate_of_round(
+        client_learning_rate_fn, round_num)
     return hparams
 
   @tensorflow_computation.tf_computation(np.int32)
@@ -114,7 +112,7 @@ def build_scheduled_client_work(
         collections.OrderedDict(
             train=output.measurements.train,
             client_learning_rate=intrinsics.federated_map(
-                learning_rate_of_round, round_num)))
+                client_learning_rate, round_num)))
     return measured_process.MeasuredProcessOutput(
         intrinsics.federated_map(add_one, round_num), output.result,
         measurements)
