@@ -11,6 +11,7 @@ Each builds a `tffx.learning.templates.LearningProcess` with
                                                           learning rate
     build_weighted_mime_lite / build_unweighted_mime_lite Mime Lite
     build_mime_lite_with_optimizer_schedule
+    build_fed_kmeans                                      federated k-means
 
 and `build_model_delta_client_work`, the client work of FedAvg and FedProx.
 """
@@ -26,3 +27,4 @@ from tffx.learning.algorithms.fed_avg_with_optimizer_schedule import build_weigh
 from tffx.learning.algorithms.mime import build_mime_lite_with_optimizer_schedule as build_mime_lite_with_optimizer_schedule
 from tffx.learning.algorithms.mime import build_unweighted_mime_lite as build_unweighted_mime_lite
 from tffx.learning.algorithms.mime import build_weighted_mime_lite as build_weighted_mime_lite
+from tffx.learning.algorithms.kmeans_clustering import build_fed_kmeans as build_fed_kmeans
