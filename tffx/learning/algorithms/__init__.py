@@ -12,6 +12,7 @@ Each builds a `tffx.learning.templates.LearningProcess` with
     build_weighted_mime_lite / build_unweighted_mime_lite Mime Lite
     build_mime_lite_with_optimizer_schedule
     build_fed_kmeans                                      federated k-means
+    build_fed_recon / build_fed_recon_eval                Federated Reconstruction
 
 and `build_model_delta_client_work`, the client work of FedAvg and FedProx.
 """
@@ -28,3 +29,5 @@ from tffx.learning.algorithms.mime import build_mime_lite_with_optimizer_schedul
 from tffx.learning.algorithms.mime import build_unweighted_mime_lite as build_unweighted_mime_lite
 from tffx.learning.algorithms.mime import build_weighted_mime_lite as build_weighted_mime_lite
 from tffx.learning.algorithms.kmeans_clustering import build_fed_kmeans as build_fed_kmeans
+from tffx.learning.algorithms.fed_recon import build_fed_recon as build_fed_recon
+from tffx.learning.algorithms.fed_recon_eval import build_fed_recon_eval as build_fed_recon_eval

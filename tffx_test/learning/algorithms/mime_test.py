@@ -14,24 +14,15 @@ from tffx_test.learning.algorithms import test_models
 ClientWeighting = client_weight_lib.ClientWeighting
 
 
-def _numpy_gradient(kernel, bias, x, y):
-  """The gradient of the mean softmax cross-entropy, in NumPy."""
-  logits = x.astype(np.float64) @ kernel + bias
-  probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
-  probabilities /= probabilities.sum(axis=1, keepdims=True)
-  probabilities[np.arange(len(y)), y] -= 1.0
-  return x.T @ probabilities / len(y), probabilities.sum(axis=0) / len(y)
-
-
 def _numpy_mime_lite_round(weights, accumulator, arrays, client_weights,
                            batch_size, learning_rate, momentum):
   """One round of Mime Lite with SGD-momentum as base optimizer, in NumPy."""
   deltas, full_gradients = [], []
   for x, y in arrays:
-    full_gradients.append(_numpy_gradient(*weights, x, y))
+    full_gradients.append(test_models.numpy_gradient(*weights, x, y))
     local = list(weights)
     for start in range(0, len(y), batch_size):
-      gradient = _numpy_gradient(*local, x[start:start + batch_size],
+      gradient = test_models.numpy_gradient(*local, x[start:start + batch_size],
                                  y[start:start + batch_size])
       local = [w - learning_rate * (momentum * a + g)
                for w, a, g in zip(local, accumulator, gradient)]
