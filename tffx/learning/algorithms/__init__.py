@@ -13,6 +13,7 @@ Each builds a `tffx.learning.templates.LearningProcess` with
     build_mime_lite_with_optimizer_schedule
     build_fed_kmeans                                      federated k-means
     build_fed_recon / build_fed_recon_eval                Federated Reconstruction
+    build_personalization_eval_computation                personalization strategies
 
 and `build_model_delta_client_work`, the client work of FedAvg and FedProx.
 """
@@ -31,3 +32,4 @@ from tffx.learning.algorithms.mime import build_weighted_mime_lite as build_weig
 from tffx.learning.algorithms.kmeans_clustering import build_fed_kmeans as build_fed_kmeans
 from tffx.learning.algorithms.fed_recon import build_fed_recon as build_fed_recon
 from tffx.learning.algorithms.fed_recon_eval import build_fed_recon_eval as build_fed_recon_eval
+from tffx.learning.algorithms.personalization_eval import build_personalization_eval_computation as build_personalization_eval_computation
