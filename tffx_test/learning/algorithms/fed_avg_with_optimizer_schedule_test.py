@@ -17,16 +17,10 @@ def _halving(round_num):
 class FedAvgWithOptimizerScheduleTest(absltest.TestCase):
 
   def test_loss_decreases_over_rounds(self):
-    arrays = test_models.client_arrays(6, 20)
     process = build(test_models.build_softmax_regression(), _halving,
                     sgdm.build_sgdm)
-    state = process.initialize()
-    losses = []
 
-    for _ in range(4):
-      state, metrics = process.next(state,
-                                    test_models.client_datasets(arrays, 5))
-      losses.append(float(metrics['client_work']['train']['loss']))
+    losses = test_models.training_losses(process, rounds=4)
 
     self.assertEqual(losses, sorted(losses, reverse=True))
     self.assertLess(losses[-1], 0.6 * losses[0])

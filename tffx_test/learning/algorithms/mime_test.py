@@ -72,16 +72,10 @@ class MimeLiteTest(parameterized.TestCase):
       ('schedule', lambda model, base: mime.
        build_mime_lite_with_optimizer_schedule(model, lambda r: 0.1, base)))
   def test_loss_decreases_over_rounds(self, build):
-    arrays = test_models.client_arrays(6, 20)
     process = build(test_models.build_softmax_regression(),
                     sgdm.build_sgdm(learning_rate=0.1, momentum=0.9))
-    state = process.initialize()
-    losses = []
 
-    for _ in range(4):
-      state, metrics = process.next(state,
-                                    test_models.client_datasets(arrays, 5))
-      losses.append(float(metrics['client_work']['train']['loss']))
+    losses = test_models.training_losses(process, rounds=4)
 
     self.assertEqual(losses, sorted(losses, reverse=True))
     self.assertLess(losses[-1], 0.5 * losses[0])

@@ -148,3 +148,18 @@ def build_reconstruction_model(initial_kernel=None):
   return reconstruction_model.ReconstructionModel.from_keras_model_and_layers(
       keras_model, global_layers=[dense], local_layers=[bias],
       input_spec=INPUT_SPEC)
+
+
+def training_losses(process, rounds: int, num_clients: int = 6,
+                    batch_size: int = 5):
+  """The `client_work/train/loss` of `rounds` rounds of `process`.
+
+  On `num_clients` skewed clients of 20 examples each (`client_arrays`).
+  """
+  datasets = client_datasets(client_arrays(num_clients, 20), batch_size)
+  state = process.initialize()
+  losses = []
+  for _ in range(rounds):
+    state, metrics = process.next(state, datasets)
+    losses.append(float(metrics['client_work']['train']['loss']))
+  return losses
