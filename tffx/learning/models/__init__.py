@@ -16,5 +16,6 @@ from tffx.learning.models.functional import FunctionalModel as FunctionalModel
 from tffx.learning.models.functional import functional_model_from_keras as functional_model_from_keras
 from tffx.learning.models.keras_utils import from_keras_model as from_keras_model
 from tffx.learning.models.model_weights import ModelWeights as ModelWeights
+from tffx.learning.models.reconstruction_model import ReconstructionDatasetSplitFn as ReconstructionDatasetSplitFn
 from tffx.learning.models.reconstruction_model import ReconstructionModel as ReconstructionModel
 from tffx.learning.models.model_weights import weights_type_from_model as weights_type_from_model

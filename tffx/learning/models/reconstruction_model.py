@@ -35,16 +35,25 @@ _GLOBAL, _LOCAL = 0, 1
 
 def _positions(all_variables: Sequence[Any], parts: Sequence[Sequence[Any]],
                kind: str) -> List[Tuple[int, int]]:
-  """For each Keras variable, `(part, index in part)`; each in exactly one."""
+  """For each Keras variable, `(part, index in part)`; each in exactly one.
+
+  Raises:
+    ValueError: if a variable is in two parts (or twice in one), or in none
+      (the first sentences are TFF's).
+  """
   positions = []
   for variable in all_variables:
     found = [(p, i) for p, part in enumerate(parts)
              for i, v in enumerate(part) if v is variable]
-    if len(found) != 1:
-      where = 'neither' if not found else 'both'
+    if len(found) > 1:
       raise ValueError(
-          f'Expected every {kind} variable of the Keras model to be either '
-          f'global or local, found {variable.path!r} in {where}.')
+          f'The variables must be disjoint, but the {kind} variable '
+          f'{variable.path!r} is both global and local (or listed twice).')
+    if not found:
+      raise ValueError(
+          f'Global and local variables must include all trainable and '
+          f'non-trainable variables in the Keras model. The {kind} variable '
+          f'{variable.path!r} is neither global nor local.')
     positions.append(found[0])
   return positions
 
@@ -97,6 +106,22 @@ class ReconstructionModel:
     return self._input_spec
 
   @property
+  def global_trainable_variables(self) -> Tuple[Any, ...]:
+    return self._global_variables.trainable
+
+  @property
+  def global_non_trainable_variables(self) -> Tuple[Any, ...]:
+    return self._global_variables.non_trainable
+
+  @property
+  def local_trainable_variables(self) -> Tuple[Any, ...]:
+    return self._local_variables.trainable
+
+  @property
+  def local_non_trainable_variables(self) -> Tuple[Any, ...]:
+    return self._local_variables.non_trainable
+
+  @property
   def global_initial_weights(self) -> ModelWeights:
     """The global weights when the model was built, as numpy arrays."""
     return self._global_initial_weights
@@ -139,7 +164,7 @@ class ReconstructionModel:
 
   @classmethod
   def from_keras_model_and_variables(
-      cls, keras_model: Any, global_trainable_variables: Sequence[Any],
+      cls, keras_model: Any, *, global_trainable_variables: Sequence[Any],
       global_non_trainable_variables: Sequence[Any],
       local_trainable_variables: Sequence[Any],
       local_non_trainable_variables: Sequence[Any],
@@ -162,7 +187,7 @@ class ReconstructionModel:
         input_spec)
 
   @classmethod
-  def from_keras_model_and_layers(cls, keras_model: Any,
+  def from_keras_model_and_layers(cls, keras_model: Any, *,
                                   global_layers: Sequence[Any],
                                   local_layers: Sequence[Any],
                                   input_spec: Any) -> 'ReconstructionModel':
@@ -183,10 +208,16 @@ class ReconstructionModel:
       return [v for layer in layers for v in getattr(layer, attribute)]
 
     return cls.from_keras_model_and_variables(
-        keras_model, variables(global_layers, 'trainable_variables'),
-        variables(global_layers, 'non_trainable_variables'),
-        variables(local_layers, 'trainable_variables'),
-        variables(local_layers, 'non_trainable_variables'), input_spec)
+        keras_model,
+        global_trainable_variables=variables(global_layers,
+                                             'trainable_variables'),
+        global_non_trainable_variables=variables(global_layers,
+                                                 'non_trainable_variables'),
+        local_trainable_variables=variables(local_layers,
+                                            'trainable_variables'),
+        local_non_trainable_variables=variables(local_layers,
+                                                'non_trainable_variables'),
+        input_spec=input_spec)
 
   @staticmethod
   def build_dataset_split_fn(

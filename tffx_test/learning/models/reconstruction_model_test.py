@@ -66,12 +66,14 @@ class ReconstructionModelTest(absltest.TestCase):
     self.assertIs(
         ReconstructionModel.get_local_variables(model).trainable[0],
         user.trainable_variables[0])
+    self.assertIs(model.local_trainable_variables[1],
+                  user.trainable_variables[1])
     self.assertFalse(ReconstructionModel.has_only_global_variables(model))
 
   def test_raises_value_error_for_variable_neither_global_nor_local(self):
     keras_model, user, shared, _ = _keras_model()
 
-    with self.assertRaises(ValueError):
+    with self.assertRaisesRegex(ValueError, 'must include all trainable'):
       ReconstructionModel.from_keras_model_and_layers(
           keras_model, global_layers=[shared], local_layers=[user],
           input_spec=_SPEC)
@@ -79,7 +81,7 @@ class ReconstructionModelTest(absltest.TestCase):
   def test_raises_value_error_for_variable_both_global_and_local(self):
     keras_model, user, shared, normalization = _keras_model()
 
-    with self.assertRaises(ValueError):
+    with self.assertRaisesRegex(ValueError, 'must be disjoint'):
       ReconstructionModel.from_keras_model_and_layers(
           keras_model, global_layers=[shared, normalization, user],
           local_layers=[user], input_spec=_SPEC)
@@ -106,8 +108,15 @@ class ReconstructionModelTest(absltest.TestCase):
     with self.assertRaises(ValueError):
       ReconstructionModel.build_dataset_split_fn(recon_epochs=0)
 
+  def test_raises_type_error_for_model_not_keras(self):
+    with self.assertRaises(TypeError):
+      ReconstructionModel.from_keras_model_and_layers(
+          object(), global_layers=[], local_layers=[], input_spec=_SPEC)
+
   def test_is_exported_in_tff_learning_models(self):
     self.assertIs(tffx.learning.models.ReconstructionModel, ReconstructionModel)
+    self.assertIs(tffx.learning.models.ReconstructionDatasetSplitFn,
+                  reconstruction_model.ReconstructionDatasetSplitFn)
 
 
 if __name__ == '__main__':
