@@ -26,8 +26,6 @@ from tffx.aggregators import mean
 from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
-from tffx.learning import client_weight_lib
-from tffx.learning import loop_builder
 from tffx.learning.algorithms import fed_avg
 from tffx.learning.algorithms import model_delta_client_work
 from tffx.learning.algorithms import model_training
@@ -43,7 +41,7 @@ from tffx.types import computation_types
 from tffx.types import placements
 from tffx.types import type_conversions
 
-LoopImplementation = loop_builder.LoopImplementation
+LoopImplementation = fed_avg.LoopImplementation
 
 
 def check_learning_rate_fn(learning_rate_fn: Any, argument: str) -> None:
@@ -77,7 +75,7 @@ def build_scheduled_client_work(
   optimizer = model_training.resolve_optimizer(client_optimizer_fn(1.0),
                                                'client_optimizer_fn(1.0)')
   inner = model_delta_client_work.build_model_delta_client_work(
-      model, optimizer, client_weight_lib.ClientWeighting.NUM_EXAMPLES,
+      model, optimizer, fed_avg.ClientWeighting.NUM_EXAMPLES,
       metrics_aggregator=metrics_aggregator,
       loop_implementation=loop_implementation)
   weights_type, data_type = inner.next.type_signature.parameter[1:]

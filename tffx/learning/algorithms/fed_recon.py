@@ -32,7 +32,6 @@ from tffx.aggregators import mean
 from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
-from tffx.learning import client_weight_lib
 from tffx.learning.algorithms import fed_avg
 from tffx.learning.algorithms import model_delta_client_work
 from tffx.learning.algorithms import model_training
@@ -51,7 +50,7 @@ from tffx.types import computation_types
 from tffx.types import placements
 from tffx.types import type_conversions
 
-ClientWeighting = client_weight_lib.ClientWeighting
+ClientWeighting = fed_avg.ClientWeighting
 ModelWeights = model_training.ModelWeights
 ReconstructionModel = reconstruction_model.ReconstructionModel
 AggregationFactory = Union[factory.WeightedAggregationFactory,

@@ -33,7 +33,6 @@ from tffx.aggregators import mean
 from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
-from tffx.learning import client_weight_lib
 from tffx.learning import loop_builder
 from tffx.learning.algorithms import fed_avg
 from tffx.learning.algorithms import fed_avg_with_optimizer_schedule
@@ -52,8 +51,8 @@ from tffx.types import computation_types
 from tffx.types import placements
 from tffx.types import type_conversions
 
-ClientWeighting = client_weight_lib.ClientWeighting
-LoopImplementation = loop_builder.LoopImplementation
+ClientWeighting = fed_avg.ClientWeighting
+LoopImplementation = fed_avg.LoopImplementation
 ModelWeights = model_training.ModelWeights
 
 

@@ -4,13 +4,12 @@ import numpy as np
 
 import tffx
 from tffx.aggregators import sum_factory
-from tffx.learning import client_weight_lib
 from tffx.learning.algorithms import fed_recon
 from tffx.learning.models import reconstruction_model
 from tffx.learning.optimizers import sgdm
 from tffx_test.learning.algorithms import test_models
 
-ClientWeighting = client_weight_lib.ClientWeighting
+ClientWeighting = tffx.learning.ClientWeighting
 
 
 def _loss_fn():

@@ -6,12 +6,11 @@ import tensorflow as tf
 import tffx
 from tffx.aggregators import errors as aggregator_errors
 from tffx.aggregators import mean
-from tffx.learning import client_weight_lib
 from tffx.learning.algorithms import mime
 from tffx.learning.optimizers import sgdm
 from tffx_test.learning.algorithms import test_models
 
-ClientWeighting = client_weight_lib.ClientWeighting
+ClientWeighting = tffx.learning.ClientWeighting
 
 
 def _numpy_mime_lite_round(weights, accumulator, arrays, client_weights,
