@@ -48,6 +48,23 @@ class FedKMeansTest(absltest.TestCase):
     np.testing.assert_array_equal(state.finalizer, counts)
     self.assertEqual(metrics['client_work']['num_examples'], 6)
 
+  def test_one_round_matches_numpy_for_points_of_rank_two(self):
+    rng = np.random.default_rng(3)
+    arrays = [rng.normal(size=(5, 2, 2)), rng.normal(size=(4, 2, 2))]
+    process = kmeans_clustering.build_fed_kmeans(3, (2, 2), random_seed=(7, 8))
+    state = process.initialize()
+    centroids = np.asarray(process.get_model_weights(state))
+
+    state, _ = process.next(state, _datasets(arrays))
+
+    expected, counts = _numpy_kmeans_round(
+        centroids.reshape(3, 4), np.ones(3),
+        [a.reshape(len(a), 4) for a in arrays])
+    np.testing.assert_allclose(process.get_model_weights(state),
+                               expected.reshape(3, 2, 2), rtol=1e-5,
+                               atol=1e-6)
+    np.testing.assert_array_equal(state.finalizer, counts)
+
   def test_cost_decreases_over_rounds_on_three_blobs(self):
     rng = np.random.default_rng(0)
     centers = np.array([[0., 0.], [6., 0.], [0., 6.]])

@@ -111,6 +111,22 @@ class MimeLiteTest(parameterized.TestCase):
                     plain.get_model_weights(plain_state).trainable):
       np.testing.assert_allclose(a, b, rtol=1e-6)
 
+  def test_simulation_loop_gives_same_weights_as_dataset_reduce(self):
+    arrays = test_models.client_arrays(2, [6, 4])
+    data = test_models.client_datasets(arrays, 3)
+    results = []
+
+    for simulation_loop in (False, True):
+      process = mime.build_weighted_mime_lite(
+          test_models.build_softmax_regression(),
+          sgdm.build_sgdm(learning_rate=0.3, momentum=0.5),
+          use_experimental_simulation_loop=simulation_loop)
+      state, _ = process.next(process.initialize(), data)
+      results.append(process.get_model_weights(state).trainable)
+
+    for a, b in zip(*results):
+      np.testing.assert_allclose(a, b, rtol=1e-6)
+
   def test_type_signature_of_state_and_metrics(self):
     process = mime.build_weighted_mime_lite(
         test_models.build_softmax_regression(with_accuracy=False),
