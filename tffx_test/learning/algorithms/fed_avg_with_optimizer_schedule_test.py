@@ -1,4 +1,5 @@
 from absl.testing import absltest
+from absl.testing import parameterized
 import numpy as np
 import tensorflow as tf
 
@@ -14,7 +15,7 @@ def _halving(round_num):
   return 0.4 * tf.pow(0.5, tf.cast(round_num, tf.float32))
 
 
-class FedAvgWithOptimizerScheduleTest(absltest.TestCase):
+class FedAvgWithOptimizerScheduleTest(parameterized.TestCase):
 
   def test_loss_decreases_over_rounds(self):
     process = build(test_models.build_softmax_regression(), _halving,
@@ -25,10 +26,13 @@ class FedAvgWithOptimizerScheduleTest(absltest.TestCase):
     self.assertEqual(losses, sorted(losses, reverse=True))
     self.assertLess(losses[-1], 0.6 * losses[0])
 
-  def test_rounds_use_scheduled_learning_rates_as_numpy_local_sgd(self):
+  @parameterized.named_parameters(
+      ('functional_model', test_models.build_softmax_regression),
+      ('variable_model', lambda: test_models.SoftmaxRegressionVariableModel))
+  def test_rounds_use_scheduled_learning_rates_as_numpy_local_sgd(
+      self, build_model_fn):
     arrays = test_models.client_arrays(2, [6, 4])
-    process = build(test_models.build_softmax_regression(), _halving,
-                    sgdm.build_sgdm)
+    process = build(build_model_fn(), _halving, sgdm.build_sgdm)
     state = process.initialize()
     kernel, bias = np.zeros([4, 3]), np.zeros(3)
     rates = []
