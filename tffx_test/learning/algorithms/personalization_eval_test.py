@@ -5,6 +5,7 @@ import numpy as np
 import tensorflow as tf
 
 import tffx
+from tffx.learning.algorithms import errors
 from tffx.learning.algorithms import model_training
 from tffx.learning.algorithms import personalization_eval
 from tffx.learning.models import functional
@@ -152,6 +153,11 @@ class PersonalizationEvalTest(absltest.TestCase):
     with self.assertRaises(TypeError):
       build(test_models.build_softmax_regression(), {'sgd': _build_sgd(1)},
             _baseline)
+
+  def test_raises_model_fn_error_for_variable_model(self):
+    with self.assertRaises(errors.ModelFnError):
+      build(test_models.SoftmaxRegressionVariableModel,
+            collections.OrderedDict(sgd=_build_sgd(1)), _baseline)
 
   def test_is_exported_as_tff_learning_algorithms_name(self):
     self.assertIs(
