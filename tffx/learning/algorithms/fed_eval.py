@@ -48,7 +48,7 @@ LoopImplementation = loop_builder.LoopImplementation
 _EMPTY = computation_types.StructType([])
 
 
-def _check_metrics_process(process: Any, unfinalized_type) -> None:
+def check_metrics_process(process: Any, unfinalized_type) -> None:
   """Raises TypeError unless `process` takes `{U}@CLIENTS` as documented."""
   expected = (f'a tffx.templates.MeasuredProcess with next: (<S@SERVER, '
               f'{{{unfinalized_type}}}@CLIENTS> -> <state=S@SERVER, '
@@ -71,7 +71,7 @@ def _check_metrics_process(process: Any, unfinalized_type) -> None:
                     f'found next: {next_type}.')
 
 
-def _build_empty_aggregator() -> aggregation_process.AggregationProcess:
+def build_empty_aggregator() -> aggregation_process.AggregationProcess:
   """Aggregates the empty updates (and weights) of evaluation into `<>`.
 
   Weighted, as the composed learning process requires.
@@ -146,7 +146,7 @@ def build_fed_eval(
   if metrics_aggregation_process is None:
     metrics_aggregation_process = metrics_aggregator_lib.SumThenFinalizeFactory(
         model_training.metric_finalizers(model)).create(unfinalized_type)
-  _check_metrics_process(metrics_aggregation_process, unfinalized_type)
+  check_metrics_process(metrics_aggregation_process, unfinalized_type)
 
   @federated_computation.federated_computation
   def init_fn():
@@ -172,6 +172,6 @@ def build_fed_eval(
       model_training.build_initial_weights_fn(model),
       fed_avg.check_distributor(model_distributor, weights_type,
                                 'build_fed_eval'), client_work,
-      _build_empty_aggregator(),
+      build_empty_aggregator(),
       finalizers.build_identity_finalizer(weights_type, update_type=_EMPTY))
 

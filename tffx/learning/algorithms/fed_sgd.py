@@ -13,7 +13,7 @@ metrics and the rest are as in `fed_avg`.
 """
 
 import collections
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, Tuple
 
 import numpy as np
 import tensorflow as tf
@@ -41,6 +41,38 @@ LoopImplementation = loop_builder.LoopImplementation
 ModelWeights = model_training.ModelWeights
 
 
+def mean_gradient(session: model_training.ClientSession,
+                  trainable: Tuple[tf.Tensor, ...], dataset: Any,
+                  loop: Callable) -> Tuple[Tuple[tf.Tensor, ...], Any,
+                                           tf.Tensor]:
+  """The mean loss gradient over all of a client's examples at `trainable`.
+
+  Batch gradients are weighted by their example counts. Returns
+  `(gradient, metrics_state, num_examples)`: the session's metric state
+  after the pass and the int64 number of examples.
+  """
+
+  def step(state, batch):
+    gradient_sum, metrics_state, num_examples = state
+    output, gradients = session.forward(trainable, batch, training=True,
+                                        with_gradients=True)
+    size = model_training.example_count(batch, output)
+    gradient_sum = tuple(s + tf.cast(size, g.dtype) * g
+                         for s, g in zip(gradient_sum, gradients))
+    return (gradient_sum,
+            session.update_metrics(metrics_state, batch, output),
+            num_examples + size)
+
+  zeros = tuple(tf.zeros_like(w) for w in trainable)
+  gradient_sum, metrics_state, num_examples = loop(
+      step, dataset, (zeros, session.initial_metrics_state(),
+                      tf.constant(0, tf.int64)))
+  gradient = tuple(
+      tf.math.divide_no_nan(s, tf.cast(num_examples, s.dtype))
+      for s in gradient_sum)
+  return gradient, metrics_state, num_examples
+
+
 def _build_gradient_client_work(model, metrics_aggregator,
                                 loop_implementation):
   """A `ClientWorkProcess` returning mean gradients weighted by examples."""
@@ -51,30 +83,12 @@ def _build_gradient_client_work(model, metrics_aggregator,
 
   @tensorflow_computation.tf_computation(weights_type, data_type)
   def client_gradient(weights, dataset):
-    trainable = tuple(weights.trainable)
     session = model_training.start_client(model, weights)
-
-    def step(state, batch):
-      gradient_sum, metrics_state, num_examples = state
-      output, gradients = session.forward(trainable, batch, training=True,
-                                          with_gradients=True)
-      size = model_training.example_count(batch, output)
-      gradient_sum = tuple(s + tf.cast(size, g.dtype) * g
-                           for s, g in zip(gradient_sum, gradients))
-      return (gradient_sum,
-              session.update_metrics(metrics_state, batch, output),
-              num_examples + size)
-
-    zeros = tuple(tf.zeros_like(w) for w in trainable)
-    gradient_sum, metrics_state, num_examples = loop(
-        step, dataset, (zeros, session.initial_metrics_state(),
-                        tf.constant(0, tf.int64)))
-    unfinalized = session.unfinalized_metrics(metrics_state, gradient_sum)
-    num_examples = tf.cast(num_examples, tf.float32)
-    gradient = tuple(tf.math.divide_no_nan(s, tf.cast(num_examples, s.dtype))
-                     for s in gradient_sum)
-    gradient, weight = model_training.zero_if_not_finite(gradient,
-                                                         num_examples)
+    gradient, metrics_state, num_examples = mean_gradient(
+        session, tuple(weights.trainable), dataset, loop)
+    unfinalized = session.unfinalized_metrics(metrics_state, gradient)
+    gradient, weight = model_training.zero_if_not_finite(
+        gradient, tf.cast(num_examples, tf.float32))
     return client_works.ClientResult(gradient, weight), unfinalized
 
   aggregate_metrics = metrics_aggregator(

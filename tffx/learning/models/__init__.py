@@ -7,6 +7,7 @@
     functional_model_from_keras   a Keras model as a FunctionalModel
     from_keras_model              a Keras model, loss, metrics as a VariableModel
     weights_type_from_model       the tffx type of a model's weights
+    ReconstructionModel           global and local weights (FedRecon)
 
 FunctionalModels are pure: training code passes weights as tensors and gets
 new values back, so they trace into `tffx.tf_computation`s without
@@ -18,6 +19,8 @@ from tffx.learning.models.functional import FunctionalModel as FunctionalModel
 from tffx.learning.models.functional import functional_model_from_keras as functional_model_from_keras
 from tffx.learning.models.keras_utils import from_keras_model as from_keras_model
 from tffx.learning.models.model_weights import ModelWeights as ModelWeights
+from tffx.learning.models.reconstruction_model import ReconstructionDatasetSplitFn as ReconstructionDatasetSplitFn
+from tffx.learning.models.reconstruction_model import ReconstructionModel as ReconstructionModel
 from tffx.learning.models.model_weights import weights_type_from_model as weights_type_from_model
 from tffx.learning.models.variable import BatchOutput as BatchOutput
 from tffx.learning.models.variable import VariableModel as VariableModel

@@ -17,6 +17,7 @@ import tensorflow as tf
 
 from tffx.learning.metrics import keras_utils
 from tffx.learning.models import functional
+from tffx.learning.models import reconstruction_model
 from tffx.learning.models import variable
 
 NUM_FEATURES = 4
@@ -185,3 +186,56 @@ class SoftmaxRegressionVariableModel(variable.VariableModel):
   def reset_metrics(self):
     for v in self.local_variables:
       v.assign(tf.zeros_like(v))
+
+
+def numpy_gradient(kernel, bias, x, y):
+  """The gradient of the mean softmax cross-entropy, in NumPy."""
+  logits = x.astype(np.float64) @ kernel + bias
+  probabilities = np.exp(logits - logits.max(axis=1, keepdims=True))
+  probabilities /= probabilities.sum(axis=1, keepdims=True)
+  probabilities[np.arange(len(y)), y] -= 1.0
+  return x.T @ probabilities / len(y), probabilities.sum(axis=0) / len(y)
+
+
+class Bias(keras.layers.Layer):
+  """Adds a trainable bias (zeros at first) to its input."""
+
+  def build(self, input_shape):
+    self.bias = self.add_weight(shape=(input_shape[-1],), initializer='zeros',
+                                name='bias')
+
+  def call(self, x):
+    return x + self.bias
+
+
+def build_reconstruction_model(initial_kernel=None):
+  """Softmax regression with a global kernel and a local bias (FedRecon).
+
+  The kernel starts at `initial_kernel` (zeros by default), the bias at 0.
+  """
+  kernel = (np.zeros([NUM_FEATURES, NUM_CLASSES], np.float32)
+            if initial_kernel is None else np.float32(initial_kernel))
+  dense = keras.layers.Dense(
+      NUM_CLASSES, use_bias=False,
+      kernel_initializer=keras.initializers.Constant(kernel))
+  bias = Bias()
+  keras_model = keras.Sequential(
+      [keras.Input((NUM_FEATURES,)), dense, bias])
+  return reconstruction_model.ReconstructionModel.from_keras_model_and_layers(
+      keras_model, global_layers=[dense], local_layers=[bias],
+      input_spec=INPUT_SPEC)
+
+
+def training_losses(process, rounds: int, num_clients: int = 6,
+                    batch_size: int = 5):
+  """The `client_work/train/loss` of `rounds` rounds of `process`.
+
+  On `num_clients` skewed clients of 20 examples each (`client_arrays`).
+  """
+  datasets = client_datasets(client_arrays(num_clients, 20), batch_size)
+  state = process.initialize()
+  losses = []
+  for _ in range(rounds):
+    state, metrics = process.next(state, datasets)
+    losses.append(float(metrics['client_work']['train']['loss']))
+  return losses
