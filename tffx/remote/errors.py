@@ -17,6 +17,20 @@ class WorkerUnavailableError(RuntimeError):
   def __init__(self, target: str, message: str):
     super().__init__(message)
     self.target = target
+    # The clients whose work was on the worker when it failed, when known.
+    self.clients = None
+
+
+class PoisonClientError(RuntimeError):
+  """The work of a client failed on two workers, so it is not retried again.
+
+  `clients` is the range of client indices (in the computation's order)
+  whose work was running on both failed workers; the message names them.
+  """
+
+  def __init__(self, clients: range, message: str):
+    super().__init__(message)
+    self.clients = clients
 
 
 class NoLiveWorkersError(RuntimeError):

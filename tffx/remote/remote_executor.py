@@ -23,7 +23,7 @@ This module does not speak gRPC (`transport`) and does not serve
 from concurrent import futures
 import logging
 import threading
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from tffx.computations import building_blocks as bb
 from tffx.executors import client_strategy
@@ -46,13 +46,19 @@ class RemoteExecutor(executor_base.Executor):
   one partial result per worker.
 
   Args:
-    targets: The workers' addresses, 'host:port', at least one.
+    targets: The workers' addresses, 'host:port', at least one; or
+      connections to them: objects with `WorkerConnection`'s interface
+      (`target`, `health`, `execute`, `reset`, `close`), such as the Ray
+      backend's actor connections. Auth, TLS and message sizes apply only
+      to the addresses.
     auth_token: The shared secret of the workers (their --auth_token_file).
     tls: `auth.TlsFiles` to reach workers over TLS: `ca` to trust their
       certificates, `cert` and `key` for a client certificate. None for
       plaintext.
     retry_on_worker_failure: Re-run a computation on the remaining workers
-      when a worker fails during it.
+      when a worker fails during it. A retry moves each shard to another
+      worker; a client whose work was on a failed worker twice is not
+      retried again (`PoisonClientError`).
     max_attempts: How many times a computation may start; by default one
       more than the number of workers.
     call_timeout_seconds: The deadline of each request to a worker.
@@ -70,7 +76,7 @@ class RemoteExecutor(executor_base.Executor):
       positive.
   """
 
-  def __init__(self, targets: Sequence[str], *,
+  def __init__(self, targets: Sequence[Any], *,
                auth_token: Optional[str] = None,
                tls: Optional[auth.TlsFiles] = None,
                retry_on_worker_failure: bool = True,
@@ -84,7 +90,12 @@ class RemoteExecutor(executor_base.Executor):
     if isinstance(targets, str) or not targets:
       raise ValueError(f"Expected a non-empty list of worker targets "
                        f"'host:port', found {targets!r}.")
-    targets = list(targets)
+    self._connections = [
+        t if not isinstance(t, str) else transport.WorkerConnection(
+            t, auth_token=auth_token, tls=tls, max_message_mb=max_message_mb)
+        for t in targets
+    ]
+    targets = [c.target for c in self._connections]
     if len(set(targets)) != len(targets):
       raise ValueError(f'Expected distinct worker targets, found {targets}.')
     if call_timeout_seconds <= 0 or health_timeout_seconds <= 0:
@@ -92,11 +103,6 @@ class RemoteExecutor(executor_base.Executor):
           f'Expected positive timeouts, found call_timeout_seconds='
           f'{call_timeout_seconds}, health_timeout_seconds='
           f'{health_timeout_seconds}.')
-    self._connections = [
-        transport.WorkerConnection(t, auth_token=auth_token, tls=tls,
-                                   max_message_mb=max_message_mb)
-        for t in targets
-    ]
     self._tls = tls
     self._retry = retry_on_worker_failure
     self._max_attempts = max_attempts or len(targets) + 1
@@ -134,11 +140,16 @@ class RemoteExecutor(executor_base.Executor):
     """
     executor_base.check_num_clients(num_clients)
     attempt = 0
+    failures = []  # (clients, error) of the failed attempts.
     while True:
       attempt += 1
       shards = []
       if num_clients:
-        shards = worker_session.partition(self._live_connections(),
+        live = self._live_connections()
+        # Rotated by attempt, so a failed shard's clients move to another
+        # worker, even when the failed one is alive again.
+        shift = (attempt - 1) % len(live)
+        shards = worker_session.partition(live[shift:] + live[:shift],
                                           num_clients)
       session = worker_session.WorkerSession(
           shards, self._pool, call_timeout_seconds=self._call_timeout,
@@ -148,6 +159,7 @@ class RemoteExecutor(executor_base.Executor):
             remote_strategy.RemoteStrategy(session, num_clients),
             self._tensorflow).run(comp, arg)
       except errors.WorkerUnavailableError as e:
+        _check_poison(e, failures)
         self._check_retry(e, attempt)
         logging.warning('%s Re-running the computation (attempt %d of %d).',
                         e, attempt + 1, self._max_attempts)
@@ -174,7 +186,7 @@ class RemoteExecutor(executor_base.Executor):
           error.target, f'Gave up after {attempt} attempts; the last '
           f'failure: {error}') from error
 
-  def _live_connections(self) -> List[transport.WorkerConnection]:
+  def _live_connections(self) -> List[Any]:
     """The workers that answer a health check now, in target order."""
     checks = [
         self._pool.submit(c.health, self._health_timeout)
@@ -210,3 +222,30 @@ class RemoteExecutor(executor_base.Executor):
     self._pool.shutdown(wait=False, cancel_futures=True)
     for connection in self._connections:
       connection.close()
+
+
+def _check_poison(error: errors.WorkerUnavailableError, failures: list) -> None:
+  """The poison-client rule: work that was on a failed worker twice.
+
+  Records the clients of `error` (a failure that names none, such as a
+  health check, does not count).
+
+  Raises:
+    PoisonClientError: if clients of `error` were on a worker that failed
+      in an earlier attempt; it names them and both failures.
+  """
+  clients = error.clients
+  if clients is None:
+    return
+  for earlier, earlier_error in failures:
+    common = range(max(clients.start, earlier.start),
+                   min(clients.stop, earlier.stop))
+    if len(common):
+      who = (f'client {common.start}' if len(common) == 1 else
+             f'clients {common.start}-{common.stop - 1}')
+      raise errors.PoisonClientError(
+          common, f'The work of {who} (by index in the computation\'s '
+          f'clients) was on a worker that failed, twice, so it is not '
+          f'retried again: {earlier_error}; then {error}. The other workers '
+          f'keep serving. Tip: look at that client\'s data.') from error
+  failures.append((clients, error))

@@ -34,8 +34,10 @@ from typing import Any, Dict, Optional
 
 import grpc
 import numpy as np
+import tensorflow as tf
 
 from tffx.computations import serialization
+from tffx.executors import dataset_sources
 from tffx.executors import executor_base
 from tffx.executors import federated_value
 from tffx.executors import value_serialization
@@ -49,6 +51,7 @@ from tffx.remote import wire
 from tffx.types import computation_types as ct
 from tffx.types import placements
 from tffx.types import structure
+from tffx.types import type_conversions
 from tffx.types import type_serialization
 
 # Bounds the clients one request may ask a worker to create.
@@ -70,6 +73,10 @@ class WorkerService:
     max_request_mb: The largest request (all its chunks), in MB.
     max_concurrent_computation_calls: How many requests run at once; more
       wait for a slot.
+    open_dataset_sources: Accept client datasets as their sources and open
+      them here (`dataset_sources`; e.g. a path to an HDF5 file this
+      worker reads). Off by default: a controller could then make the
+      worker read any file of a registered kind.
   """
 
   def __init__(self, executor: executor_base.Executor, *,
@@ -78,7 +85,8 @@ class WorkerService:
                auth_token: Optional[str] = None,
                max_message_mb: float = wire.DEFAULT_MAX_MESSAGE_MB,
                max_request_mb: float = 1024,
-               max_concurrent_computation_calls: int = 4):
+               max_concurrent_computation_calls: int = 4,
+               open_dataset_sources: bool = False):
     if max_concurrent_computation_calls < 1:
       raise ValueError(f'Expected max_concurrent_computation_calls >= 1, '
                        f'found {max_concurrent_computation_calls}.')
@@ -93,6 +101,7 @@ class WorkerService:
     self._max_message_bytes = int(max_message_mb * wire.MB)
     self._max_request_bytes = int(max_request_mb * wire.MB)
     self._max_concurrent_calls = max_concurrent_computation_calls
+    self._open_dataset_sources = open_dataset_sources
     self._slots = threading.BoundedSemaphore(max_concurrent_computation_calls)
     self._worker_id = uuid.uuid4().hex
     self._lock = threading.Lock()
@@ -231,23 +240,44 @@ class WorkerService:
       return value
     if kind == 'dataset_graphs':
       return self._client_datasets(argument.dataset_graphs, where)
+    if kind == 'dataset_sources':
+      if not self._open_dataset_sources:
+        raise ValueError(
+            f'This worker does not open client datasets from their sources '
+            f'({where}). Tip: send the datasets themselves.')
+      return self._opened_datasets(argument.dataset_sources, where)
     raise ValueError(f'Expected {where} to hold a handle or a value, found '
                      f'neither.')
 
   def _client_datasets(self, graphs: remote_pb2.DatasetGraphs,
                        where: str) -> federated_value.FederatedValue:
-    type_spec = type_serialization.read_type(graphs.type, f'{where}.type')
-    if not (isinstance(type_spec, ct.FederatedType) and
-            type_spec.placement is placements.CLIENTS and
-            isinstance(type_spec.member, ct.SequenceType)):
-      raise ValueError(f'Expected {where} to have a type such as '
-                       f'{{int32*}}@CLIENTS, found {type_spec}.')
+    type_spec = _clients_sequence_type(graphs.type, where)
     element_type = type_spec.member.element
     return federated_value.FederatedValue(type_spec, [
         dataset_graphs.from_graph(g, element_type, self._allowlist,
                                   f'{where}.graph_def[{i}]')
         for i, g in enumerate(graphs.graph_def)
     ])
+
+  def _opened_datasets(self, sources: remote_pb2.DatasetSources,
+                       where: str) -> federated_value.FederatedValue:
+    type_spec = _clients_sequence_type(sources.type, where)
+    spec = tf.nest.flatten(type_conversions.to_tf_spec(
+        type_spec.member.element))
+    members = []
+    for client_id in sources.client_id:
+      dataset = dataset_sources.open_dataset(dataset_sources.DatasetSource(
+          sources.kind, sources.params_json, client_id, sources.batch_size))
+      found = tf.nest.flatten(dataset.element_spec)
+      if len(found) != len(spec) or not all(
+          f.dtype == s.dtype and s.shape.is_compatible_with(f.shape)
+          for f, s in zip(found, spec)):
+        raise ValueError(
+            f'The dataset of client {client_id!r} opened from its '
+            f'{sources.kind!r} source at {where} has elements {found}; '
+            f'the type {type_spec} needs {spec}.')
+      members.append(dataset)
+    return federated_value.FederatedValue(type_spec, members)
 
   def _clients_argument(self, session: str, argument: remote_pb2.Argument,
                         where: str) -> federated_value.FederatedValue:
@@ -267,6 +297,36 @@ class WorkerService:
           f'This worker holds no value {handle!r} in session {session!r}; it '
           f'may have restarted since the value was stored.')
     return value
+
+  def execute_bytes(self, data: bytes) -> bytes:
+    """Handles one serialized request; the transport-free entry point.
+
+    For transports other than gRPC (a Ray actor): the same size limit,
+    parsing and call slots as `Execute`, without the token (the transport
+    authenticates its callers).
+
+    Raises:
+      MessageTooLargeError: if `data` is larger than `max_request_mb`.
+      MalformedMessageError: if it is not a `WorkerRequest`.
+    """
+    if len(data) > self._max_request_bytes:
+      raise errors.MessageTooLargeError(
+          f'The request has {len(data)} bytes; this worker accepts at most '
+          f'{self._max_request_bytes} (--max_request_mb).')
+    request = wire.parse(remote_pb2.WorkerRequest, data, 'the request')
+    return self._handle_in_slot(request).SerializeToString()
+
+  def _handle_in_slot(self, request: remote_pb2.WorkerRequest
+                     ) -> remote_pb2.WorkerResponse:
+    with self._slots:
+      with self._lock:
+        self._active_calls += 1
+      try:
+        return self.handle(request)
+      finally:
+        with self._lock:
+          self._active_calls -= 1
+          self._finished_calls += 1
 
   # -------------------------------------------------------------------------
   # gRPC glue: raw bytes in and out.
@@ -306,19 +366,21 @@ class WorkerService:
       code, message = grpc.StatusCode.INVALID_ARGUMENT, str(e)
     if code is not None:
       context.abort(code, message)
-    with self._slots:
-      with self._lock:
-        self._active_calls += 1
-      try:
-        response = self.handle(request)
-      finally:
-        with self._lock:
-          self._active_calls -= 1
-          self._finished_calls += 1
+    response = self._handle_in_slot(request)
     size = wire.chunk_size(self._max_message_bytes)
     if request.max_response_chunk_bytes > 0:
       size = min(size, request.max_response_chunk_bytes)
     return wire.to_chunks(response.SerializeToString(), size)
+
+
+def _clients_sequence_type(type_proto, where: str) -> ct.FederatedType:
+  type_spec = type_serialization.read_type(type_proto, f'{where}.type')
+  if not (isinstance(type_spec, ct.FederatedType) and
+          type_spec.placement is placements.CLIENTS and
+          isinstance(type_spec.member, ct.SequenceType)):
+    raise ValueError(f'Expected {where} to have a type such as '
+                     f'{{int32*}}@CLIENTS, found {type_spec}.')
+  return type_spec
 
 
 class WorkerServer:

@@ -244,7 +244,11 @@ class WorkerSession:
     message = request(shard)
     if self._on_dispatch is not None:
       self._on_dispatch(operation, shard.target)
-    response = shard.connection.execute(message, timeout=self._timeout)
+    try:
+      response = shard.connection.execute(message, timeout=self._timeout)
+    except errors.WorkerUnavailableError as e:
+      e.clients = range(shard.start, shard.stop)  # For the poison rule.
+      raise
     if self._on_success is not None:
       self._on_success(operation, shard.target)
     if response.WhichOneof('result') == 'error':
