@@ -27,8 +27,7 @@ _MODEL = collections.OrderedDict(w=ct.TensorType(np.float32, [60, 10]),
                                  b=ct.TensorType(np.float32, [10]))
 _BATCH = collections.OrderedDict(x=ct.TensorType(np.float32, [None, 60]),
                                  y=ct.TensorType(np.int32, [None]))
-_NODE_ARGS = dict(num_cpus=1, node_ip_address='127.0.0.1',
-                  include_dashboard=False)
+_NODE_ARGS = dict(num_cpus=1)
 
 
 @tfc.tf_computation(_MODEL, ct.SequenceType(_BATCH))
@@ -94,14 +93,12 @@ class RayBackendTest(absltest.TestCase):
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
-    cls.cluster = cluster_utils.Cluster(initialize_head=True,
-                                        head_node_args=dict(_NODE_ARGS))
+    cls.cluster = cluster_utils.Cluster(
+        initialize_head=True,
+        head_node_args=dict(_NODE_ARGS, include_dashboard=False))
     cls.cluster.add_node(**_NODE_ARGS)
     cls.cluster.add_node(**_NODE_ARGS)
     ray.init(address=cls.cluster.address, runtime_env={
-        'worker_process_setup_hook':
-            f'{__name__}.register_poison_opener'
-    } if __name__ != '__main__' else {
         'worker_process_setup_hook':
             'tffx_test.backends.ray_test.register_poison_opener'})
     cls.dispatch_hook = None
@@ -178,19 +175,19 @@ class RayBackendTest(absltest.TestCase):
     test_utils.assert_same_result(self, actual, expected)
 
   def test_poison_client_fails_the_round_and_the_pool_survives(self):
-    good = _synthetic_datasets(3)
+    good = _synthetic_datasets(1)
     element = good[0].element_spec
     bad = tf.data.Dataset.from_tensors(
         {k: tf.zeros([1] + s.shape[1:], s.dtype) for k, s in element.items()})
     bad = dataset_sources.attach(bad, dataset_sources.DatasetSource(
-        'poison', '{"n": 3}', 'bad', 50))
+        'poison', '{"n": 1}', 'bad', 50))
     clients = [dataset_sources.attach(d, dataset_sources.DatasetSource(
-        'poison', '{"n": 3}', dataset_sources.source_of(d).client_id, 50))
+        'poison', '{"n": 1}', dataset_sources.source_of(d).client_id, 50))
                for d in good]
 
     with self.context:
       with self.assertRaisesRegex(errors.PoisonClientError,
-                                  'client 3 .*failed, twice'):
+                                  'client 1 .*failed, twice'):
         _fed_avg_round(_zero_weights(), clients + [bad])
       after = _fed_avg_round(_zero_weights(), good)
 
