@@ -30,6 +30,7 @@ does not import it.
 """
 
 import os
+import time
 from typing import Any, Dict, List, Optional, Tuple
 
 import ray
@@ -43,6 +44,9 @@ from tffx.remote import worker_service
 # Requests an actor serves at once: computation calls (bounded by the
 # service's slots) plus health checks, which must answer during a long call.
 _ACTOR_CONCURRENCY = 16
+# How often a health check asks again while Ray restarts the actor.
+_FIRST_PAUSE_SECONDS = 0.1
+_MAX_PAUSE_SECONDS = 1.0
 _RETRYABLE = (ray.exceptions.RayActorError, ray.exceptions.GetTimeoutError,
               ray.exceptions.WorkerCrashedError,
               ray.exceptions.ObjectLostError, ray.exceptions.NodeDiedError,
@@ -105,11 +109,23 @@ class RayWorkerConnection:
 
   def health(self, timeout: float,
              wait_for_ready: bool = False) -> remote_pb2.HealthResponse:
-    """Asks the actor how it is; a restarting actor is waited for until
-    `timeout` (`wait_for_ready` is implied)."""
-    del wait_for_ready  # Ray queues calls to a (re)starting actor anyway.
-    data = self._call('health', self._actor.health, timeout)
-    return self._parse(remote_pb2.HealthResponse, data, 'health answer')
+    """Asks the actor how it is; one that Ray is restarting is waited for
+    until `timeout` (`wait_for_ready` is implied: an actor's start cannot
+    be told from a restart)."""
+    del wait_for_ready
+    deadline = time.monotonic() + timeout
+    pause = _FIRST_PAUSE_SECONDS
+    while True:
+      try:
+        data = self._call('health', self._actor.health,
+                          max(0.0, deadline - time.monotonic()))
+        return self._parse(remote_pb2.HealthResponse, data, 'health answer')
+      except errors.WorkerUnavailableError as e:
+        if not e.restarting or time.monotonic() + pause > deadline:
+          raise
+      # Ray answers at once while the actor restarts; ask again shortly.
+      time.sleep(pause)
+      pause = min(2 * pause, _MAX_PAUSE_SECONDS)
 
   def execute(self, request: remote_pb2.WorkerRequest,
               timeout: float) -> remote_pb2.WorkerResponse:
@@ -140,9 +156,12 @@ class RayWorkerConnection:
   def _classify(self, error: Exception, operation: str) -> Exception:
     """The tffx error for a failed call: retryable or final."""
     if isinstance(error, _RETRYABLE):
-      return errors.WorkerUnavailableError(
+      unavailable = errors.WorkerUnavailableError(
           self._target, f'Worker {self._target} failed during {operation}: '
           f'{type(error).__name__}: {_first_line(error)}')
+      unavailable.restarting = isinstance(
+          error, ray.exceptions.ActorUnavailableError)
+      return unavailable
     cause = getattr(error, 'cause', None)
     code = _REFUSALS.get(type(cause), 'INTERNAL')
     return errors.WorkerRefusedError(

@@ -200,8 +200,9 @@ class RayBackendTest(absltest.TestCase):
     node = self.cluster.add_node(**_NODE_ARGS)
     self.cluster.wait_for_nodes()
     context = ray_backend.create_ray_execution_context(
-        num_workers=3, health_timeout_seconds=20)
+        num_workers=2, health_timeout_seconds=20)
     try:
+      nodes = {c.where()[0] for c in context.connections}
       with context:
         first = _fed_avg_round(weights, datasets)
         self.cluster.remove_node(node)
@@ -209,6 +210,7 @@ class RayBackendTest(absltest.TestCase):
     finally:
       context.close()
 
+    self.assertIn(node.node_id, nodes)  # A worker was on the removed node.
     test_utils.assert_same_result(self, second, expected)
 
 
