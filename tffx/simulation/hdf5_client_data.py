@@ -14,8 +14,8 @@ features in name order, one element per example. The layout is checked
 when the object is built (metadata only); a client's arrays are read when
 its dataset is created. Its datasets carry their source (the file's path
 and the client id), so workers that see the file open them themselves
-(`tffx.executors.dataset_sources`). This module does not download files: pass the path
-of one already on disk. It needs h5py.
+(`tffx.executors.dataset_sources`). This module does not download files:
+pass the path of one already on disk. It needs h5py.
 """
 
 import collections
