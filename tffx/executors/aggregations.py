@@ -57,12 +57,13 @@ class _Sums:
     return self.leaves[i]
 
   def add(self, batch: ClientBatch) -> None:
-    stacked = batch.stacked() if batch.count > 1 else None
-    if stacked is None:
+    # Members are not stacked here: ExactSum.add batches small values
+    # itself, and stacking large ones would only copy them.
+    if not batch.is_stacked:
       for member in batch.members():
         self.add_leaves(structure.flatten(member))
       return
-    for i, rows in enumerate(structure.flatten(stacked)):
+    for i, rows in enumerate(structure.flatten(batch.stacked())):
       self.add_stacked(i, np.asarray(rows))
 
   def add_stacked(self, i: int, rows: np.ndarray) -> None:
@@ -207,15 +208,14 @@ class WeightedMean(Aggregation):
     ws = arithmetic.check_scalar_weights(weight_batch.members(), self.uri,
                                          first_client)
     n = len(self._types)
-    stacked = values.stacked() if values.count > 1 else None
-    if stacked is None:
+    if not values.is_stacked:
       for member, w in zip(values.members(), ws):
         casts = [w.astype(t.dtype) for t in self._types]
         acc.add_leaves([c * x for c, x in zip(casts, structure.flatten(
             member))] + casts)
       return acc
     w = np.stack(ws)
-    for i, (rows, t) in enumerate(zip(structure.flatten(stacked),
+    for i, (rows, t) in enumerate(zip(structure.flatten(values.stacked()),
                                       self._types)):
       rows = np.asarray(rows)
       cast = w.astype(t.dtype)
@@ -249,10 +249,10 @@ class Extremum(Aggregation):
     return [x if a is None else self._ufunc(a, x) for a, x in zip(acc, leaves)]
 
   def accumulate(self, acc, batches, first_client):
-    stacked = batches[0].stacked() if batches[0].count > 1 else None
-    if stacked is not None:
-      return self._fold(acc, [self._ufunc.reduce(np.asarray(rows), axis=0)
-                              for rows in structure.flatten(stacked)])
+    if batches[0].is_stacked:
+      return self._fold(acc, [
+          self._ufunc.reduce(np.asarray(rows), axis=0)
+          for rows in structure.flatten(batches[0].stacked())])
     for member in batches[0].members():
       acc = self._fold(acc, [np.asarray(x) for x in structure.flatten(member)])
     return acc

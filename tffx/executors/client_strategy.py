@@ -52,13 +52,8 @@ class Function(abc.ABC):
 
 
 class TensorFlowFunction(Function):
-  """A `TensorFlow` block, loaded.
-
-  Args:
-    block: The block.
-    fn: Runs the graph on an executor value.
-    batched: Runs the batched graph (see `batched_computation`), or None.
-  """
+  """A `TensorFlow` block, loaded: `fn` runs its graph, `batched` (or None)
+  its batched version (`batched_computation`)."""
 
   __slots__ = ('block', 'name', '_fn', '_batched')
 

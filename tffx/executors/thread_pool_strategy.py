@@ -21,6 +21,7 @@ import functools
 import logging
 from typing import Any, List
 
+from tffx.executors import aggregations
 from tffx.executors import client_batches
 from tffx.executors import client_scheduler
 from tffx.executors import client_strategy
@@ -144,6 +145,13 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
     return self._lazy(call, [keys], compute)
 
   def aggregate(self, aggregation, values, call):
+    if not isinstance(aggregation, aggregations.UserAggregate) and all(
+        n.is_computed for v in values for n in _lazy_nodes(v)):
+      # Nothing to compute: numpy adds the members here, without the pool.
+      return aggregation.accumulate(aggregation.zero(), [
+          ClientBatch.of_members(v.type_signature.member, list(v.members))
+          for v in lazy_client_values.materialize(self._scheduler, values)
+      ], 0)
     # Each chunk accumulates on the pool; chunks merge here, in order.
     merged = []
 

@@ -12,26 +12,23 @@ from tffx.executors.exact_sum import ExactSum
 def _reference(exact: Fraction, dtype) -> np.generic:
   """`exact` rounded once to `dtype` (half to even), from first principles."""
   dtype = np.dtype(dtype)
-  info = np.finfo(dtype)
-  largest = Fraction(float(info.max))
-  ulp_of_largest = largest - Fraction(
-      float(np.nextafter(info.max, dtype.type(0))))
-  if abs(exact) >= largest + ulp_of_largest / 2:
-    return dtype.type(np.inf if exact > 0 else -np.inf)
-  guess = np.array(float(exact)).astype(dtype)
-  candidates = [guess, np.nextafter(guess, dtype.type(-np.inf)),
-                np.nextafter(guess, dtype.type(np.inf))]
-  candidates = [c for c in candidates if np.isfinite(c)]
+  info = ml_dtypes.finfo(dtype)
   uint = np.dtype(f'uint{dtype.itemsize * 8}')
+  half_ulp_of_largest = Fraction(2)**(int(info.maxexp) - int(info.nmant) - 2)
+  sign = -1 if exact < 0 else 1
+  if abs(exact) >= Fraction(float(info.max)) + half_ulp_of_largest:
+    return dtype.type(sign * np.inf)
+  guess = np.array(min(float(abs(exact)), float(info.max))).astype(dtype)
+  bits = int(guess.view(uint))
+  candidates = [np.array(b, uint).view(dtype) for b in (bits - 1, bits,
+                                                        bits + 1) if b >= 0]
+  candidates = [c for c in candidates if np.isfinite(c)]
 
   def key(c):
-    odd = int(np.array(c).view(uint)) & 1
-    return abs(Fraction(float(c)) - exact), odd
+    return abs(Fraction(float(c)) - abs(exact)), int(c.view(uint)) & 1
 
   best = min(candidates, key=key)
-  if best == 0 and exact < 0:
-    return dtype.type(-0.0)
-  return dtype.type(best)
+  return dtype.type(-best if sign < 0 else best)
 
 
 def _exact_sums(values: np.ndarray):
@@ -189,15 +186,27 @@ class SumTest(parameterized.TestCase):
     np.testing.assert_array_equal(
         total.result(), np.array([2.0**24, 2.0**24 + 4, 2.0**24 + 2]))
 
-  def test_result_sums_subnormals_exactly(self):
-    tiny = np.float32(2.0**-149)
-    total = ExactSum(np.float32, (2,))
+  @parameterized.parameters(np.float16, np.float32, np.float64)
+  def test_result_sums_subnormals_exactly(self, dtype):
+    tiny = np.array(np.finfo(dtype).smallest_subnormal, dtype)
+    total = ExactSum(dtype, (2,))
 
     for _ in range(3):
-      total.add(np.array([tiny, -tiny], np.float32))
+      total.add(np.array([tiny, -tiny], dtype))
 
     np.testing.assert_array_equal(total.result(),
-                                  np.array([3 * tiny, -3 * tiny], np.float32))
+                                  np.array([3 * tiny, -3 * tiny], dtype))
+    np.testing.assert_array_equal(total.mean(2),
+                                  np.array([2 * tiny, -2 * tiny], dtype))
+
+  def test_result_of_an_empty_shape_is_empty(self):
+    total = ExactSum(np.float32, (0, 3))
+
+    total.add(np.zeros((0, 3), np.float32))
+    copy = ExactSum.from_array(np.float32, (0, 3), total.to_array())
+
+    self.assertEqual(copy.result().shape, (0, 3))
+    self.assertEqual(total.mean(1).shape, (0, 3))
 
   def test_result_crosses_into_normals_from_subnormals(self):
     smallest_normal = np.finfo(np.float32).tiny
@@ -312,6 +321,16 @@ class SumTest(parameterized.TestCase):
         total.result(), np.array([2.0**24 + 2 + (2.0**24 + 2) * 1j]))
     self.assertEqual(total.result().dtype, np.complex64)
 
+  def test_add_does_not_keep_the_callers_array(self):
+    total = ExactSum(np.float32, (2,))
+    buffer = np.array([1.0, 2.0], np.float32)
+
+    total.add(buffer)
+    buffer[:] = 10.0
+    total.add(buffer)
+
+    np.testing.assert_array_equal(total.result(), [11.0, 12.0])
+
   def test_add_refuses_another_shape(self):
     total = ExactSum(np.float32, (3,))
 
@@ -323,6 +342,121 @@ class SumTest(parameterized.TestCase):
 
     with self.assertRaises(ValueError):
       total.merge(ExactSum(np.float64, (3,)))
+
+
+class TiersTest(parameterized.TestCase):
+  """Data that exercises the fast tier, its spills and its off-grid values."""
+
+  def _mixed_values(self, rng, clients, size):
+    # Mostly values near 1, a few far smaller (off the fast tier's grid),
+    # and a few clients a hundred times larger (the fast tier spills).
+    values = rng.standard_normal((clients, size))
+    values[rng.random((clients, size)) < 0.01] *= 1e-12
+    values[rng.random(clients) < 0.02] *= 100.0
+    return values.astype(np.float32)
+
+  def _check(self, rng, values, row_loop_width):
+    expected = np.array([_reference(s, np.float32)
+                         for s in _exact_sums(values)])
+    previous = exact_sum._ROW_LOOP_WIDTH
+    exact_sum._ROW_LOOP_WIDTH = row_loop_width
+    try:
+      results = [_sum_in_pieces(rng, np.float32, values) for _ in range(3)]
+    finally:
+      exact_sum._ROW_LOOP_WIDTH = previous
+    for total in results:
+      self.assertEqual(_bits(total.result()), _bits(expected))
+
+  @parameterized.parameters(1, 1 << 30)
+  def test_result_is_exact_across_spills_and_off_grid_values(
+      self, row_loop_width):
+    rng = np.random.default_rng(8)
+
+    values = self._mixed_values(rng, 3000, 5)
+
+    self._check(rng, values, row_loop_width)
+
+  def test_result_is_exact_for_wide_values_added_row_by_row(self):
+    rng = np.random.default_rng(9)
+
+    values = self._mixed_values(rng, 40, 5000)
+
+    self._check(rng, values, 1)
+
+  @parameterized.parameters(np.float32, np.float64)
+  def test_result_is_exact_when_limbs_normalize_often(self, dtype):
+    rng = np.random.default_rng(11)
+    values = _wide_values(rng, dtype, clients=300, size=4)
+    expected = np.array([_reference(s, dtype) for s in _exact_sums(values)])
+    previous = exact_sum._MAX_ADDS
+    exact_sum._MAX_ADDS = 2
+
+    try:
+      results = [_sum_in_pieces(rng, dtype, values).result()
+                 for _ in range(3)]
+    finally:
+      exact_sum._MAX_ADDS = previous
+
+    for result in results:
+      self.assertEqual(_bits(result), _bits(expected))
+
+  def test_result_is_exact_with_the_fast_tier_full(self):
+    total = ExactSum(np.float32, ())
+    big = np.full(1021, 2 - 2.0**-13, np.float32)
+
+    # 0.75 sets the fast tier's grid; 1,021 values just below 2 fill it to
+    # over 2**10; 2**-43 is below its grid, and decides a tie.
+    total.add_stacked(np.array([0.75], np.float32))
+    total.add_stacked(np.concatenate([big, [-2.0**-14, 2.0**-43]]).astype(
+        np.float32))
+
+    self.assertEqual(total.result(), np.float32(33466374 * 2.0**-14))
+
+  def test_mean_is_exact_where_the_fast_tier_cannot_decide(self):
+    total = ExactSum(np.float32, (3,))
+
+    # Exact means 1 + 2**-24 (a tie), 1 + 3 * 2**-24 (a tie) and
+    # 1 + 2**-24 + 2**-40 (just above a tie).
+    total.add(np.array([1.0, 1.0, 1.0], np.float32))
+    total.add(np.array([1.0 + 2.0**-23, 1.0 + 3 * 2.0**-23,
+                        1.0 + 2.0**-23], np.float32))
+    total.add(np.array([0.0, 0.0, 2.0**-39], np.float32))
+
+    np.testing.assert_array_equal(
+        total.mean(2),
+        np.array([1.0, 1.0 + 2 * 2.0**-23, 1.0 + 2.0**-23], np.float32))
+
+
+class RandomizedTest(parameterized.TestCase):
+  """Every float dtype, every result, against exact rational arithmetic."""
+
+  @parameterized.parameters(
+      (np.float16, -4, 2), (ml_dtypes.bfloat16, -6, 6),
+      (np.float32, -6, 6), (np.float64, -6, 6))
+  def test_results_are_exact_rounded_once(self, dtype, low, high):
+    rng = np.random.default_rng(10)
+    clients = 200
+    signs = rng.choice([-1.0, 1.0], size=(clients, 6))
+    values = (signs * 10.0**rng.uniform(low, high, (clients, 6))).astype(dtype)
+    weights = rng.integers(1, 9, size=clients).astype(dtype)
+    weight_total = ExactSum(dtype, ())
+    weight_total.add_stacked(weights)
+
+    totals = [_sum_in_pieces(rng, dtype, values) for _ in range(2)]
+
+    sums = _exact_sums(values)
+    weight = sum(Fraction(float(w)) for w in weights)
+    expected = {
+        'result': [_reference(s, dtype) for s in sums],
+        'mean': [_reference(s / clients, dtype) for s in sums],
+        'divide': [_reference(s / weight, dtype) for s in sums],
+    }
+    for total in totals:
+      actual = {'result': total.result(), 'mean': total.mean(clients),
+                'divide': total.divide(weight_total)}
+      for name, values_ in expected.items():
+        self.assertEqual(_bits(actual[name]),
+                         _bits(np.array(values_, dtype)), name)
 
 
 class IntegerSumTest(parameterized.TestCase):
@@ -399,6 +533,39 @@ class DivideTest(parameterized.TestCase):
         numerator.divide(denominator),
         np.array([np.inf, -np.inf, np.nan, 0.0], np.float32))
 
+  def test_divide_broadcasts_the_denominator(self):
+    numerator, denominator = ExactSum(np.float32, (2, 3)), ExactSum(
+        np.float32, (3,))
+
+    numerator.add(np.arange(6, dtype=np.float32).reshape(2, 3))
+    denominator.add(np.array([1.0, 2.0, 4.0], np.float32))
+
+    np.testing.assert_array_equal(
+        numerator.divide(denominator),
+        np.array([[0.0, 0.5, 0.5], [3.0, 2.0, 1.25]], np.float32))
+
+  def test_divide_of_complex_sums_by_real_weights(self):
+    numerator, denominator = ExactSum(np.complex64, (1,)), ExactSum(
+        np.float32, ())
+
+    numerator.add(np.array([complex(1, 2.0**24)], np.complex64))
+    numerator.add(np.array([complex(2, 1)], np.complex64))
+    denominator.add(np.float32(2))
+
+    np.testing.assert_array_equal(
+        numerator.divide(denominator),
+        np.array([complex(1.5, 2.0**23)], np.complex64))
+
+  def test_divide_keeps_the_sign_of_a_quotient_that_underflows(self):
+    numerator, denominator = ExactSum(np.float32, ()), ExactSum(
+        np.float32, ())
+
+    numerator.add(np.float32(-2.0**-149))
+    denominator.add(np.float32(2.0**100))
+
+    self.assertEqual(numerator.divide(denominator), 0.0)
+    self.assertTrue(np.signbit(numerator.divide(denominator)))
+
   def test_divide_refuses_another_dtype(self):
     with self.assertRaises(ValueError):
       ExactSum(np.float32, ()).divide(ExactSum(np.float64, ()))
@@ -419,17 +586,14 @@ class WireTest(parameterized.TestCase):
     self.assertIn(wire.dtype, (np.int64, np.float64))
     self.assertEqual(_bits(copy.result()), _bits(total.result()))
 
-  def test_to_array_is_the_same_for_any_order(self):
-    rng = np.random.default_rng(6)
-    values = _wide_values(rng, np.float32, clients=50)
-    forward, backward = ExactSum(np.float32, (8,)), ExactSum(np.float32, (8,))
+  def test_to_array_is_small_while_values_stay_in_the_fast_tier(self):
+    total = ExactSum(np.float32, (1000,))
 
-    forward.add_stacked(values)
-    for value in values[::-1]:
-      backward.add(value)
+    for value in np.random.default_rng(6).random((20, 1000), np.float32):
+      total.add(value)
 
-    np.testing.assert_array_equal(forward.to_array(), backward.to_array())
-
+    # A header, then the specials and the fast tier: no limbs.
+    self.assertEqual(total.to_array().size, 3 + 2 * 1000)
 
 if __name__ == '__main__':
   absltest.main()
