@@ -21,7 +21,8 @@ Federated 0.87's C++ runtime measured on the same 2-core machine type):
     fedavg_round_ray  (only when asked for; needs ray) fedavg_round of 100
                   clients on a local 2-node Ray cluster (tffx.backends.ray),
                   the clients' data in an HDF5 file the workers open
-                  themselves; also the bytes the driver sends per round
+                  themselves; also the bytes the driver sends per round,
+                  and the same with the examples sent by the driver
 
 Each line holds the median of `--repeats` timed calls after `--warmup`
 calls, the TFF figure, the target, the speedup over TFF, the peak memory of
@@ -393,6 +394,14 @@ def run_fedavg_round_ray():
           per_round = sent[0] - before
           yield _timed_case('fedavg_round_ray', _REMOTE_CLIENTS,
                             lambda: fedavg_round(weights, datasets),
+                            workers=2, driver_sent_bytes_per_round=per_round)
+          # The same examples held by the driver: they travel every round.
+          _, in_memory = fedavg_arguments(_REMOTE_CLIENTS)
+          before = sent[0]
+          fedavg_round(weights, in_memory)
+          per_round = sent[0] - before
+          yield _timed_case('fedavg_round_ray_examples_sent', _REMOTE_CLIENTS,
+                            lambda: fedavg_round(weights, in_memory),
                             workers=2, driver_sent_bytes_per_round=per_round)
       finally:
         context.close()
