@@ -7,7 +7,9 @@
       3. interpret comp, client work on the workers  interpreter +
                                                      remote_strategy
       4. on a worker failure, if retry_on_worker_failure, go to 1: the
-         argument is still here, so the run starts over without that worker
+         argument is still here, so the run starts over, each shard on
+         another worker (`_check_poison`: a client whose work was on a
+         failed worker twice ends the run with PoisonClientError)
       5. release the run's values on the workers
 
 A worker that dies or stops answering is noticed by the call in flight (a
