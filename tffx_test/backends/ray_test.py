@@ -13,8 +13,6 @@ from ray import cluster_utils
 import tensorflow as tf
 
 from tffx.backends import native
-from tffx.cli import train_config
-from tffx.cli import train_program
 from tffx.backends import ray as ray_backend
 from tffx.computations import federated_computation as fc
 from tffx.computations import intrinsics
@@ -220,32 +218,35 @@ class RayBackendTest(absltest.TestCase):
                     rounds_per_checkpoint=1)
     native_dir = self.create_tempdir().full_path
     ray_dir = self.create_tempdir().full_path
-    with open(os.devnull, 'w') as quiet:
-      train_program.run_training(train_config.TrainConfig(
-          root_dir=native_dir, **settings), out=quiet)
-    command = [sys.executable, '-m', 'tffx.cli.train', '--executor=ray',
-               f'--ray_address={self.cluster.address}', '--ray_workers=1',
-               f'--root_dir={ray_dir}'] + [
-                   f'--{name}={value}' for name, value in settings.items()]
+    flags = [f'--{name}={value}' for name, value in settings.items()]
+    command = [sys.executable, '-m', 'tffx.cli.train'] + flags
+    ray_command = command + [
+        '--executor=ray', f'--ray_address={self.cluster.address}',
+        '--ray_workers=1', f'--root_dir={ray_dir}']
     env = dict(os.environ, PYTHONUNBUFFERED='1', TF_CPP_MIN_LOG_LEVEL='3')
 
-    first = subprocess.Popen(command, env=env, stdout=subprocess.PIPE,
+    # The native run (as the CLI runs it: op determinism on) alongside.
+    native_run = subprocess.Popen(command + [f'--root_dir={native_dir}'],
+                                  env=env, stdout=subprocess.DEVNULL,
+                                  stderr=subprocess.DEVNULL)
+    first = subprocess.Popen(ray_command, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.DEVNULL, text=True)
     for line in first.stdout:
       if line.startswith('round 2/3'):
         first.kill()
         break
     first.wait(timeout=300)
-    resumed = subprocess.run(command, env=env, capture_output=True,
+    resumed = subprocess.run(ray_command, env=env, capture_output=True,
                              text=True, timeout=300, check=False)
+    native_run.wait(timeout=300)
 
+    self.assertEqual(native_run.returncode, 0)
     self.assertEqual(first.returncode, -signal.SIGKILL)
     self.assertEqual(resumed.returncode, 0, resumed.stderr[-2000:])
     self.assertRegex(resumed.stdout, r'done: round 3 reached, [12] rounds')
-    with np.load(os.path.join(native_dir, 'checkpoints',
-                              'program_state_3.npz')) as expected, np.load(
-                                  os.path.join(ray_dir, 'checkpoints',
-                                               'program_state_3.npz')) as actual:
+    state = os.path.join('checkpoints', 'program_state_3.npz')
+    with np.load(os.path.join(native_dir, state)) as expected, np.load(
+        os.path.join(ray_dir, state)) as actual:
       self.assertEqual(sorted(actual.files), sorted(expected.files))
       for name in expected.files:
         np.testing.assert_array_equal(actual[name], expected[name],
