@@ -3,6 +3,8 @@
     tffx-worker (tffx.cli.worker)
       `-- WorkerServer(service, host, port, tls)      gRPC, raw bytes
             `-- WorkerService                         auth, limits, framing
+                  |-- execute_bytes(bytes)            one serialized request,
+                  |                                   no gRPC (a Ray actor)
                   |-- handle(WorkerRequest)           one request, no gRPC
                   |     run        executor.run(function, <arguments>, n)
                   |     aggregate  partial_aggregates.partial(...)
@@ -14,7 +16,9 @@ What the worker accepts: only tffx protobuf messages (it never unpickles),
 each at most --max_request_mb in total and --max_message_mb per gRPC
 message; every TensorFlow graph anywhere in a request passes
 `graph_allowlist` before anything runs, and so does every client dataset
-sent as a tf.data graph (`dataset_graphs`) before it is rebuilt; calls
+sent as a tf.data graph (`dataset_graphs`) before it is rebuilt; client
+datasets named by their sources (`dataset_sources`) are opened only by a
+service created with `open_dataset_sources=True` (the Ray workers); calls
 without the token are refused (UNAUTHENTICATED) before their request is
 read. A refused or failed request leaves the worker serving.
 
