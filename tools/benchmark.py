@@ -18,6 +18,11 @@ Federated 0.87's C++ runtime measured on the same 2-core machine type):
                   of 10 clients; seconds from start to the result
     fedavg_round_remote  (only when asked for) fedavg_round of 100 clients
                   on 2 tffx-worker processes on loopback (tffx.remote)
+    fedavg_round_ray  (only when asked for; needs ray) fedavg_round of 100
+                  clients on a local 2-node Ray cluster (tffx.backends.ray),
+                  the clients' data in an HDF5 file the workers open
+                  themselves; also the bytes the driver sends per round,
+                  and the same with the examples sent by the driver
 
 Each line holds the median of `--repeats` timed calls after `--warmup`
 calls, the TFF figure, the target, the speedup over TFF, the peak memory of
@@ -28,6 +33,7 @@ through the public path: Python values in, Python values out.
 """
 
 import collections
+import importlib
 import json
 import os
 import resource
@@ -35,11 +41,13 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import tracemalloc
 
 from absl import app
 from absl import flags
+import h5py
 import numpy as np
 import tensorflow as tf
 
@@ -52,8 +60,10 @@ from tffx.backends import remote
 from tffx.computations import federated_computation as fc
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation as tfc
+from tffx.executors import dataset_sources
 from tffx.remote import errors as remote_errors
 from tffx.remote import transport
+from tffx.simulation import hdf5_client_data
 from tffx.types import computation_types as ct
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
@@ -333,12 +343,82 @@ def run_fedavg_round_remote():
       process.wait()
 
 
+def _hdf5_datasets(num_clients: int, directory: str) -> list:
+  """fedavg_arguments' client data, from an HDF5 file the workers open."""
+  rng = np.random.default_rng(0)
+  path = os.path.join(directory, 'clients.h5')
+  with h5py.File(path, 'w') as f:
+    for i in range(num_clients):
+      group = f.create_group(f'examples/client_{i:04d}')
+      group['x'] = rng.random((100, 784), dtype=np.float32)
+      group['y'] = rng.integers(0, 10, size=100).astype(np.int32)
+  client_data = hdf5_client_data.HDF5ClientData(path)
+  return [dataset_sources.batch(client_data.create_tf_dataset_for_client(c),
+                                20) for c in client_data.client_ids]
+
+
+def _count_sent_bytes(connections) -> list:
+  """Makes each connection add the size of every request it sends to the
+  returned one-element list."""
+  sent = [0]
+  for connection in connections:
+    execute = connection.execute
+
+    def counted(request, timeout, execute=execute):
+      sent[0] += request.ByteSize()
+      return execute(request, timeout)
+
+    connection.execute = counted
+  return sent
+
+
+def run_fedavg_round_ray():
+  # The local cluster on 127.0.0.1 only (read when Ray is imported).
+  os.environ['RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER'] = '0'
+  ray = importlib.import_module('ray')
+  ray_backend = importlib.import_module('tffx.backends.ray')
+  cluster_utils = importlib.import_module('ray.cluster_utils')
+  weights, _ = fedavg_arguments(1)
+  cluster = cluster_utils.Cluster(initialize_head=True, head_node_args={
+      'num_cpus': 1, 'include_dashboard': False})
+  try:
+    cluster.add_node(num_cpus=1)
+    ray.init(address=cluster.address)
+    with tempfile.TemporaryDirectory() as directory:
+      datasets = _hdf5_datasets(_REMOTE_CLIENTS, directory)
+      context = ray_backend.create_ray_execution_context(num_workers=2)
+      try:
+        sent = _count_sent_bytes(context.connections)
+        with context:
+          fedavg_round(weights, datasets)
+          before = sent[0]
+          fedavg_round(weights, datasets)
+          per_round = sent[0] - before
+          yield _timed_case('fedavg_round_ray', _REMOTE_CLIENTS,
+                            lambda: fedavg_round(weights, datasets),
+                            workers=2, driver_sent_bytes_per_round=per_round)
+          # The same examples held by the driver: they travel every round.
+          _, in_memory = fedavg_arguments(_REMOTE_CLIENTS)
+          before = sent[0]
+          fedavg_round(weights, in_memory)
+          per_round = sent[0] - before
+          yield _timed_case('fedavg_round_ray_examples_sent', _REMOTE_CLIENTS,
+                            lambda: fedavg_round(weights, in_memory),
+                            workers=2, driver_sent_bytes_per_round=per_round)
+      finally:
+        context.close()
+  finally:
+    ray.shutdown()
+    cluster.shutdown()
+
+
 _RUNNERS = {
     'map_mean': run_map_mean,
     'vec_sum': run_vec_sum,
     'fedavg_round': run_fedavg_round,
     'cold_start': run_cold_start,
     'fedavg_round_remote': run_fedavg_round_remote,
+    'fedavg_round_ray': run_fedavg_round_ray,
 }
 
 

@@ -118,7 +118,9 @@ _SEED = flags.DEFINE_integer(
 _EXECUTOR = flags.DEFINE_enum(
     'executor', _DEFAULTS.executor, train_config.EXECUTORS,
     'native (a thread pool in this process), reference (simple and slow, '
-    'to check results), or remote (tffx-worker processes, see --workers).')
+    'to check results), remote (tffx-worker processes, see --workers), or '
+    'ray (workers as actors on a Ray cluster, see --ray_address; needs '
+    "pip install 'tffx[ray]').")
 _WORKERS = flags.DEFINE_list(
     'workers', list(_DEFAULTS.workers),
     'With --executor=remote: host:port of each tffx-worker.')
@@ -136,6 +138,13 @@ _TLS_CERT = flags.DEFINE_string(
     'workers started with --tls_ca.')
 _TLS_KEY = flags.DEFINE_string(
     'tls_key', _DEFAULTS.tls_key, 'The private key of --tls_cert.')
+_RAY_ADDRESS = flags.DEFINE_string(
+    'ray_address', _DEFAULTS.ray_address,
+    "With --executor=ray: the Ray cluster, 'auto', 'ray://host:10001' or "
+    "'host:6379'; empty starts a local one.")
+_RAY_WORKERS = flags.DEFINE_integer(
+    'ray_workers', _DEFAULTS.ray_workers,
+    'With --executor=ray: the number of tffx workers; 0 for one per node.')
 _ROOT_DIR = flags.DEFINE_string(
     'root_dir', _DEFAULTS.root_dir,
     'Directory of checkpoints and metrics; default '
@@ -198,6 +207,8 @@ def config_from_flags() -> train_config.TrainConfig:
       tls_ca=_TLS_CA.value,
       tls_cert=_TLS_CERT.value,
       tls_key=_TLS_KEY.value,
+      ray_address=_RAY_ADDRESS.value,
+      ray_workers=_RAY_WORKERS.value,
       root_dir=_ROOT_DIR.value,
       rounds_per_checkpoint=_ROUNDS_PER_CHECKPOINT.value,
       eval_every=_EVAL_EVERY.value,
@@ -242,8 +253,10 @@ def main(argv) -> None:
           remote_errors.WorkerUnavailableError,
           remote_errors.WorkerRefusedError,
           remote_errors.PoisonClientError) as e:
-    _exit_with_error(f'--workers={",".join(_WORKERS.value)}: {e}',
-                     FAILURE_EXIT_CODE)
+    where = (f'--ray_address={_RAY_ADDRESS.value or "(local)"}'
+             if _EXECUTOR.value == 'ray' else
+             f'--workers={",".join(_WORKERS.value)}')
+    _exit_with_error(f'{where}: {e}', FAILURE_EXIT_CODE)
   except KeyboardInterrupt:
     _exit_with_error('interrupted; rerun the same command to resume from the '
                      'last checkpoint', INTERRUPTED_EXIT_CODE)

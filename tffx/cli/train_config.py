@@ -44,7 +44,7 @@ from tffx.learning.templates import learning_process
 
 ALGORITHMS = ('fedavg', 'fedavg_unweighted', 'fedprox', 'fedsgd')
 AGGREGATORS = ('mean', 'robust', 'dp')
-EXECUTORS = ('native', 'reference', 'remote')
+EXECUTORS = ('native', 'reference', 'remote', 'ray')
 _MOMENTUM = 0.9
 OPTIMIZERS = {
     'sgd': sgdm.build_sgdm,
@@ -92,6 +92,10 @@ class TrainConfig:
   tls_ca: str = ''
   tls_cert: str = ''
   tls_key: str = ''
+  # With executor 'ray': the cluster ('' starts a local one) and the number
+  # of workers (0: one per node).
+  ray_address: str = ''
+  ray_workers: int = 0
   root_dir: str = ''
   rounds_per_checkpoint: int = 5
   eval_every: int = 5
@@ -202,6 +206,12 @@ def check_config(config: TrainConfig) -> None:
         f'--executor=remote, found --executor={config.executor}')
   _check_workers(config)
   _check_worker_credentials(config)
+  _check_int(config, 'ray_workers', 0)
+  if config.executor != 'ray':
+    for name in ('ray_address', 'ray_workers'):
+      if getattr(config, name):
+        _fail(name, getattr(config, name), f'only with --executor=ray, '
+              f'found --executor={config.executor}')
   if config.algorithm == 'fedsgd' and config.aggregator == 'dp':
     raise errors.TrainConfigError(
         '--aggregator=dp: expected --algorithm=fedavg, fedavg_unweighted or '

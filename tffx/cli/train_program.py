@@ -26,6 +26,7 @@ ends with the same weights as one that never stopped.
 Progress goes to `out` (see `progress`); this module defines no flags.
 """
 
+import importlib
 import json
 import os
 import re
@@ -199,6 +200,12 @@ def create_execution_context(config: TrainConfig):
         tls_ca=config.tls_ca or None,
         tls_cert=config.tls_cert or None,
         tls_key=config.tls_key or None)
+  if config.executor == 'ray':
+    # Ray is an optional dependency (tffx[ray]): imported only when used.
+    ray_backend = importlib.import_module('tffx.backends.ray')
+    return ray_backend.create_ray_execution_context(
+        address=config.ray_address or None,
+        num_workers=config.ray_workers or None)
   if config.executor == 'native':
     return native.create_local_execution_context()
   return reference.create_reference_execution_context()

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from tffx.proto import computation_pb2 as tffx_dot_proto_dot_computation__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17tffx/proto/remote.proto\x12\x0btffx.remote\x1a\x1ctffx/proto/computation.proto\")\n\x05\x43hunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x12\n\ntotal_size\x18\x02 \x01(\x03\"\x0f\n\rHealthRequest\"\xb0\x01\n\x0eHealthResponse\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x10\n\x08\x65xecutor\x18\x02 \x01(\t\x12\x16\n\x0e\x66inished_calls\x18\x03 \x01(\x03\x12\x14\n\x0c\x61\x63tive_calls\x18\x04 \x01(\x03\x12\x15\n\ropen_sessions\x18\x05 \x01(\x03\x12\x19\n\x11max_message_bytes\x18\x06 \x01(\x03\x12\x19\n\x11max_request_bytes\x18\x07 \x01(\x03\"x\n\x08\x41rgument\x12\x10\n\x06handle\x18\x01 \x01(\tH\x00\x12\x1c\n\x05value\x18\x02 \x01(\x0b\x32\x0b.tffx.ValueH\x00\x12\x34\n\x0e\x64\x61taset_graphs\x18\x03 \x01(\x0b\x32\x1a.tffx.remote.DatasetGraphsH\x00\x42\x06\n\x04kind\"<\n\rDatasetGraphs\x12\x18\n\x04type\x18\x01 \x01(\x0b\x32\n.tffx.Type\x12\x11\n\tgraph_def\x18\x02 \x03(\x0c\"\x86\x01\n\nRunRequest\x12#\n\x08\x66unction\x18\x01 \x01(\x0b\x32\x11.tffx.Computation\x12\'\n\x08\x61rgument\x18\x02 \x03(\x0b\x32\x15.tffx.remote.Argument\x12\x13\n\x0bnum_clients\x18\x03 \x01(\x03\x12\x15\n\rresult_handle\x18\x04 \x01(\t\"\xd4\x01\n\x10\x41ggregateRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12$\n\x05value\x18\x02 \x01(\x0b\x32\x15.tffx.remote.Argument\x12%\n\x06weight\x18\x03 \x01(\x0b\x32\x15.tffx.remote.Argument\x12!\n\x0cupper_bounds\x18\x04 \x01(\x0b\x32\x0b.tffx.Value\x12\x14\n\x0c\x66irst_client\x18\x05 \x01(\x03\x12\x11\n\tintrinsic\x18\x06 \x01(\t\x12\x19\n\x11\x62ound_description\x18\x07 \x03(\t\"\x1e\n\x0c\x46\x65tchRequest\x12\x0e\n\x06handle\x18\x01 \x01(\t\"\x10\n\x0eReleaseRequest\"\x87\x02\n\rWorkerRequest\x12\x0f\n\x07session\x18\x01 \x01(\t\x12&\n\x03run\x18\x02 \x01(\x0b\x32\x17.tffx.remote.RunRequestH\x00\x12\x32\n\taggregate\x18\x03 \x01(\x0b\x32\x1d.tffx.remote.AggregateRequestH\x00\x12*\n\x05\x66\x65tch\x18\x04 \x01(\x0b\x32\x19.tffx.remote.FetchRequestH\x00\x12.\n\x07release\x18\x05 \x01(\x0b\x32\x1b.tffx.remote.ReleaseRequestH\x00\x12 \n\x18max_response_chunk_bytes\x18\x06 \x01(\x03\x42\x0b\n\toperation\"&\n\x05\x45rror\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"-\n\x06Stored\x12\x0e\n\x06handle\x18\x01 \x01(\t\x12\x13\n\x0bnum_members\x18\x02 \x01(\x03\"\x98\x01\n\x0eWorkerResponse\x12\x1c\n\x05value\x18\x01 \x01(\x0b\x32\x0b.tffx.ValueH\x00\x12%\n\x06stored\x18\x02 \x01(\x0b\x32\x13.tffx.remote.StoredH\x00\x12#\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x12.tffx.remote.ErrorH\x00\x12\x12\n\x08released\x18\x04 \x01(\x08H\x00\x42\x08\n\x06resultb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17tffx/proto/remote.proto\x12\x0btffx.remote\x1a\x1ctffx/proto/computation.proto\")\n\x05\x43hunk\x12\x0c\n\x04\x64\x61ta\x18\x01 \x01(\x0c\x12\x12\n\ntotal_size\x18\x02 \x01(\x03\"\x0f\n\rHealthRequest\"\xb0\x01\n\x0eHealthResponse\x12\x11\n\tworker_id\x18\x01 \x01(\t\x12\x10\n\x08\x65xecutor\x18\x02 \x01(\t\x12\x16\n\x0e\x66inished_calls\x18\x03 \x01(\x03\x12\x14\n\x0c\x61\x63tive_calls\x18\x04 \x01(\x03\x12\x15\n\ropen_sessions\x18\x05 \x01(\x03\x12\x19\n\x11max_message_bytes\x18\x06 \x01(\x03\x12\x19\n\x11max_request_bytes\x18\x07 \x01(\x03\"\xb0\x01\n\x08\x41rgument\x12\x10\n\x06handle\x18\x01 \x01(\tH\x00\x12\x1c\n\x05value\x18\x02 \x01(\x0b\x32\x0b.tffx.ValueH\x00\x12\x34\n\x0e\x64\x61taset_graphs\x18\x03 \x01(\x0b\x32\x1a.tffx.remote.DatasetGraphsH\x00\x12\x36\n\x0f\x64\x61taset_sources\x18\x04 \x01(\x0b\x32\x1b.tffx.remote.DatasetSourcesH\x00\x42\x06\n\x04kind\"t\n\x0e\x44\x61tasetSources\x12\x18\n\x04type\x18\x01 \x01(\x0b\x32\n.tffx.Type\x12\x0c\n\x04kind\x18\x02 \x01(\t\x12\x13\n\x0bparams_json\x18\x03 \x01(\t\x12\x12\n\nbatch_size\x18\x04 \x01(\x03\x12\x11\n\tclient_id\x18\x05 \x03(\t\"<\n\rDatasetGraphs\x12\x18\n\x04type\x18\x01 \x01(\x0b\x32\n.tffx.Type\x12\x11\n\tgraph_def\x18\x02 \x03(\x0c\"\x86\x01\n\nRunRequest\x12#\n\x08\x66unction\x18\x01 \x01(\x0b\x32\x11.tffx.Computation\x12\'\n\x08\x61rgument\x18\x02 \x03(\x0b\x32\x15.tffx.remote.Argument\x12\x13\n\x0bnum_clients\x18\x03 \x01(\x03\x12\x15\n\rresult_handle\x18\x04 \x01(\t\"\xd4\x01\n\x10\x41ggregateRequest\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12$\n\x05value\x18\x02 \x01(\x0b\x32\x15.tffx.remote.Argument\x12%\n\x06weight\x18\x03 \x01(\x0b\x32\x15.tffx.remote.Argument\x12!\n\x0cupper_bounds\x18\x04 \x01(\x0b\x32\x0b.tffx.Value\x12\x14\n\x0c\x66irst_client\x18\x05 \x01(\x03\x12\x11\n\tintrinsic\x18\x06 \x01(\t\x12\x19\n\x11\x62ound_description\x18\x07 \x03(\t\"\x1e\n\x0c\x46\x65tchRequest\x12\x0e\n\x06handle\x18\x01 \x01(\t\"\x10\n\x0eReleaseRequest\"\x87\x02\n\rWorkerRequest\x12\x0f\n\x07session\x18\x01 \x01(\t\x12&\n\x03run\x18\x02 \x01(\x0b\x32\x17.tffx.remote.RunRequestH\x00\x12\x32\n\taggregate\x18\x03 \x01(\x0b\x32\x1d.tffx.remote.AggregateRequestH\x00\x12*\n\x05\x66\x65tch\x18\x04 \x01(\x0b\x32\x19.tffx.remote.FetchRequestH\x00\x12.\n\x07release\x18\x05 \x01(\x0b\x32\x1b.tffx.remote.ReleaseRequestH\x00\x12 \n\x18max_response_chunk_bytes\x18\x06 \x01(\x03\x42\x0b\n\toperation\"&\n\x05\x45rror\x12\x0c\n\x04kind\x18\x01 \x01(\t\x12\x0f\n\x07message\x18\x02 \x01(\t\"-\n\x06Stored\x12\x0e\n\x06handle\x18\x01 \x01(\t\x12\x13\n\x0bnum_members\x18\x02 \x01(\x03\"\x98\x01\n\x0eWorkerResponse\x12\x1c\n\x05value\x18\x01 \x01(\x0b\x32\x0b.tffx.ValueH\x00\x12%\n\x06stored\x18\x02 \x01(\x0b\x32\x13.tffx.remote.StoredH\x00\x12#\n\x05\x65rror\x18\x03 \x01(\x0b\x32\x12.tffx.remote.ErrorH\x00\x12\x12\n\x08released\x18\x04 \x01(\x08H\x00\x42\x08\n\x06resultb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,24 +38,26 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HEALTHREQUEST']._serialized_end=128
   _globals['_HEALTHRESPONSE']._serialized_start=131
   _globals['_HEALTHRESPONSE']._serialized_end=307
-  _globals['_ARGUMENT']._serialized_start=309
-  _globals['_ARGUMENT']._serialized_end=429
-  _globals['_DATASETGRAPHS']._serialized_start=431
-  _globals['_DATASETGRAPHS']._serialized_end=491
-  _globals['_RUNREQUEST']._serialized_start=494
-  _globals['_RUNREQUEST']._serialized_end=628
-  _globals['_AGGREGATEREQUEST']._serialized_start=631
-  _globals['_AGGREGATEREQUEST']._serialized_end=843
-  _globals['_FETCHREQUEST']._serialized_start=845
-  _globals['_FETCHREQUEST']._serialized_end=875
-  _globals['_RELEASEREQUEST']._serialized_start=877
-  _globals['_RELEASEREQUEST']._serialized_end=893
-  _globals['_WORKERREQUEST']._serialized_start=896
-  _globals['_WORKERREQUEST']._serialized_end=1159
-  _globals['_ERROR']._serialized_start=1161
-  _globals['_ERROR']._serialized_end=1199
-  _globals['_STORED']._serialized_start=1201
-  _globals['_STORED']._serialized_end=1246
-  _globals['_WORKERRESPONSE']._serialized_start=1249
-  _globals['_WORKERRESPONSE']._serialized_end=1401
+  _globals['_ARGUMENT']._serialized_start=310
+  _globals['_ARGUMENT']._serialized_end=486
+  _globals['_DATASETSOURCES']._serialized_start=488
+  _globals['_DATASETSOURCES']._serialized_end=604
+  _globals['_DATASETGRAPHS']._serialized_start=606
+  _globals['_DATASETGRAPHS']._serialized_end=666
+  _globals['_RUNREQUEST']._serialized_start=669
+  _globals['_RUNREQUEST']._serialized_end=803
+  _globals['_AGGREGATEREQUEST']._serialized_start=806
+  _globals['_AGGREGATEREQUEST']._serialized_end=1018
+  _globals['_FETCHREQUEST']._serialized_start=1020
+  _globals['_FETCHREQUEST']._serialized_end=1050
+  _globals['_RELEASEREQUEST']._serialized_start=1052
+  _globals['_RELEASEREQUEST']._serialized_end=1068
+  _globals['_WORKERREQUEST']._serialized_start=1071
+  _globals['_WORKERREQUEST']._serialized_end=1334
+  _globals['_ERROR']._serialized_start=1336
+  _globals['_ERROR']._serialized_end=1374
+  _globals['_STORED']._serialized_start=1376
+  _globals['_STORED']._serialized_end=1421
+  _globals['_WORKERRESPONSE']._serialized_start=1424
+  _globals['_WORKERRESPONSE']._serialized_end=1576
 # @@protoc_insertion_point(module_scope)

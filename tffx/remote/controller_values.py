@@ -9,7 +9,8 @@
 `closed_block` binds a function's free references around it (`Block`), so a
 function that captured tensors or structs of them can travel. A
 `ClientsValue` held here travels to each worker as that worker's slice of
-members; client datasets as tf.data graphs when they can (`dataset_graphs`).
+members; client datasets as their sources when a worker can open them
+(`dataset_sources`), else as tf.data graphs when they can (`dataset_graphs`).
 This module neither evaluates blocks (`remote_strategy`) nor talks
 to workers.
 """
@@ -21,6 +22,7 @@ import tensorflow as tf
 
 from tffx.computations import building_blocks as bb
 from tffx.executors import client_strategy
+from tffx.executors import dataset_sources
 from tffx.executors import federated_value
 from tffx.executors import value_serialization
 from tffx.proto import remote_pb2
@@ -90,6 +92,9 @@ class ClientsValue:
       members = [self.shared] * shard.size
     else:
       members = self.members[shard.start:shard.stop]
+      sources = self._dataset_sources(members)
+      if sources is not None:
+        return sources
       graphs = self._dataset_graphs(members)
       if graphs is not None:
         argument = remote_pb2.Argument()
@@ -101,6 +106,25 @@ class ClientsValue:
     value = federated_value.FederatedValue(wire_type, members)
     return remote_pb2.Argument(
         value=value_serialization.serialize_value(value, wire_type))
+
+  def _dataset_sources(self, members) -> Optional[remote_pb2.Argument]:
+    """The members as their sources, if they all have one of one kind."""
+    sources = [dataset_sources.source_of(m) for m in members]
+    if not sources or any(s is None for s in sources):
+      return None
+    first = sources[0]
+    if any((s.kind, s.params_json, s.batch_size) !=
+           (first.kind, first.params_json, first.batch_size)
+           for s in sources):
+      return None
+    argument = remote_pb2.Argument()
+    message = argument.dataset_sources
+    type_serialization.write_type(self.type_signature, message.type)
+    message.kind = first.kind
+    message.params_json = first.params_json
+    message.batch_size = first.batch_size
+    message.client_id.extend(s.client_id for s in sources)
+    return argument
 
   def _dataset_graphs(self, members) -> Optional[List[bytes]]:
     member_type = self.type_signature.member

@@ -7,7 +7,9 @@
       3. interpret comp, client work on the workers  interpreter +
                                                      remote_strategy
       4. on a worker failure, if retry_on_worker_failure, go to 1: the
-         argument is still here, so the run starts over without that worker
+         argument is still here, so the run starts over, each shard on
+         another worker (`_check_poison`: a client whose work was on a
+         failed worker twice ends the run with PoisonClientError)
       5. release the run's values on the workers
 
 A worker that dies or stops answering is noticed by the call in flight (a
@@ -23,7 +25,7 @@ This module does not speak gRPC (`transport`) and does not serve
 from concurrent import futures
 import logging
 import threading
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from tffx.computations import building_blocks as bb
 from tffx.executors import client_strategy
@@ -47,13 +49,19 @@ class RemoteExecutor(executor_base.Executor):
   one partial result per worker.
 
   Args:
-    targets: The workers' addresses, 'host:port', at least one.
+    targets: The workers' addresses, 'host:port', at least one; or
+      connections to them: objects with `WorkerConnection`'s interface
+      (`target`, `health`, `execute`, `reset`, `close`), such as the Ray
+      backend's actor connections. Auth, TLS and message sizes apply only
+      to the addresses.
     auth_token: The shared secret of the workers (their --auth_token_file).
     tls: `auth.TlsFiles` to reach workers over TLS: `ca` to trust their
       certificates, `cert` and `key` for a client certificate. None for
       plaintext.
     retry_on_worker_failure: Re-run a computation on the remaining workers
-      when a worker fails during it.
+      when a worker fails during it. A retry moves each shard to another
+      worker; a client whose work was on a failed worker twice is not
+      retried again (`PoisonClientError`).
     max_attempts: How many times a computation may start; by default one
       more than the number of workers.
     call_timeout_seconds: The deadline of each request to a worker.
@@ -71,7 +79,7 @@ class RemoteExecutor(executor_base.Executor):
       positive.
   """
 
-  def __init__(self, targets: Sequence[str], *,
+  def __init__(self, targets: Sequence[Any], *,
                auth_token: Optional[str] = None,
                tls: Optional[auth.TlsFiles] = None,
                retry_on_worker_failure: bool = True,
@@ -85,7 +93,12 @@ class RemoteExecutor(executor_base.Executor):
     if isinstance(targets, str) or not targets:
       raise ValueError(f"Expected a non-empty list of worker targets "
                        f"'host:port', found {targets!r}.")
-    targets = list(targets)
+    self._connections = [
+        t if not isinstance(t, str) else transport.WorkerConnection(
+            t, auth_token=auth_token, tls=tls, max_message_mb=max_message_mb)
+        for t in targets
+    ]
+    targets = [c.target for c in self._connections]
     if len(set(targets)) != len(targets):
       raise ValueError(f'Expected distinct worker targets, found {targets}.')
     if call_timeout_seconds <= 0 or health_timeout_seconds <= 0:
@@ -93,11 +106,6 @@ class RemoteExecutor(executor_base.Executor):
           f'Expected positive timeouts, found call_timeout_seconds='
           f'{call_timeout_seconds}, health_timeout_seconds='
           f'{health_timeout_seconds}.')
-    self._connections = [
-        transport.WorkerConnection(t, auth_token=auth_token, tls=tls,
-                                   max_message_mb=max_message_mb)
-        for t in targets
-    ]
     self._tls = tls
     self._retry = retry_on_worker_failure
     self._max_attempts = max_attempts or len(targets) + 1
@@ -181,7 +189,7 @@ class RemoteExecutor(executor_base.Executor):
           error.target, f'Gave up after {attempt} attempts; the last '
           f'failure: {error}') from error
 
-  def _live_connections(self) -> List[transport.WorkerConnection]:
+  def _live_connections(self) -> List[Any]:
     """The workers that answer a health check now, in target order."""
     checks = [
         self._pool.submit(c.health, self._health_timeout)

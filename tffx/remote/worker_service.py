@@ -7,6 +7,8 @@
                   |-- processes: ComputationPool      the requests run in
                   |     supervised children, each a WorkerService with an
                   |     executor (`computation_process`, `computation_child`)
+                  |-- execute_bytes(bytes)            one serialized request,
+                  |                                   no gRPC (a Ray actor)
                   `-- handle(WorkerRequest)           one request, no gRPC
                         run        executor.run(function, <arguments>, n)
                         aggregate  partial_aggregates.partial(...)
@@ -29,7 +31,9 @@ What the worker accepts: only tffx protobuf messages (it never unpickles),
 each at most --max_request_mb in total and --max_message_mb per gRPC
 message; every TensorFlow graph anywhere in a request passes
 `graph_allowlist` before anything runs, and so does every client dataset
-sent as a tf.data graph (`dataset_graphs`) before it is rebuilt; calls
+sent as a tf.data graph (`dataset_graphs`) before it is rebuilt; client
+datasets named by their sources (`dataset_sources`) are opened only by a
+service created with `open_dataset_sources=True` (the Ray workers); calls
 without the token are refused (UNAUTHENTICATED) before their request is
 read. A refused or failed request leaves the worker serving.
 
@@ -50,9 +54,11 @@ from typing import Any, Dict, Optional, Sequence, Tuple
 
 import grpc
 import numpy as np
+import tensorflow as tf
 
 from tffx.computations import serialization
 from tffx.executors import errors as executor_errors
+from tffx.executors import dataset_sources
 from tffx.executors import executor_base
 from tffx.executors import federated_value
 from tffx.executors import value_serialization
@@ -69,6 +75,7 @@ from tffx.remote import wire
 from tffx.types import computation_types as ct
 from tffx.types import placements
 from tffx.types import structure
+from tffx.types import type_conversions
 from tffx.types import type_serialization
 
 # Bounds the clients one request may ask a worker to create.
@@ -96,6 +103,10 @@ class WorkerService:
       longer deadline is cut to this.
     processes: Computation children that run the requests (the service
       then runs none itself); the service closes them in `close`.
+    open_dataset_sources: Accept client datasets as their sources and open
+      them here (`dataset_sources`; e.g. a path to an HDF5 file this
+      worker reads). Off by default: a controller could then make the
+      worker read any file of a registered kind.
   """
 
   def __init__(self, executor: Optional[executor_base.Executor], *,
@@ -106,7 +117,8 @@ class WorkerService:
                max_request_mb: float = 1024,
                max_concurrent_computation_calls: int = 4,
                max_request_seconds: float = DEFAULT_MAX_REQUEST_SECONDS,
-               processes: Optional[computation_process.ComputationPool] = None):
+               processes: Optional[computation_process.ComputationPool] = None,
+               open_dataset_sources: bool = False):
     if (executor is None) == (processes is None):
       raise ValueError('Expected either an executor or processes, not both '
                        'and not neither.')
@@ -129,6 +141,7 @@ class WorkerService:
     self._max_message_bytes = int(max_message_mb * wire.MB)
     self._max_request_bytes = int(max_request_mb * wire.MB)
     self._max_concurrent_calls = max_concurrent_computation_calls
+    self._open_dataset_sources = open_dataset_sources
     self._slots = threading.BoundedSemaphore(max_concurrent_computation_calls)
     self._worker_id = uuid.uuid4().hex
     self._lock = threading.Lock()
@@ -273,23 +286,44 @@ class WorkerService:
     if kind == 'dataset_graphs':
       value = self._client_datasets(argument.dataset_graphs, where)
       return value, value.type_signature
+    if kind == 'dataset_sources':
+      if not self._open_dataset_sources:
+        raise ValueError(
+            f'This worker does not open client datasets from their sources '
+            f'({where}). Tip: send the datasets themselves.')
+      return self._opened_datasets(argument.dataset_sources, where)
     raise ValueError(f'Expected {where} to hold a handle or a value, found '
                      f'neither.')
 
   def _client_datasets(self, graphs: remote_pb2.DatasetGraphs,
                        where: str) -> federated_value.FederatedValue:
-    type_spec = type_serialization.read_type(graphs.type, f'{where}.type')
-    if not (isinstance(type_spec, ct.FederatedType) and
-            type_spec.placement is placements.CLIENTS and
-            isinstance(type_spec.member, ct.SequenceType)):
-      raise ValueError(f'Expected {where} to have a type such as '
-                       f'{{int32*}}@CLIENTS, found {type_spec}.')
+    type_spec = _clients_sequence_type(graphs.type, where)
     element_type = type_spec.member.element
     return federated_value.FederatedValue(type_spec, [
         dataset_graphs.from_graph(g, element_type, self._allowlist,
                                   f'{where}.graph_def[{i}]')
         for i, g in enumerate(graphs.graph_def)
     ])
+
+  def _opened_datasets(self, sources: remote_pb2.DatasetSources,
+                       where: str) -> federated_value.FederatedValue:
+    type_spec = _clients_sequence_type(sources.type, where)
+    spec = tf.nest.flatten(type_conversions.to_tf_spec(
+        type_spec.member.element))
+    members = []
+    for client_id in sources.client_id:
+      dataset = dataset_sources.open_dataset(dataset_sources.DatasetSource(
+          sources.kind, sources.params_json, client_id, sources.batch_size))
+      found = tf.nest.flatten(dataset.element_spec)
+      if len(found) != len(spec) or not all(
+          f.dtype == s.dtype and s.shape.is_compatible_with(f.shape)
+          for f, s in zip(found, spec)):
+        raise ValueError(
+            f'The dataset of client {client_id!r} opened from its '
+            f'{sources.kind!r} source at {where} has elements {found}; '
+            f'the type {type_spec} needs {spec}.')
+      members.append(dataset)
+    return federated_value.FederatedValue(type_spec, members)
 
   def _clients_argument(self, session: str, argument: remote_pb2.Argument,
                         where: str) -> federated_value.FederatedValue:
@@ -309,6 +343,48 @@ class WorkerService:
           f'This worker holds no value {handle!r} in session {session!r}; it '
           f'may have restarted since the value was stored.')
     return value
+
+  def execute_bytes(self, data: bytes,
+                    timeout_seconds: Optional[float] = None) -> bytes:
+    """Handles one serialized request; the transport-free entry point.
+
+    For transports other than gRPC (a Ray actor): the same size limit,
+    parsing, checks, slots and deadline as `Execute`, without the token (the
+    transport authenticates its callers). `timeout_seconds` is the caller's
+    deadline, capped by `max_request_seconds`.
+
+    Raises:
+      MessageTooLargeError: if `data` is larger than `max_request_mb`.
+      MalformedMessageError: if it is not a `WorkerRequest`.
+    """
+    if len(data) > self._max_request_bytes:
+      raise errors.MessageTooLargeError(
+          f'The request has {len(data)} bytes; this worker accepts at most '
+          f'{self._max_request_bytes} (--max_request_mb).')
+    request = wire.parse(remote_pb2.WorkerRequest, data, 'the request')
+    return self._handle_bytes(request, data, timeout_seconds,
+                              lambda: True).SerializeToString()
+
+  def _handle_bytes(self, request: remote_pb2.WorkerRequest, data: bytes,
+                    remaining: Optional[float],
+                    is_active) -> remote_pb2.WorkerResponse:
+    """Runs a parsed request here or in a child, within its deadline."""
+    # A request waits for a slot until the caller's deadline, and runs at
+    # most max_request_seconds of it.
+    if remaining is None:
+      remaining = (self._max_request_seconds +
+                   computation_process.START_TIMEOUT_SECONDS)
+    deadline = time.monotonic() + remaining
+    with self._lock:
+      self._active_calls += 1
+    try:
+      if self._processes is None:
+        return self._handle_here(request, deadline)
+      return self._handle_in_child(request, data, deadline, is_active)
+    finally:
+      with self._lock:
+        self._active_calls -= 1
+        self._finished_calls += 1
 
   # -------------------------------------------------------------------------
   # gRPC glue: raw bytes in and out.
@@ -348,27 +424,12 @@ class WorkerService:
       code, message = grpc.StatusCode.INVALID_ARGUMENT, str(e)
     if code is not None:
       context.abort(code, message)
-    # A request waits for a slot until the caller's deadline, and runs at
-    # most max_request_seconds of it.
     remaining = context.time_remaining()
-    if remaining is None:
-      remaining = (self._max_request_seconds +
-                   computation_process.START_TIMEOUT_SECONDS)
-    deadline = time.monotonic() + remaining
-    with self._lock:
-      self._active_calls += 1
     try:
-      if self._processes is None:
-        response = self._handle_here(request, deadline)
-      else:
-        response = self._handle_in_child(request, data, deadline,
-                                         context.is_active)
+      response = self._handle_bytes(request, data, remaining,
+                                    context.is_active)
     except errors.CallerGoneError as e:
       context.abort(grpc.StatusCode.CANCELLED, str(e))
-    finally:
-      with self._lock:
-        self._active_calls -= 1
-        self._finished_calls += 1
     size = wire.chunk_size(self._max_message_bytes)
     if request.max_response_chunk_bytes > 0:
       size = min(size, request.max_response_chunk_bytes)
@@ -480,6 +541,16 @@ def _check_arguments(function_type: ct.FunctionType,
     if not member.is_assignable_from(found):
       raise executor_errors.ArgumentTypeError(
           f'Expected run.argument[{i}] of type {member}, found {found}.')
+
+
+def _clients_sequence_type(type_proto, where: str) -> ct.FederatedType:
+  type_spec = type_serialization.read_type(type_proto, f'{where}.type')
+  if not (isinstance(type_spec, ct.FederatedType) and
+          type_spec.placement is placements.CLIENTS and
+          isinstance(type_spec.member, ct.SequenceType)):
+    raise ValueError(f'Expected {where} to have a type such as '
+                     f'{{int32*}}@CLIENTS, found {type_spec}.')
+  return type_spec
 
 
 class WorkerServer:

@@ -12,18 +12,22 @@ Stack Overflow, ...) as HDF5 files laid out as
 The dataset of a client yields `OrderedDict(feature=value)` with the
 features in name order, one element per example. The layout is checked
 when the object is built (metadata only); a client's arrays are read when
-its dataset is created. This module does not download files: pass the path
-of one already on disk. It needs h5py.
+its dataset is created. Its datasets carry their source (the file's path
+and the client id), so workers that see the file open them themselves
+(`tffx.executors.dataset_sources`). This module does not download files:
+pass the path of one already on disk. It needs h5py.
 """
 
 import collections
+import functools
 import os
-from typing import Any, List
+from typing import Any, List, Mapping
 
 import h5py
 import numpy as np
 import tensorflow as tf
 
+from tffx.executors import dataset_sources
 from tffx.simulation import client_data
 from tffx.simulation import errors
 
@@ -139,4 +143,21 @@ class HDF5ClientData(client_data.ClientData):
           self._element_type_structure)
 
   def _create_dataset(self, client_id: str) -> tf.data.Dataset:
-    return tf.data.Dataset.from_tensor_slices(self._read_client(client_id))
+    # Tagged, so that a worker that can read the file (shared storage)
+    # opens it there, instead of the examples traveling.
+    return dataset_sources.attach(
+        tf.data.Dataset.from_tensor_slices(self._read_client(client_id)),
+        dataset_sources.DatasetSource.of(
+            'hdf5', {'path': os.path.abspath(self._path)}, client_id))
+
+
+@functools.lru_cache(maxsize=8)
+def _open_file(path: str) -> HDF5ClientData:
+  return HDF5ClientData(path)
+
+
+def _open_source(params: Mapping[str, Any], client_id: str) -> tf.data.Dataset:
+  return _open_file(params['path']).create_tf_dataset_for_client(client_id)
+
+
+dataset_sources.register_opener('hdf5', _open_source)

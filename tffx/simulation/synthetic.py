@@ -26,14 +26,19 @@ Generation is deterministic in `seed` (numpy `Generator`s): client k
 draws from its own stream, so its data does not depend on `num_clients`,
 and its size is the same in every variant. Sizes are heavy-tailed: with
 seed 2, one of 30 clients has about 70,000 examples.
-This module generates data in memory; it writes no files.
+This module generates data in memory; it writes no files. Its datasets
+carry their source (these arguments), so Ray workers regenerate them
+themselves (`tffx.executors.dataset_sources`).
 """
 
 import collections
-from typing import Mapping, Tuple
+import functools
+from typing import Any, Mapping, Tuple
 
 import numpy as np
+import tensorflow as tf
 
+from tffx.executors import dataset_sources
 from tffx.simulation import tensor_slices_client_data
 
 NUM_FEATURES = 60
@@ -181,8 +186,39 @@ def load_data(alpha: float,
         (k, v[:split]) for k, v in arrays.items())
     test[client_id] = collections.OrderedDict(
         (k, v[split:]) for k, v in arrays.items())
-  return (tensor_slices_client_data.TestClientData(train),
-          tensor_slices_client_data.TestClientData(test))
+  params = dict(alpha=alpha, beta=beta, iid=iid, num_clients=num_clients,
+                seed=seed, test_fraction=test_fraction)
+  return (_SyntheticClientData(train, dict(params, part='train')),
+          _SyntheticClientData(test, dict(params, part='test')))
+
+
+class _SyntheticClientData(tensor_slices_client_data.TestClientData):
+  """`TestClientData` whose datasets carry their source (the arguments of
+  `load_data`), so a worker generates them itself rather than receiving
+  the examples (`tffx.executors.dataset_sources`)."""
+
+  def __init__(self, tensor_slices_dict, params: Mapping[str, Any]):
+    super().__init__(tensor_slices_dict)
+    self._source_params = dict(params)
+
+  def _create_dataset(self, client_id: str) -> tf.data.Dataset:
+    return dataset_sources.attach(
+        super()._create_dataset(client_id),
+        dataset_sources.DatasetSource.of('synthetic', self._source_params,
+                                         client_id))
+
+
+@functools.lru_cache(maxsize=4)
+def _load_part(alpha, beta, iid, num_clients, seed, test_fraction, part):
+  train, test = load_data(alpha, beta, iid, num_clients, seed, test_fraction)
+  return train if part == 'train' else test
+
+
+def _open_source(params: Mapping[str, Any], client_id: str) -> tf.data.Dataset:
+  return _load_part(**params).create_tf_dataset_for_client(client_id)
+
+
+dataset_sources.register_opener('synthetic', _open_source)
 
 
 def load_variant(name: str, num_clients: int = 30, seed: int = 0,

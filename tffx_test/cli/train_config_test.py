@@ -30,6 +30,11 @@ class CheckConfigTest(parameterized.TestCase):
 
     train_config.check_config(TrainConfig())
 
+  def test_check_config_accepts_ray_executor(self):
+
+    train_config.check_config(TrainConfig(executor='ray', ray_address='auto',
+                                          ray_workers=2))
+
   @parameterized.named_parameters(
       ('algorithm', dict(algorithm='fedfoo'),
        '--algorithm=fedfoo: expected one of fedavg, fedavg_unweighted, '
@@ -81,6 +86,15 @@ class CheckConfigTest(parameterized.TestCase):
        dict(executor='remote', workers=('a:1',), tls_cert=__file__,
             tls_key=__file__),
        f'--tls_cert={__file__}: expected --tls_ca too'),
+      ('ray_address_without_ray', dict(ray_address='auto'),
+       '--ray_address=auto: expected only with --executor=ray, found '
+       '--executor=native'),
+      ('ray_workers_without_ray', dict(executor='remote', workers=('a:1',),
+                                       ray_workers=2),
+       '--ray_workers=2: expected only with --executor=ray, found '
+       '--executor=remote'),
+      ('negative_ray_workers', dict(executor='ray', ray_workers=-1),
+       '--ray_workers=-1: expected an integer >= 0'),
       ('dp_with_fedsgd', dict(algorithm='fedsgd', aggregator='dp'),
        '--aggregator=dp: expected --algorithm=fedavg, fedavg_unweighted or '
        'fedprox'),

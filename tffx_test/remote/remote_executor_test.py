@@ -25,8 +25,11 @@ from tffx.executors import errors as executor_errors
 from tffx.executors import execution_context
 from tffx.executors import federated_value
 from tffx.executors import reference_executor
+from tffx.executors import value_serialization
+from tffx.proto import remote_pb2
 from tffx.remote import errors
 from tffx.remote import remote_executor
+from tffx.remote import worker_service
 from tffx.types import computation_types as ct
 from tffx.types import placements
 from tffx.types import structure
@@ -372,6 +375,79 @@ class WorkerFailureTest(_WorkersTestCase):
     self.assertTrue(stalled.is_set())
     self.assert_fed_avg_result(result)
     self.assertLess(time.monotonic() - start, 60)
+
+
+class _InProcessConnection:
+  """`WorkerConnection`'s interface over an in-process `WorkerService`; the
+  worker 'dies' (is unavailable) on a run whose clients hold `poison`."""
+
+  def __init__(self, target: str, poison: float):
+    self.target = target
+    self.deaths = 0
+    self._poison = poison
+    self._service = worker_service.WorkerService(
+        reference_executor.ReferenceExecutor())
+
+  def health(self, timeout, wait_for_ready=False):
+    del timeout, wait_for_ready
+    return self._service.health()
+
+  def execute(self, request, timeout):
+    del timeout
+    for argument in request.run.argument:
+      if argument.HasField('value'):
+        value, _ = value_serialization.deserialize_value(argument.value)
+        members = getattr(value, 'members', ())
+        if any(np.size(m) == 1 and float(m) == self._poison
+               for m in members):
+          self.deaths += 1
+          self._service = worker_service.WorkerService(
+              reference_executor.ReferenceExecutor())  # Restarted, empty.
+          raise errors.WorkerUnavailableError(self.target, 'died')
+    return remote_pb2.WorkerResponse.FromString(
+        self._service.execute_bytes(request.SerializeToString()))
+
+  def reset(self):
+    pass
+
+  def close(self):
+    pass
+
+
+class ConnectionObjectsTest(absltest.TestCase):
+
+  def _executor(self, poison=float('nan')):
+    connections = [_InProcessConnection(f'w{i}', poison) for i in range(2)]
+    executor = remote_executor.RemoteExecutor(connections)
+    self.addCleanup(executor.close)
+    return executor, connections
+
+  def test_connection_objects_give_the_reference_result(self):
+    executor, _ = self._executor()
+    comp, args = programs.PROGRAMS['weighted_mean']
+
+    with execution_context.ExecutionContext(lambda: executor):
+      result = comp(*args)
+
+    test_utils.assert_same_result(self, result,
+                                  _reference_result(comp, *args))
+
+  def test_client_on_a_failed_worker_twice_is_poison_naming_it(self):
+    executor, connections = self._executor(poison=10.0)
+
+    with execution_context.ExecutionContext(lambda: executor):
+      with self.assertRaisesRegex(
+          errors.PoisonClientError,
+          r'The work of client 1 \(by index .*\) was on a worker that '
+          r'failed, twice') as raised:
+        programs.broadcast_and_map(np.float32(3.0), [1.0, 10.0])
+      after = programs.broadcast_and_map(np.float32(3.0), [1.0, 2.0])
+
+    self.assertEqual(raised.exception.clients, range(1, 2))
+    self.assertEqual(sorted(c.deaths for c in connections), [1, 1])
+    test_utils.assert_same_result(self, after, _reference_result(
+        programs.broadcast_and_map, np.float32(3.0), [1.0, 2.0],
+        num_clients=2))
 
 
 class RemoteExecutorTest(parameterized.TestCase):

@@ -16,6 +16,7 @@ from tffx.computations import intrinsics
 from tffx.computations import serialization
 from tffx.computations import tensorflow_computation as tfc
 from tffx.executors import aggregations
+from tffx.executors import dataset_sources
 from tffx.executors import federated_value
 from tffx.executors import reference_executor
 from tffx.executors import value_serialization
@@ -70,6 +71,92 @@ def _map_request(members, handle='', session='s', fn=programs.add_one):
 def _members(response):
   value, _ = value_serialization.deserialize_value(response.value)
   return [float(m) for m in value.members]
+
+
+I64 = ct.TensorType(np.int64)
+CLIENTS_I64_SEQ = ct.type_at_clients(ct.SequenceType(I64))
+
+
+@tfc.tf_computation(ct.SequenceType(I64))
+def _sum_elements(dataset):
+  return dataset.reduce(np.int64(0), lambda total, x: total + x)
+
+
+def _range_opener(params, client_id):
+  return tf.data.Dataset.range(params['start'], int(client_id))
+
+
+dataset_sources.register_opener('test_range', _range_opener)
+
+
+def _sources_request(client_ids, batch_size=0):
+  """federated_map(_sum_elements) over datasets sent as their sources."""
+  parameter = ct.StructType([(None, CLIENTS_I64_SEQ)])
+  map_type = ct.FunctionType(
+      ct.StructType([(None, ct.FunctionType(ct.SequenceType(I64), I64)),
+                     (None, CLIENTS_I64_SEQ)]), ct.type_at_clients(I64))
+  function = bb.Lambda('p', parameter, bb.Call(
+      bb.Intrinsic('federated_map', map_type),
+      bb.Struct([_sum_elements.to_building_block(),
+                 bb.Selection(bb.Reference('p', parameter), index=0)])))
+  run = remote_pb2.RunRequest(
+      num_clients=len(client_ids),
+      function=serialization.serialize_building_block(function))
+  sources = run.argument.add().dataset_sources
+  type_serialization.write_type(CLIENTS_I64_SEQ, sources.type)
+  sources.kind = 'test_range'
+  sources.params_json = '{"start": 1}'
+  sources.batch_size = batch_size
+  sources.client_id.extend(client_ids)
+  return remote_pb2.WorkerRequest(session='s', run=run)
+
+
+def _service(**kwargs):
+  return worker_service.WorkerService(reference_executor.ReferenceExecutor(),
+                                      **kwargs)
+
+
+class DatasetSourcesTest(absltest.TestCase):
+
+  def test_worker_opens_datasets_from_their_sources(self):
+    service = _service(open_dataset_sources=True)
+
+    response = service.handle(_sources_request(['3', '5']))
+
+    value, _ = value_serialization.deserialize_value(response.value)
+    self.assertEqual([int(m) for m in value.members], [1 + 2, 1 + 2 + 3 + 4])
+
+  def test_worker_refuses_sources_unless_told_to_open_them(self):
+    service = _service()
+
+    response = service.handle(_sources_request(['3']))
+
+    self.assertEqual(response.error.kind, 'ValueError')
+    self.assertIn('does not open client datasets from their sources',
+                  response.error.message)
+
+  def test_worker_refuses_sources_of_the_wrong_element_type(self):
+    service = _service(open_dataset_sources=True)
+
+    response = service.handle(_sources_request(['3'], batch_size=2))
+
+    self.assertEqual(response.error.kind, 'ValueError')
+    self.assertIn("client '3' opened from its 'test_range' source",
+                  response.error.message)
+
+  def test_execute_bytes_refuses_oversized_request(self):
+    service = _service(max_request_mb=1e-4)
+
+    with self.assertRaises(errors.MessageTooLargeError):
+      service.execute_bytes(b'x' * 1000)
+
+  def test_execute_bytes_answers_a_serialized_request(self):
+    service = _service()
+
+    data = service.execute_bytes(_map_request([1.0]).SerializeToString())
+
+    self.assertEqual(_members(remote_pb2.WorkerResponse.FromString(data)),
+                     [2.0])
 
 
 class WorkerServiceTest(parameterized.TestCase):
