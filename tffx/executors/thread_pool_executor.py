@@ -35,6 +35,11 @@ Optimizations, and when each applies:
 4. Dataset reductions: graphs are loaded after `dataset_reduce_rewrite`,
    which turns `dataset.reduce` into an iterator loop that TensorFlow does
    not re-instantiate on every call (~5x faster client training).
+5. Vectorized clients (`vectorize_clients`, on by default): any other
+   `federated_map` of a TensorFlow computation that `vectorized_computation`
+   can vectorize (a client update reducing over its dataset included) runs
+   as one TensorFlow call per chunk, with one chunk per client device.
+   Results agree with per-client calls to float rounding, not bit for bit.
 
 Devices: chunks run round-robin on `client_devices`; everything else
 (server work, `federated_aggregate`'s merge and report) on
@@ -62,6 +67,7 @@ from tffx.executors import executor_base
 from tffx.executors import lazy_client_values
 from tffx.executors import tensorflow_runner
 from tffx.executors import thread_pool_intrinsics as intrinsics
+from tffx.executors import vectorized_computation
 from tffx.types import computation_types as ct
 from tffx.types import structure
 
@@ -86,6 +92,11 @@ class ThreadPoolExecutor(executor_base.Executor):
     load_tensorflow: Turns a `TensorFlow` block into a callable of one
       executor value; defaults to `tensorflow_runner.load`. Runners get the
       chunk's device; tests may return Python stand-ins.
+    vectorize_clients: Whether `federated_map` of a TensorFlow computation
+      runs for many clients in one TensorFlow call where it can (see
+      `vectorized_computation`); False calls it client by client.
+    max_clients_per_vectorized_call: The most clients in one vectorized
+      call (bounds memory).
   """
 
   def __init__(self,
@@ -94,7 +105,10 @@ class ThreadPoolExecutor(executor_base.Executor):
                server_device: Optional[str] = None,
                clients_per_chunk: Optional[int] = None,
                load_tensorflow: Callable[[bb.TensorFlow], Callable] = (
-                   tensorflow_runner.load)):
+                   tensorflow_runner.load),
+               vectorize_clients: bool = True,
+               max_clients_per_vectorized_call: int = (
+                   vectorized_computation.DEFAULT_MAX_CLIENTS_PER_CALL)):
     if max_concurrent_computation_calls is None or (
         max_concurrent_computation_calls <= 0):
       max_concurrent_computation_calls = (
@@ -105,7 +119,16 @@ class ThreadPoolExecutor(executor_base.Executor):
     self._scheduler = client_scheduler.ClientScheduler(
         max_concurrent_computation_calls, client_devices, server_device,
         clients_per_chunk)
-    self._caches = _Caches(load_tensorflow, self._scheduler)
+    if max_clients_per_vectorized_call < 1:
+      raise ValueError(f'Expected max_clients_per_vectorized_call to be a '
+                       f'positive int, found '
+                       f'{max_clients_per_vectorized_call!r}.')
+    # Vectorizing needs real graphs: not with Python stand-ins for them.
+    vectorize = (vectorize_clients and
+                 load_tensorflow is tensorflow_runner.load)
+    self._caches = _Caches(
+        load_tensorflow, self._scheduler,
+        max_clients_per_vectorized_call if vectorize else None)
     self._closed = False
 
   @property
@@ -146,6 +169,8 @@ class _TensorFlowFunction:
     self._fn = caches.load(dataset_reduce_rewrite.rewrite_block(block))
     self._batched = None
     self._batched_known = False
+    self._vectorized = None
+    self._vectorized_known = False
 
   def __call__(self, arg: Any) -> Any:
     return self._caches.call(self._fn, arg)
@@ -162,6 +187,17 @@ class _TensorFlowFunction:
           self._caches.call, fn)
       self._batched_known = True
     return self._batched
+
+  def vectorized(self) -> Optional[vectorized_computation.
+                                    VectorizedComputation]:
+    """Runs the graph for many clients at once, if it can be vectorized."""
+    if not self._vectorized_known:
+      per_call = self._caches.max_clients_per_vectorized_call
+      if per_call is not None:
+        self._vectorized = vectorized_computation.for_map(
+            self._block, per_call)
+      self._vectorized_known = True
+    return self._vectorized
 
 
 class _Closure:
@@ -214,9 +250,12 @@ class _IntrinsicFunction:
 class _Caches:
   """Loaded TensorFlow functions and use counts, by building block."""
 
-  def __init__(self, load_tensorflow, scheduler):
+  def __init__(self, load_tensorflow, scheduler,
+               max_clients_per_vectorized_call: Optional[int]):
     self._load_tensorflow = load_tensorflow
     self._scheduler = scheduler
+    # None: no vectorized client calls.
+    self.max_clients_per_vectorized_call = max_clients_per_vectorized_call
     self._functions: Dict[tuple, tuple] = {}
     self._uses: Dict[int, tuple] = {}
     self._lock = threading.Lock()

@@ -100,12 +100,19 @@ def _federated_map(interpreter, arg, call: Call):
   num_clients = lazy_client_values.num_clients_of(value)
   member_type = call.type_signature.result.member
   what = f'{call.uri}({_describe(fn)})'
-  batched = None
+  batched = vectorized = None
   if num_clients > 1 and hasattr(fn, 'batched'):
     batched = fn.batched()
+  if num_clients > 1 and batched is None and hasattr(fn, 'vectorized'):
+    vectorized = fn.vectorized()
 
   def compute(batches, start, stop):
     (batch,) = batches
+    if vectorized is not None and batch.count > 1:
+      stacked = vectorized(batch.members(),
+                           interpreter.scheduler.current_device())
+      if stacked is not None:  # None: the members do not stack.
+        return ClientBatch(member_type, batch.count, stacked=stacked)
     if batched is not None and batch.count > 1:
       stacked = batch.stacked()
       if stacked is not None:
@@ -119,8 +126,11 @@ def _federated_map(interpreter, arg, call: Call):
         for j, member in enumerate(batch.members())
     ])
 
-  return LazyClientValue(call.type_signature.result, num_clients, [value],
-                         compute)
+  result = LazyClientValue(call.type_signature.result, num_clients, [value],
+                           compute)
+  if vectorized is not None:
+    result.clients_per_call = vectorized.max_clients_per_call
+  return result
 
 
 class _Slot(NamedTuple):

@@ -38,9 +38,11 @@ This module neither loads per-client runners nor schedules clients (see
 `thread_pool_executor`).
 """
 
+import hashlib
 import threading
 from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
 
+from absl import logging
 import numpy as np
 import tensorflow as tf
 
@@ -55,6 +57,34 @@ NotVectorizable = client_graph_split.NotVectorizable
 _COUNT_SPEC = tf.TensorSpec([], tf.int32)
 # At most this many clients run in one TensorFlow call (bounds memory).
 DEFAULT_MAX_CLIENTS_PER_CALL = 256
+
+
+_cache_lock = threading.Lock()
+_analysed: Dict[tuple, Union['VectorizedComputation', NotVectorizable]] = {}
+
+
+def for_map(block: building_blocks.TensorFlow,
+            max_clients_per_call: int = DEFAULT_MAX_CLIENTS_PER_CALL
+           ) -> Optional['VectorizedComputation']:
+  """What an executor calls for `federated_map(block, ...)` over clients.
+
+  Analyses `block` once per process (by proto bytes, type and call size),
+  logs once why a block runs per client, and returns its vectorized form
+  or None.
+  """
+  digest = hashlib.sha256(
+      block.proto.SerializeToString(deterministic=True)).digest()
+  key = (digest, block.type_signature, max_clients_per_call)
+  with _cache_lock:
+    result = _analysed.get(key)
+    if result is None:
+      result = analyse(block, max_clients_per_call)
+      _analysed[key] = result
+      if isinstance(result, NotVectorizable):
+        logging.info('tffx: TensorFlow computation %s runs client by client, '
+                     'not vectorized: %s.', block.proto.name or 'tensorflow',
+                     result.reason)
+  return result if isinstance(result, VectorizedComputation) else None
 
 
 def analyse(
@@ -112,6 +142,10 @@ class VectorizedComputation:
   @property
   def name(self) -> str:
     return self._name
+
+  @property
+  def max_clients_per_call(self) -> int:
+    return self._max_clients
 
   def __call__(self, args: Sequence[Any],
                device: Optional[str] = None) -> Optional[Any]:
