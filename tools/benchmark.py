@@ -347,17 +347,28 @@ def run_vec_sum():
 
 def _fedavg_case(case: str, program, clients: int, weights, datasets,
                  arrays) -> dict:
-  """Times `program` and the hand-fused reference in the same run."""
+  """Times `program` and the hand-fused reference in the same run.
+
+  Calls alternate between the two, so both see the same machine load.
+  """
   fused_args = fused_arguments(weights, arrays)
-  fused_median = statistics.median(_time_calls(
-      lambda: fused_fedavg_round(*fused_args), _REPEATS.value,
-      _WARMUP.value))
-  line = _timed_case(case, clients, lambda: program(weights, datasets),
-                     fused_s=round(fused_median, 6))
+  fused = lambda: fused_fedavg_round(*fused_args)
+  tffx = lambda: program(weights, datasets)
+  for _ in range(_WARMUP.value):
+    fused()
+    tffx()
+  fused_times, times = [], []
+  for _ in range(_REPEATS.value):
+    fused_times.extend(_time_calls(fused, 1, 0))
+    times.extend(_time_calls(tffx, 1, 0))
+  fused_median = statistics.median(fused_times)
+  line = _line(case, clients, times, fused_s=round(fused_median, 6),
+               python_peak_mib=round(_python_peak_mib(tffx), 1),
+               max_rss_mib=round(_max_rss_mib(), 1))
   line['ratio_to_fused'] = round(line['median_s'] / fused_median, 2)
   line['fused_ratio_target'] = _FUSED_RATIO_TARGETS.get((case, clients))
   line['max_rel_diff_to_fused'] = float('%.3g' % _max_relative_difference(
-      program(weights, datasets), fused_fedavg_round(*fused_args)))
+      tffx(), fused()))
   return line
 
 
