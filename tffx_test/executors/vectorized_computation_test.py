@@ -112,6 +112,18 @@ def _with_dataset(value, type_spec, dataset):
   return value  # The same object for every client.
 
 
+def _reference_round(process, datasets):
+  """The process's initial state and its next round on the reference."""
+  with reference.create_reference_execution_context():
+    state = process.initialize()
+    return state, process.next(state, datasets)
+
+
+def _spy_on_vectorized_calls():
+  return mock.patch.object(VectorizedComputation, '__call__', autospec=True,
+                           side_effect=VectorizedComputation.__call__)
+
+
 def _leaves(value):
   if isinstance(value, structure.Struct):
     return [leaf for v in value for leaf in _leaves(v)]
@@ -128,6 +140,12 @@ class VectorizedComputationTest(parameterized.TestCase):
       self.assertEqual(a.dtype, e.dtype)
       np.testing.assert_allclose(a, e, rtol=_RTOL, atol=_RTOL * max(
           1.0, float(np.max(np.abs(e), initial=0.0))))
+
+  def assert_same_round(self, actual, expected):
+    self.assert_close(structure.from_container(actual.state, True),
+                      structure.from_container(expected.state, True))
+    self.assert_close(structure.from_container(actual.metrics, True),
+                      structure.from_container(expected.metrics, True))
 
   @parameterized.product(
       algorithm=list(_processes()),
@@ -154,30 +172,21 @@ class VectorizedComputationTest(parameterized.TestCase):
   def test_round_equals_reference_backend_uneven_clients(self, algorithm):
     process = _processes()[algorithm]()
     datasets = _datasets(_SIZES)
-    with reference.create_reference_execution_context():
-      state = process.initialize()
-      expected = process.next(state, datasets)
+    state, expected = _reference_round(process, datasets)
 
     with native.create_local_execution_context(
-        vectorize_clients=True), mock.patch.object(
-            VectorizedComputation, '__call__', autospec=True,
-            side_effect=VectorizedComputation.__call__) as call:
+        vectorize_clients=True), _spy_on_vectorized_calls() as call:
       actual = process.next(state, datasets)
 
     self.assertGreater(call.call_count, 0)
-    self.assert_close(structure.from_container(actual.state, True),
-                      structure.from_container(expected.state, True))
-    self.assert_close(structure.from_container(actual.metrics, True),
-                      structure.from_container(expected.metrics, True))
+    self.assert_same_round(actual, expected)
 
   def test_no_vectorized_call_when_turned_off(self):
     process = _processes()['fed_avg_weighted']()
     datasets = _datasets(_SIZES)
 
     with native.create_local_execution_context(
-        vectorize_clients=False), mock.patch.object(
-            VectorizedComputation, '__call__', autospec=True,
-            side_effect=VectorizedComputation.__call__) as call:
+        vectorize_clients=False), _spy_on_vectorized_calls() as call:
       process.next(process.initialize(), datasets)
 
     self.assertEqual(call.call_count, 0)
@@ -186,14 +195,10 @@ class VectorizedComputationTest(parameterized.TestCase):
     devices = ['/device:CPU:0', '/device:CPU:1']
     process = _processes()['fed_avg_weighted']()
     datasets = _datasets(_SIZES)
-    with reference.create_reference_execution_context():
-      state = process.initialize()
-      expected = process.next(state, datasets)
+    state, expected = _reference_round(process, datasets)
 
     with native.create_local_execution_context(
-        client_devices=devices), mock.patch.object(
-            VectorizedComputation, '__call__', autospec=True,
-            side_effect=VectorizedComputation.__call__) as call:
+        client_devices=devices), _spy_on_vectorized_calls() as call:
       actual = process.next(state, datasets)
 
     self.assertLen(tf.config.list_logical_devices('CPU'), 2)
@@ -204,8 +209,7 @@ class VectorizedComputationTest(parameterized.TestCase):
         ('client_update', devices[0], 5), ('client_update', devices[1], 6),
         ('multiply', devices[0], 5), ('multiply', devices[1], 6)
     ])
-    self.assert_close(structure.from_container(actual.state, True),
-                      structure.from_container(expected.state, True))
+    self.assert_same_round(actual, expected)
 
   def test_calls_hold_at_most_max_clients_per_call(self):
     block = _client_work_block(_processes()['fed_avg_weighted']())
