@@ -192,12 +192,14 @@ class VectorizedComputation:
     """
     if len(args) < self.min_clients_per_call:
       return None
-    parts = []
-    for start in range(0, len(args), self._max_clients):
-      part = self._call(args[start:start + self._max_clients], device)
-      if part is None:
-        return None
-      parts.append(part)
+    columns = self._columns(args)
+    if columns is None:
+      return None
+    parts = [
+        self._run(columns, start, min(start + self._max_clients, len(args)),
+                  device)
+        for start in range(0, len(args), self._max_clients)
+    ]
     if len(parts) == 1:
       return self._pack(iter(parts[0]))
     return self._pack(
@@ -214,38 +216,54 @@ class VectorizedComputation:
           self._functions[shared] = function
     return function
 
-  def _call(self, args: Sequence[Any], device: Optional[str]):
+  def _columns(self, args: Sequence[Any]) -> Optional[list]:
+    """Per parameter leaf, the clients' values, or None if they cannot stack.
+
+    A tensor leaf that is the same object for every client (a broadcast
+    value) is one array, passed unstacked; any other is a list of arrays of
+    one shape. The dataset leaf is the list of datasets.
+    """
     leaves = [self._flatten(arg, j) for j, arg in enumerate(args)]
-    columns = list(zip(*leaves)) if leaves else []
-    tensors, shared = [], []
-    dataset_leaf = self._graph.dataset_leaf
-    tensor_columns = [c for i, c in enumerate(columns) if i != dataset_leaf]
-    for column, leaf_type in zip(tensor_columns, self.tensor_leaves):
+    columns = []
+    tensor_types = iter(self.tensor_leaves)
+    for i, column in enumerate(zip(*leaves)):
+      if i == self._graph.dataset_leaf:
+        columns.append(list(column))
+        continue
+      leaf_type = next(tensor_types)
       first = column[0]
       if all(value is first for value in column):
-        shared.append(True)
-        tensors.append(_array(first, leaf_type))
+        columns.append(_array(first, leaf_type))
         continue
       arrays = [_array(value, leaf_type) for value in column]
       if any(a.shape != arrays[0].shape for a in arrays):
         return None
-      shared.append(False)
-      tensors.append(np.stack(arrays))
-    function = self.trace(tuple(shared))
+      columns.append(arrays)
+    return columns
+
+  def _run(self, columns: list, start: int, stop: int,
+           device: Optional[str]) -> list:
+    """Runs clients [start, stop) in one call; the stacked result leaves."""
+    dataset_leaf = self._graph.dataset_leaf
+    tensors = [c for i, c in enumerate(columns) if i != dataset_leaf]
+    shared = tuple(not isinstance(c, list) for c in tensors)
+    function = self.trace(shared)
     try:
       with tf.device(device):
-        inputs = [tf.constant(t) for t in tensors]
-        inputs.append(tf.constant(len(args), tf.int32))
+        inputs = [
+            tf.constant(c if is_shared else np.stack(c[start:stop]))
+            for c, is_shared in zip(tensors, shared)
+        ]
+        inputs.append(tf.constant(stop - start, tf.int32))
         if dataset_leaf is not None:
-          inputs.extend(self._phases(columns[dataset_leaf]))
-        outputs = function(*inputs)
+          inputs.extend(self._phases(columns[dataset_leaf][start:stop]))
+        return list(function(*inputs))
     except tf.errors.OpError as e:
       raise executor_errors.TensorFlowExecutionError(
           f'TensorFlow computation {self._name} of type '
-          f'{self._type_signature} failed while running for '
-          f'{len(args)} clients at once: {type(e).__name__}: '
+          f'{self._type_signature} failed while running for clients '
+          f'{start}..{stop - 1} at once: {type(e).__name__}: '
           f'{e.message}') from e
-    return list(outputs)
 
   def _flatten(self, arg: Any, client: int) -> List[Any]:
     """The leaves of one client's argument, in the proto's flat order."""
