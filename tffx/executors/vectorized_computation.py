@@ -123,12 +123,13 @@ def analyse(
   if isinstance(graph, NotVectorizable):
     return graph
   computation = VectorizedComputation(block, graph, max_clients_per_call)
-  try:
-    computation.trace((False,) * len(computation.tensor_leaves))
-  except (ValueError, TypeError, NotImplementedError,
-          tf.errors.OpError) as e:
-    return NotVectorizable(f'TensorFlow cannot vectorize it: '
-                           f'{_first_line(e)}')
+  # Traced for the usual pattern (then reused by calls): with a dataset,
+  # federated learning's, every tensor leaf broadcast (the dataset, hence
+  # the reduction, is per client); without, every leaf per client.
+  reason = computation.trace(
+      (computation.has_dataset,) * len(computation.tensor_leaves))
+  if isinstance(reason, NotVectorizable):
+    return reason
   return computation
 
 
@@ -195,6 +196,10 @@ class VectorizedComputation:
     columns = self._columns(args)
     if columns is None:
       return None
+    shared = tuple(not isinstance(c, list) for i, c in enumerate(columns)
+                   if i != self._graph.dataset_leaf)
+    if isinstance(self.trace(shared), NotVectorizable):
+      return None
     parts = [
         self._run(columns, start, min(start + self._max_clients, len(args)),
                   device)
@@ -206,13 +211,28 @@ class VectorizedComputation:
         iter([tf.concat(leaves, 0) for leaves in zip(*parts)]))
 
   def trace(self, shared: Tuple[bool, ...]) -> Any:
-    """The concrete function for this pattern of shared tensor leaves."""
+    """The concrete function for this pattern of shared tensor leaves.
+
+    Returns `NotVectorizable` if `pfor` cannot vectorize the computation
+    with these leaves stacked (found while tracing, before any call).
+    """
     function = self._functions.get(shared)
     if function is None:
       with self._lock:
         function = self._functions.get(shared)
         if function is None:
-          function = _build_function(self._graph, self.tensor_leaves, shared)
+          try:
+            function = _build_function(self._graph, self.tensor_leaves,
+                                       shared)
+          except (ValueError, TypeError, NotImplementedError,
+                  tf.errors.OpError) as e:
+            function = NotVectorizable(
+                f'TensorFlow cannot vectorize it: {_first_line(e)}')
+            if self._functions:  # Not the analysis: say it here.
+              logging.info(
+                  'tffx: TensorFlow computation %s runs client by client for '
+                  'these arguments, not vectorized: %s.', self._name,
+                  function.reason)
           self._functions[shared] = function
     return function
 
@@ -366,20 +386,20 @@ def _build_function(graph: client_graph_split.ClientGraph,
                              tf.constant(spec.shape.as_list()[1:],
                                          tf.int32)], 0)
         elements.append(tf.reshape(values, shape))
-      def some_clients():
-        sliced = ([tf.gather(s, members) for s in states] + elements +
-                  [tf.gather(c, members) for c in captured])
-        updated = _vectorized(graph.step, [(t, True) for t in sliced], count)
-        return [tf.tensor_scatter_nd_update(old, members[:, None], new)
-                for old, new in zip(states, updated)]
-
-      def all_clients():
-        # The phase's clients are 0..K-1 in order (they are sorted).
-        return _vectorized(graph.step, [(t, True) for t in list(states) + elements
-                                        + captured], count)
-
-      new_states = tf.cond(tf.equal(count, num_clients), all_clients,
-                           some_clients)
+      # Every client in the phase (in order, as they are sorted): no gather
+      # or scatter. Both paths feed one vectorized step (traced once).
+      every_client = tf.equal(count, num_clients)
+      sliced = tf.cond(
+          every_client, lambda: list(states) + captured,
+          lambda: [tf.gather(t, members) for t in list(states) + captured])
+      updated = _vectorized(
+          graph.step,
+          [(t, True) for t in sliced[:len(states)] + elements +
+           sliced[len(states):]], count)
+      new_states = tf.cond(
+          every_client, lambda: list(updated),
+          lambda: [tf.tensor_scatter_nd_update(old, members[:, None], new)
+                   for old, new in zip(states, updated)])
       new_states = [tf.ensure_shape(new, old.shape)
                     for old, new in zip(states, new_states)]
       return (p + 1, *new_states)
