@@ -116,8 +116,11 @@ def analyse(
 ) -> Union['VectorizedComputation', NotVectorizable]:
   """The vectorized form of `block`, or why it has none.
 
-  Traces the vectorized function once (with every tensor leaf stacked), so
-  an op that `pfor` cannot vectorize is reported here, before any call.
+  Splits the graph (`client_graph_split`) and traces the vectorized
+  function for the usual sharing of the arguments, so an op that `pfor`
+  cannot vectorize is reported here, before any call. A call whose
+  arguments are shared differently traces again, and runs client by client
+  if that trace fails (`__call__` returns None).
   """
   graph = client_graph_split.split(block)
   if isinstance(graph, NotVectorizable):
