@@ -128,7 +128,8 @@ def _federated_map(interpreter, arg, call: Call):
 
   result = LazyClientValue(call.type_signature.result, num_clients, [value],
                            compute)
-  if vectorized is not None:
+  if vectorized is not None and (
+      num_clients >= vectorized.min_clients_per_call):
     result.clients_per_call = vectorized.max_clients_per_call
   return result
 

@@ -219,13 +219,12 @@ class VectorizedComputationTest(parameterized.TestCase):
       actual = process.next(state, datasets)
 
     self.assertLen(tf.config.list_logical_devices('CPU'), 2)
-    # The client update, and the weighted mean's multiply by the weights.
-    calls = sorted((c.args[0].name, c.args[2], len(c.args[1]))
-                   for c in call.call_args_list)
-    self.assertEqual(calls, [
-        ('client_update', devices[0], 5), ('client_update', devices[1], 6),
-        ('multiply', devices[0], 5), ('multiply', devices[1], 6)
-    ])
+    # The client update's calls (the weighted mean's multiply by the
+    # weights runs client by client: too few clients for a dataset-free
+    # computation).
+    calls = sorted((c.args[2], len(c.args[1])) for c in call.call_args_list
+                   if c.args[0].name == 'client_update')
+    self.assertEqual(calls, [(devices[0], 5), (devices[1], 6)])
     self.assert_same_round(actual, expected)
 
   def test_calls_hold_at_most_max_clients_per_call(self):
