@@ -102,16 +102,23 @@ class ClientScheduler:
       self._local.device = previous
 
   def chunk_bounds(self, num_clients: int,
-                   bytes_per_client: Optional[int] = None) -> List[int]:
+                   bytes_per_client: Optional[int] = None,
+                   clients_per_call: Optional[int] = None) -> List[int]:
     """Where chunks start, then `num_clients`: chunk k is [b[k], b[k + 1]).
 
     Without a fixed chunk size there are at least `_CHUNKS_PER_THREAD`
     chunks per thread (balance) and enough chunks to respect the size caps
-    (memory), of sizes differing by at most one.
+    (memory), of sizes differing by at most one. Work vectorized over
+    clients (`clients_per_call`) gets one chunk per client device instead,
+    or more if a device's share exceeds `clients_per_call`.
     """
     if self._clients_per_chunk is not None:
       return list(range(0, num_clients, self._clients_per_chunk)) + [
           num_clients]
+    if clients_per_call is not None:
+      count = min(num_clients, max(math.ceil(num_clients / clients_per_call),
+                                   len(self._client_devices)))
+      return [num_clients * k // count for k in range(count)] + [num_clients]
     if bytes_per_client is None:
       cap = _UNKNOWN_SIZE_CLIENTS_PER_CHUNK
     else:
@@ -125,7 +132,8 @@ class ClientScheduler:
   def run(self, num_clients: int, work: Callable[[int, int], Any],
           fold: Callable[[int, Any], None],
           bytes_per_client: Optional[int] = None,
-          device: Optional[str] = None) -> None:
+          device: Optional[str] = None,
+          clients_per_call: Optional[int] = None) -> None:
     """Runs `work(start, stop)` over chunks of clients, folding in order.
 
     Args:
@@ -137,11 +145,14 @@ class ClientScheduler:
         the chunk size.
       device: Run every chunk on this device instead of the client devices
         (e.g. server work done per client).
+      clients_per_call: Set when the work is vectorized over clients: see
+        `chunk_bounds`.
 
     Raises:
       Whatever `work` or `fold` raises, for the first failing chunk.
     """
-    bounds = self.chunk_bounds(num_clients, bytes_per_client)
+    bounds = self.chunk_bounds(num_clients, bytes_per_client,
+                               clients_per_call)
     starts = bounds[:-1]
     devices = (device,) if device is not None else self._client_devices
 
