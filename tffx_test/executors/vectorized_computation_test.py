@@ -15,7 +15,10 @@ from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
 from tffx.executors import client_graph_split
+from tffx.executors import client_strategy
+from tffx.executors import execution_context
 from tffx.executors import tensorflow_runner
+from tffx.executors import thread_pool_executor
 from tffx.executors import vectorized_computation
 from tffx.learning.algorithms import fed_avg
 from tffx.learning.algorithms import fed_eval
@@ -243,6 +246,41 @@ class VectorizedComputationTest(parameterized.TestCase):
     for i in (0, 4, 10):
       member = structure.map_structure(lambda leaf, i=i: leaf[i], stacked)
       self.assert_close(member, runner(args[i]))
+
+  def test_executor_calls_hold_at_most_max_clients_per_vectorized_call(self):
+    process = _processes()['fed_avg_weighted']()
+    datasets = _datasets(_SIZES)
+    state, expected = _reference_round(process, datasets)
+    context = execution_context.ExecutionContext(
+        lambda: thread_pool_executor.ThreadPoolExecutor(
+            max_clients_per_vectorized_call=4))
+
+    with context, _spy_on_vectorized_calls() as call:
+      actual = process.next(state, datasets)
+
+    sizes = [len(c.args[1]) for c in call.call_args_list
+             if c.args[0].name == 'client_update']
+    self.assertNotEmpty(sizes)
+    self.assertLessEqual(max(sizes), 4)
+    self.assert_same_round(actual, expected)
+
+  def test_executor_refuses_nonpositive_max_clients_per_vectorized_call(self):
+    with self.assertRaises(ValueError):
+      thread_pool_executor.ThreadPoolExecutor(
+          max_clients_per_vectorized_call=0)
+
+  def test_function_asks_for_vectorized_form_once(self):
+    block = _client_work_block(_processes()['fed_eval']())
+    vectorize = mock.Mock(return_value=None)
+    fn = client_strategy.TensorFlowFunction(block, lambda arg: arg,
+                                            vectorize=vectorize)
+
+    results = [fn.vectorized(), fn.vectorized()]
+
+    self.assertEqual(results, [None, None])
+    vectorize.assert_called_once_with()
+    self.assertIsNone(client_strategy.TensorFlowFunction(
+        block, lambda arg: arg).vectorized())
 
   def test_tensor_only_computation_vectorizes(self):
 
