@@ -13,7 +13,12 @@ Federated 0.87's C++ runtime measured on the same 2-core machine type):
                   100 clients; also the ratio to a NumPy sum of the arrays
     fedavg_round  one round of federated averaging of a 784->10 softmax
                   regression, 100 examples per client in batches of 20,
-                  1 local epoch, 10 and 100 clients
+                  1 local epoch, 10, 100 and 1,000 clients; also the ratio
+                  to the hand-fused reference (the same round written as
+                  one tf.function over all clients stacked, no tffx)
+    fedavg_power_law  the same round of a 60->10 model (Synthetic(1,1)-like)
+                  on clients of power-law sizes (partial last batches),
+                  100 and 1,000 clients; the fused reference pads
     cold_start    a fresh Python process: import, trace, one fedavg_round
                   of 10 clients; seconds from start to the result
     fedavg_round_remote  (only when asked for) fedavg_round of 100 clients
@@ -68,7 +73,8 @@ from tffx.types import computation_types as ct
 # pylint: enable=g-import-not-at-top,wrong-import-position
 
 _CASES = flags.DEFINE_list(
-    'cases', ['map_mean', 'vec_sum', 'fedavg_round', 'cold_start'],
+    'cases', ['map_mean', 'vec_sum', 'fedavg_round', 'fedavg_power_law',
+              'cold_start'],
     'Cases to run, in order.')
 _REPEATS = flags.DEFINE_integer('repeats', 7, 'Timed calls per case.')
 _WARMUP = flags.DEFINE_integer('warmup', 2, 'Untimed calls before timing.')
@@ -90,6 +96,14 @@ _TFF_SECONDS = {
     ('fedavg_round', 100): 1.21,
 }
 _SPEEDUP_TARGET = 4.0
+# tffx / hand-fused reference (`fused_fedavg_round`), in the same run.
+_FUSED_RATIO_TARGETS = {
+    ('fedavg_round', 10): 3.0,
+    ('fedavg_round', 100): 2.0,
+    ('fedavg_round', 1000): 2.0,
+    ('fedavg_power_law', 100): 2.0,
+    ('fedavg_power_law', 1000): 2.0,
+}
 _VECTOR_SIZE = 100_000
 _NUMPY_RATIO_TARGET = 3.0
 F32 = np.float32
@@ -115,63 +129,151 @@ def vec_sum(x):
   return intrinsics.federated_sum(x)
 
 
-_MODEL = collections.OrderedDict(w=ct.TensorType(np.float32, [784, 10]),
-                                 b=ct.TensorType(np.float32, [10]))
-_BATCH = collections.OrderedDict(x=ct.TensorType(np.float32, [None, 784]),
-                                 y=ct.TensorType(np.int32, [None]))
 _LEARNING_RATE = 0.1
+_BATCH_SIZE = 20
 
 
-@tfc.tf_computation(_MODEL, ct.SequenceType(_BATCH))
-def client_update(weights, dataset):
-  """One local epoch of SGD on softmax regression; returns the model delta."""
+def build_fedavg_round(num_features: int, num_classes: int):
+  """The FedAvg round of a `num_features` -> `num_classes` softmax regression."""
+  model = collections.OrderedDict(
+      w=ct.TensorType(np.float32, [num_features, num_classes]),
+      b=ct.TensorType(np.float32, [num_classes]))
+  batch = collections.OrderedDict(
+      x=ct.TensorType(np.float32, [None, num_features]),
+      y=ct.TensorType(np.int32, [None]))
 
-  def step(state, batch):
-    w, b, count = state
-    with tf.GradientTape() as tape:
-      tape.watch([w, b])
-      logits = tf.matmul(batch['x'], w) + b
-      loss = tf.reduce_mean(
-          tf.nn.sparse_softmax_cross_entropy_with_logits(
-              labels=batch['y'], logits=logits))
-    grad_w, grad_b = tape.gradient(loss, [w, b])
-    n = tf.cast(tf.shape(batch['y'])[0], tf.float32)
-    return (w - _LEARNING_RATE * grad_w, b - _LEARNING_RATE * grad_b,
-            count + n)
+  @tfc.tf_computation(model, ct.SequenceType(batch))
+  def client_update(weights, dataset):
+    """One local epoch of SGD on softmax regression; returns the delta."""
 
-  w, b, count = dataset.reduce((weights['w'], weights['b'], 0.0), step)
-  return collections.OrderedDict(
-      delta=collections.OrderedDict(w=w - weights['w'], b=b - weights['b']),
-      num_examples=count)
+    def step(state, batch):
+      w, b, count = state
+      with tf.GradientTape() as tape:
+        tape.watch([w, b])
+        logits = tf.matmul(batch['x'], w) + b
+        loss = tf.reduce_mean(
+            tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=batch['y'], logits=logits))
+      grad_w, grad_b = tape.gradient(loss, [w, b])
+      n = tf.cast(tf.shape(batch['y'])[0], tf.float32)
+      return (w - _LEARNING_RATE * grad_w, b - _LEARNING_RATE * grad_b,
+              count + n)
+
+    w, b, count = dataset.reduce((weights['w'], weights['b'], 0.0), step)
+    return collections.OrderedDict(
+        delta=collections.OrderedDict(w=w - weights['w'], b=b - weights['b']),
+        num_examples=count)
+
+  @tfc.tf_computation(model, model)
+  def server_update(weights, delta):
+    return collections.OrderedDict(w=weights['w'] + delta['w'],
+                                   b=weights['b'] + delta['b'])
+
+  @fc.federated_computation(ct.type_at_server(model),
+                            ct.type_at_clients(ct.SequenceType(batch)))
+  def fedavg_round(server_weights, client_data):
+    broadcast = intrinsics.federated_broadcast(server_weights)
+    outputs = intrinsics.federated_map(client_update,
+                                       (broadcast, client_data))
+    delta = intrinsics.federated_mean(outputs.delta,
+                                      weight=outputs.num_examples)
+    return intrinsics.federated_map(server_update, (server_weights, delta))
+
+  return fedavg_round
 
 
-@tfc.tf_computation(_MODEL, _MODEL)
-def server_update(weights, delta):
-  return collections.OrderedDict(w=weights['w'] + delta['w'],
-                                 b=weights['b'] + delta['b'])
+fedavg_round = build_fedavg_round(784, 10)
 
 
-@fc.federated_computation(ct.type_at_server(_MODEL),
-                          ct.type_at_clients(ct.SequenceType(_BATCH)))
-def fedavg_round(server_weights, client_data):
-  broadcast = intrinsics.federated_broadcast(server_weights)
-  outputs = intrinsics.federated_map(client_update, (broadcast, client_data))
-  delta = intrinsics.federated_mean(outputs.delta, weight=outputs.num_examples)
-  return intrinsics.federated_map(server_update, (server_weights, delta))
+def fedavg_arguments(num_clients: int, sizes=None, num_features: int = 784,
+                     num_classes: int = 10, seed: int = 0):
+  """Server weights, one dataset per client (batches of 20), and the arrays.
 
-
-def fedavg_arguments(num_clients: int):
-  """Server weights and one dataset per client (100 examples, batches of 20)."""
-  rng = np.random.default_rng(0)
-  weights = collections.OrderedDict(w=np.zeros((784, 10), np.float32),
-                                    b=np.zeros(10, np.float32))
-  datasets = []
-  for _ in range(num_clients):
-    x = rng.random((100, 784), dtype=np.float32)
-    y = rng.integers(0, 10, size=100).astype(np.int32)
+  Every client has 100 examples unless `sizes` gives each client's count.
+  Returns `(weights, datasets, [(x, y)] per client)`.
+  """
+  rng = np.random.default_rng(seed)
+  weights = collections.OrderedDict(
+      w=np.zeros((num_features, num_classes), np.float32),
+      b=np.zeros(num_classes, np.float32))
+  if sizes is None:
+    sizes = [100] * num_clients
+  arrays, datasets = [], []
+  for size in sizes:
+    x = rng.random((size, num_features), dtype=np.float32)
+    y = rng.integers(0, num_classes, size=size).astype(np.int32)
+    arrays.append((x, y))
     datasets.append(tf.data.Dataset.from_tensor_slices(
-        collections.OrderedDict(x=x, y=y)).batch(20))
-  return weights, datasets
+        collections.OrderedDict(x=x, y=y)).batch(_BATCH_SIZE))
+  return weights, datasets, arrays
+
+
+def power_law_sizes(num_clients: int, seed: int = 0) -> list:
+  """Client sizes as in Synthetic(1,1) (lognormal, a power-law tail)."""
+  rng = np.random.default_rng(seed)
+  return [int(min(50 + rng.lognormal(4, 2), 2000)) for _ in range(num_clients)]
+
+
+# ---------------------------------------------------------------------------
+# The hand-fused reference: the same round as ONE tf.function over all
+# clients stacked on a leading axis (no tffx). Clients of different sizes
+# are padded to the largest; a mask keeps padded examples out of the loss
+# (each batch's loss is the mean over its real examples) and padded steps
+# out of the updates, so the math is exactly the per-client one.
+
+
+@tf.function
+def fused_fedavg_round(w, b, x, y, mask):
+  """x: [clients, steps, batch, features]; y, mask: [clients, steps, batch]."""
+  num_clients = tf.shape(x)[0]
+  client_w = tf.tile(w[None], [num_clients, 1, 1])
+  client_b = tf.tile(b[None], [num_clients, 1])
+  for k in range(x.shape[1]):
+    xs, ys, ms = x[:, k], y[:, k], mask[:, k]
+    real = tf.reduce_sum(ms, axis=1)
+    with tf.GradientTape() as tape:
+      tape.watch([client_w, client_b])
+      logits = tf.einsum('cbi,cio->cbo', xs, client_w) + client_b[:, None]
+      losses = tf.nn.sparse_softmax_cross_entropy_with_logits(
+          labels=ys, logits=logits)
+      # Each client's mean batch loss; summing over clients keeps each
+      # client's gradient its own.
+      loss = tf.reduce_sum(
+          tf.math.divide_no_nan(tf.reduce_sum(losses * ms, 1), real))
+    grad_w, grad_b = tape.gradient(loss, [client_w, client_b])
+    active = real > 0
+    client_w = tf.where(active[:, None, None],
+                        client_w - _LEARNING_RATE * grad_w, client_w)
+    client_b = tf.where(active[:, None], client_b - _LEARNING_RATE * grad_b,
+                        client_b)
+  counts = tf.reduce_sum(mask, axis=[1, 2])
+  total = tf.reduce_sum(counts)
+  delta_w = tf.einsum('c,cio->io', counts, client_w - w) / total
+  delta_b = tf.einsum('c,co->o', counts, client_b - b) / total
+  return collections.OrderedDict(w=w + delta_w, b=b + delta_b)
+
+
+def fused_arguments(weights, arrays) -> list:
+  """The stacked, padded tensors of `fused_fedavg_round` (built untimed)."""
+  steps = max(-(-len(y) // _BATCH_SIZE) for _, y in arrays)
+  rows = steps * _BATCH_SIZE
+  num_features = arrays[0][0].shape[1]
+  x = np.zeros((len(arrays), rows, num_features), np.float32)
+  y = np.zeros((len(arrays), rows), np.int32)
+  mask = np.zeros((len(arrays), rows), np.float32)
+  for i, (xi, yi) in enumerate(arrays):
+    x[i, :len(yi)], y[i, :len(yi)], mask[i, :len(yi)] = xi, yi, 1.0
+  shape = (len(arrays), steps, _BATCH_SIZE)
+  return [tf.constant(weights['w']), tf.constant(weights['b']),
+          tf.constant(x.reshape(shape + (num_features,))),
+          tf.constant(y.reshape(shape)), tf.constant(mask.reshape(shape))]
+
+
+def _max_relative_difference(result, reference) -> float:
+  return max(
+      float(np.max(np.abs(np.asarray(result[k]) - reference[k].numpy())) /
+            max(float(np.max(np.abs(reference[k].numpy()))), 1e-30))
+      for k in ('w', 'b'))
 
 
 # ---------------------------------------------------------------------------
@@ -253,11 +355,47 @@ def run_vec_sum():
     yield line
 
 
+def _fedavg_case(case: str, program, clients: int, weights, datasets,
+                 arrays) -> dict:
+  """Times `program` and the hand-fused reference in the same run.
+
+  Calls alternate between the two, so both see the same machine load.
+  """
+  fused_args = fused_arguments(weights, arrays)
+  fused = lambda: fused_fedavg_round(*fused_args)
+  tffx = lambda: program(weights, datasets)
+  for _ in range(_WARMUP.value):
+    fused()
+    tffx()
+  fused_times, times = [], []
+  for _ in range(_REPEATS.value):
+    fused_times.extend(_time_calls(fused, 1, 0))
+    times.extend(_time_calls(tffx, 1, 0))
+  fused_median = statistics.median(fused_times)
+  line = _line(case, clients, times, fused_s=round(fused_median, 6),
+               python_peak_mib=round(_python_peak_mib(tffx), 1),
+               max_rss_mib=round(_max_rss_mib(), 1))
+  line['ratio_to_fused'] = round(line['median_s'] / fused_median, 2)
+  line['fused_ratio_target'] = _FUSED_RATIO_TARGETS.get((case, clients))
+  line['max_rel_diff_to_fused'] = float('%.3g' % _max_relative_difference(
+      tffx(), fused()))
+  return line
+
+
 def run_fedavg_round():
-  for clients in (10, 100):
-    weights, datasets = fedavg_arguments(clients)
-    yield _timed_case('fedavg_round', clients,
-                      lambda: fedavg_round(weights, datasets))
+  for clients in (10, 100, 1000):
+    weights, datasets, arrays = fedavg_arguments(clients)
+    yield _fedavg_case('fedavg_round', fedavg_round, clients, weights,
+                       datasets, arrays)
+
+
+def run_fedavg_power_law():
+  program = build_fedavg_round(60, 10)
+  for clients in (100, 1000):
+    weights, datasets, arrays = fedavg_arguments(
+        clients, power_law_sizes(clients), num_features=60, num_classes=10)
+    yield _fedavg_case('fedavg_power_law', program, clients, weights,
+                       datasets, arrays)
 
 
 def run_cold_start():
@@ -277,7 +415,7 @@ def run_cold_start():
 
 
 def _cold_start_child() -> None:
-  weights, datasets = fedavg_arguments(10)
+  weights, datasets, _ = fedavg_arguments(10)
   fedavg_round(weights, datasets)
   print(json.dumps({'result_at': time.time()}), flush=True)
 
@@ -325,7 +463,7 @@ def _start_local_workers(count: int) -> list:
 
 
 def run_fedavg_round_remote():
-  weights, datasets = fedavg_arguments(_REMOTE_CLIENTS)
+  weights, datasets, _ = fedavg_arguments(_REMOTE_CLIENTS)
   workers = _start_local_workers(_REMOTE_WORKERS)
   try:
     context = remote.create_remote_execution_context(
@@ -416,6 +554,7 @@ _RUNNERS = {
     'map_mean': run_map_mean,
     'vec_sum': run_vec_sum,
     'fedavg_round': run_fedavg_round,
+    'fedavg_power_law': run_fedavg_power_law,
     'cold_start': run_cold_start,
     'fedavg_round_remote': run_fedavg_round_remote,
     'fedavg_round_ray': run_fedavg_round_ray,

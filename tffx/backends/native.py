@@ -65,6 +65,7 @@ def create_local_execution_context(
     max_concurrent_computation_calls: Optional[int] = None,
     server_device: Optional[str] = None,
     client_devices: Optional[Sequence[str]] = None,
+    vectorize_clients: bool = True,
 ) -> execution_context.ExecutionContext:
   """Returns an execution context that runs on the thread-pool executor.
 
@@ -80,6 +81,10 @@ def create_local_execution_context(
       leaves placement to TensorFlow.
     client_devices: Devices for client work, used round-robin; None or
       empty leaves placement to TensorFlow.
+    vectorize_clients: Whether a `federated_map` of a TensorFlow computation
+      runs many clients in one TensorFlow call (one per client device)
+      where the computation allows it; results then agree with client by
+      client execution to float rounding. False runs client by client.
 
   Raises:
     ClientCountError: if `default_num_clients` is negative.
@@ -105,7 +110,8 @@ def create_local_execution_context(
       thread_pool_executor.ThreadPoolExecutor,
       max_concurrent_computation_calls=max_concurrent_computation_calls,
       client_devices=client_devices,
-      server_device=server_device)
+      server_device=server_device,
+      vectorize_clients=vectorize_clients)
   return execution_context.ExecutionContext(
       factory, default_num_clients=default_num_clients)
 
@@ -114,7 +120,8 @@ def set_local_execution_context(
     default_num_clients: int = 0,
     max_concurrent_computation_calls: Optional[int] = None,
     server_device: Optional[str] = None,
-    client_devices: Optional[Sequence[str]] = None) -> None:
+    client_devices: Optional[Sequence[str]] = None,
+    vectorize_clients: bool = True) -> None:
   """Makes a local execution context the default for every thread.
 
   Args: as in `create_local_execution_context`.
@@ -126,7 +133,8 @@ def set_local_execution_context(
           default_num_clients=default_num_clients,
           max_concurrent_computation_calls=max_concurrent_computation_calls,
           server_device=server_device,
-          client_devices=client_devices))
+          client_devices=client_devices,
+          vectorize_clients=vectorize_clients))
 
 
 # TensorFlow Federated's names for its local C++ runtime. tffx has no C++

@@ -105,17 +105,24 @@ class ClientScheduler:
 
   def chunk_bounds(self, num_clients: int,
                    bytes_per_client: Optional[int] = None,
-                   one_chunk_per_thread: bool = False) -> List[int]:
+                   one_chunk_per_thread: bool = False,
+                   clients_per_call: Optional[int] = None) -> List[int]:
     """Where chunks start, then `num_clients`: chunk k is [b[k], b[k + 1]).
 
     Without a fixed chunk size there are at least `_CHUNKS_PER_THREAD`
     chunks per thread (balance) and enough chunks to respect the size caps
     (memory), of sizes differing by at most one; or, if
-    `one_chunk_per_thread`, one chunk per thread.
+    `one_chunk_per_thread`, one chunk per thread. Work vectorized over
+    clients (`clients_per_call`) gets one chunk per client device instead,
+    or more if a device's share exceeds `clients_per_call`.
     """
     if self._clients_per_chunk is not None:
       return list(range(0, num_clients, self._clients_per_chunk)) + [
           num_clients]
+    if clients_per_call is not None:
+      count = min(num_clients, max(math.ceil(num_clients / clients_per_call),
+                                   len(self._client_devices)))
+      return [num_clients * k // count for k in range(count)] + [num_clients]
     if one_chunk_per_thread:
       count = min(num_clients, self._max_concurrent_calls)
     else:
@@ -131,7 +138,8 @@ class ClientScheduler:
           fold: Callable[[int, Any], None],
           bytes_per_client: Optional[int] = None,
           device: Optional[str] = None,
-          one_chunk_per_thread: bool = False) -> None:
+          one_chunk_per_thread: bool = False,
+          clients_per_call: Optional[int] = None) -> None:
     """Runs `work(start, stop)` over chunks of clients, folding in order.
 
     Args:
@@ -145,12 +153,14 @@ class ClientScheduler:
         (e.g. server work done per client).
       one_chunk_per_thread: Split the clients into one chunk per thread
         (see `chunk_bounds`).
+      clients_per_call: Set when the work is vectorized over clients: see
+        `chunk_bounds`.
 
     Raises:
       Whatever `work` or `fold` raises, for the first failing chunk.
     """
     bounds = self.chunk_bounds(num_clients, bytes_per_client,
-                               one_chunk_per_thread)
+                               one_chunk_per_thread, clients_per_call)
     starts = bounds[:-1]
     devices = (device,) if device is not None else self._client_devices
 

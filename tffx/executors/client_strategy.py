@@ -17,11 +17,13 @@ makes or consumes them asks the strategy:
 Strategies: `sequential_strategy`, `thread_pool_strategy`,
 `remote/remote_strategy`. Function values share one typed interface,
 `Function` (`name`, call, `batched()`: a version over members stacked on a
-client axis, or None); `call_for_client` names the client whose call
-failed. This module evaluates no building block.
+client axis, or None; `vectorized()`: a version running a list of members
+in one TensorFlow call, `vectorized_computation`, or None);
+`call_for_client` names the client whose call failed. This module evaluates no building block.
 """
 
 import abc
+import threading
 from typing import Any, Callable, List, NamedTuple, Optional
 
 import numpy as np
@@ -30,10 +32,12 @@ from tffx.computations import building_blocks as bb
 from tffx.executors import errors
 from tffx.executors import federated_value
 from tffx.executors import value_conversions
+from tffx.executors import vectorized_computation
 from tffx.types import computation_types as ct
 from tffx.types import structure
 
 FederatedValue = federated_value.FederatedValue
+VectorizedComputation = vectorized_computation.VectorizedComputation
 
 
 class Function(abc.ABC):
@@ -50,23 +54,40 @@ class Function(abc.ABC):
     """A version taking members stacked on a leading client axis, or None."""
     return None
 
+  def vectorized(self) -> Optional[VectorizedComputation]:
+    """A version running many clients' members in one call, or None."""
+    return None
+
 
 class TensorFlowFunction(Function):
   """A `TensorFlow` block, loaded: `fn` runs its graph, `batched` (or None)
-  its batched version (`batched_computation`)."""
+  its batched version (`batched_computation`), `vectorized()` (or None) its
+  vectorized form, asked for once when first needed (`vectorize` makes it:
+  the analysis traces the graph, so only maps that may use it pay)."""
 
-  __slots__ = ('block', 'name', '_fn', '_batched')
+  __slots__ = ('block', 'name', '_fn', '_batched', '_vectorize',
+               '_vectorized', '_lock')
 
   def __init__(self, block: bb.TensorFlow, fn: Callable[[Any], Any],
-               batched: Optional[Callable[[Any], Any]] = None):
+               batched: Optional[Callable[[Any], Any]] = None,
+               vectorize: Optional[
+                   Callable[[], Optional[VectorizedComputation]]] = None):
     self.block, self.name = block, block.name or 'tensorflow'
     self._fn, self._batched = fn, batched
+    self._vectorize, self._vectorized = vectorize, None
+    self._lock = threading.Lock()
 
   def __call__(self, arg: Any = None) -> Any:
     return self._fn(arg)
 
   def batched(self) -> Optional[Callable[[Any], Any]]:
     return self._batched
+
+  def vectorized(self) -> Optional[VectorizedComputation]:
+    with self._lock:
+      if self._vectorize is not None:
+        self._vectorized, self._vectorize = self._vectorize(), None
+    return self._vectorized
 
 
 def call_for_client(fn: Callable[[Any], Any], arg: Any, client: Any,

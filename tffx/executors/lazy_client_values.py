@@ -54,7 +54,7 @@ class LazyClientValue:
   """
 
   __slots__ = ('type_signature', 'num_clients', 'inputs', 'compute', 'uses',
-               '_value')
+               'clients_per_call', '_value')
 
   def __init__(self, type_signature: ct.FederatedType, num_clients: int,
                inputs: Sequence[Any], compute: Compute):
@@ -63,6 +63,9 @@ class LazyClientValue:
     self.inputs = tuple(inputs)
     self.compute = compute
     self.uses = 1  # The consumer of the expression that made it.
+    # Set when `compute` runs vectorized over clients: the most clients per
+    # TensorFlow call. Streams then use one chunk per client device.
+    self.clients_per_call: Optional[int] = None
     self._value: Optional[FederatedValue] = None
 
   @property
@@ -185,9 +188,11 @@ def stream(scheduler: client_scheduler.ClientScheduler,
     sizes = [_type_bytes(v.type_signature.member) for v in order + list(roots)]
     # With nothing to compute, chunks only read existing members: one per
     # thread, as there is no new memory to bound and no balance to keep.
+    per_call = [n.clients_per_call for n in order if n.clients_per_call]
     scheduler.run(num_clients, work, fold,
                   bytes_per_client=None if None in sizes else sum(sizes),
-                  device=device, one_chunk_per_thread=not order)
+                  device=device, one_chunk_per_thread=not order,
+                  clients_per_call=min(per_call) if per_call else None)
   elif num_clients:
     # Nothing to compute or reduce: one batch of the known members, here.
     fold(0, work(0, num_clients))

@@ -100,7 +100,7 @@ class Runner:
     parameter_type = self._type_signature.parameter
     self._flatten = None if parameter_type is None else _make_flattener(
         parameter_type, 'the argument')
-    self._pack = _make_packer(self._type_signature.result)
+    self._pack = make_packer(self._type_signature.result)
     self._num_outputs = len(proto.result_names)
     self._function = None
     if self._num_outputs:
@@ -270,7 +270,7 @@ def _make_tensor_converter(type_spec: ct.TensorType, where: str) -> Callable:
   return convert
 
 
-def _make_packer(type_spec: ct.Type) -> Callable:
+def make_packer(type_spec: ct.Type) -> Callable:
   """Returns `pack(outputs)` building the executor value from an iterator."""
   if isinstance(type_spec, ct.TensorType):
 
@@ -287,7 +287,7 @@ def _make_packer(type_spec: ct.Type) -> Callable:
 
     return pack_sequence
   names = type_spec.names()
-  children = [_make_packer(t) for t in type_spec]
+  children = [make_packer(t) for t in type_spec]
 
   def pack_struct(outputs):
     return structure.Struct([(n, pack(outputs))

@@ -13,6 +13,12 @@ count, `bind`) keeps its members; one used an unknown number of times is
 computed at once. A function with a `batched()` version runs once per chunk
 on the stacked members; members that do not stack (decided before the
 call, logged once) go client by client, and a failed batched call raises.
+A function without one but with a `vectorized()` form (the executor's
+`vectorize_clients`; decided once per computation before the call, the
+reason it has none logged once) runs one TensorFlow call per chunk over its
+members, with one chunk per client device (more if a device's share exceeds
+the form's `max_clients_per_call`); members whose tensors do not stack go
+client by client.
 `federated_map_all_equal` runs once on the first client device; select
 and merges on the server device.
 """
@@ -78,9 +84,16 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
                             members * len(value.members))
     what = f'{call.uri}({fn.name})'
     batched = fn.batched() if self.num_clients > 1 else None
+    vectorized = (fn.vectorized()
+                  if self.num_clients > 1 and batched is None else None)
+    scheduler = self._scheduler
 
     def compute(batches, start, stop):
       (batch,) = batches
+      if vectorized is not None and batch.count > 1:
+        stacked = vectorized(batch.members(), scheduler.current_device())
+        if stacked is not None:  # None: the members do not stack.
+          return ClientBatch(member_type, batch.count, stacked=stacked)
       if batched is not None and batch.count > 1:
         stacked = batch.stacked()
         if stacked is not None:
@@ -95,7 +108,11 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
           for j, m in enumerate(batch.members())
       ])
 
-    return self._lazy(call, [value], compute)
+    result = self._lazy(call, [value], compute)
+    if vectorized is not None and (
+        self.num_clients >= vectorized.min_clients_per_call):
+      result.clients_per_call = vectorized.max_clients_per_call
+    return result
 
   def eval(self, fn, call):
     member_type = call.type_signature.result.member

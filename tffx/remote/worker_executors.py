@@ -15,6 +15,10 @@ executor's device for server-side work inside a request (the merge of a
 `federated_aggregate`). Devices must exist when the
 executor is created (see `tf.config.list_logical_devices`).
 
+Workers never vectorize clients (`vectorize_clients=False`): a vectorized
+call agrees with per-client calls only to float rounding, and remote
+results stay bit-identical to the reference executor's.
+
 This module only chooses and builds; it does not serve.
 """
 
@@ -55,7 +59,8 @@ def create_worker_executor(
   if kind in ('auto', 'thread_pool'):
     executor = thread_pool_executor.ThreadPoolExecutor(
         max_concurrent_computation_calls=max_concurrent_computation_calls,
-        client_devices=list(client_devices), server_device=server_device)
+        client_devices=list(client_devices), server_device=server_device,
+        vectorize_clients=False)
     return executor, 'thread_pool'
   load = tensorflow_runner.load
   if client_devices:
