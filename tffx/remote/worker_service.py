@@ -291,7 +291,8 @@ class WorkerService:
         raise ValueError(
             f'This worker does not open client datasets from their sources '
             f'({where}). Tip: send the datasets themselves.')
-      return self._opened_datasets(argument.dataset_sources, where)
+      value = self._opened_datasets(argument.dataset_sources, where)
+      return value, value.type_signature
     raise ValueError(f'Expected {where} to hold a handle or a value, found '
                      f'neither.')
 
