@@ -121,6 +121,12 @@ _EXECUTOR = flags.DEFINE_enum(
     'to check results), remote (tffx-worker processes, see --workers), or '
     'ray (workers as actors on a Ray cluster, see --ray_address; needs '
     "pip install 'tffx[ray]').")
+_VECTORIZE_CLIENTS = flags.DEFINE_bool(
+    'vectorize_clients', _DEFAULTS.vectorize_clients,
+    'With --executor=native: run the clients of a round in few vectorized '
+    'TensorFlow calls where the client work allows it (faster; agrees with '
+    'per-client execution to float rounding). --novectorize_clients runs '
+    'each client on its own, bit-identical to --executor=remote or ray.')
 _WORKERS = flags.DEFINE_list(
     'workers', list(_DEFAULTS.workers),
     'With --executor=remote: host:port of each tffx-worker.')
@@ -202,6 +208,7 @@ def config_from_flags() -> train_config.TrainConfig:
       data_seed=_DATA_SEED.value,
       seed=_SEED.value,
       executor=_EXECUTOR.value,
+      vectorize_clients=_VECTORIZE_CLIENTS.value,
       workers=tuple(_WORKERS.value),
       auth_token_file=_AUTH_TOKEN_FILE.value,
       tls_ca=_TLS_CA.value,

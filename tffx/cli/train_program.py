@@ -207,7 +207,8 @@ def create_execution_context(config: TrainConfig):
         address=config.ray_address or None,
         num_workers=config.ray_workers or None)
   if config.executor == 'native':
-    return native.create_local_execution_context()
+    return native.create_local_execution_context(
+        vectorize_clients=config.vectorize_clients)
   return reference.create_reference_execution_context()
 
 

@@ -91,7 +91,9 @@ def register_poison_opener():
 
 
 def _native_round(weights, datasets):
-  with native.create_local_execution_context():
+  # Client by client, as the workers run them (a vectorized native run agrees
+  # to float rounding only).
+  with native.create_local_execution_context(vectorize_clients=False):
     return _fed_avg_round(weights, datasets)
 
 
@@ -146,7 +148,7 @@ class RayBackendTest(absltest.TestCase):
         y=rng.normal(size=5).astype(np.float32))).batch(2) for _ in range(5)]
     weights = collections.OrderedDict(w=np.float32([0.5, 0.5]),
                                       b=np.float32(0.0))
-    with native.create_local_execution_context():
+    with native.create_local_execution_context(vectorize_clients=False):
       expected = round_comp(weights, datasets)
 
     with self.context:
@@ -232,8 +234,10 @@ class RayBackendTest(absltest.TestCase):
         '--ray_workers=1', f'--root_dir={ray_dir}']
     env = dict(os.environ, PYTHONUNBUFFERED='1', TF_CPP_MIN_LOG_LEVEL='3')
 
-    # The native run (as the CLI runs it: op determinism on) alongside.
-    native_run = subprocess.Popen(command + [f'--root_dir={native_dir}'],
+    # The native run (as the CLI runs it: op determinism on), client by
+    # client as the workers run them, alongside.
+    native_run = subprocess.Popen(command + [f'--root_dir={native_dir}',
+                                             '--novectorize_clients'],
                                   env=env, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
     first = subprocess.Popen(ray_command, env=env, stdout=subprocess.PIPE,

@@ -310,7 +310,8 @@ class RemoteExecutorTest(absltest.TestCase):
     remote_dir = self.create_tempdir().full_path
     local_dir = self.create_tempdir().full_path
     local = subprocess.Popen(
-        _train_command(*flags, f'--root_dir={local_dir}', '--executor=native'),
+        _train_command(*flags, f'--root_dir={local_dir}', '--executor=native',
+                       '--novectorize_clients'),
         env=_environment(), stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
     self.addCleanup(local.kill)
@@ -382,7 +383,7 @@ class RemoteFailuresTest(absltest.TestCase):
     cls._native_dir = tempfile.mkdtemp()
     native = subprocess.run(
         _train_command(*cls._FLAGS, f'--root_dir={cls._native_dir}',
-                       '--executor=native'),
+                       '--executor=native', '--novectorize_clients'),
         env=_environment(), capture_output=True, text=True,
         timeout=_TIMEOUT_SECONDS)
     if native.returncode:
