@@ -133,8 +133,23 @@ def _element_specs(sequence: ct.SequenceType
 
 
 def _subgraph(graph_def, node_names: Sequence[str]) -> tf.compat.v1.GraphDef:
-  return tf.compat.v1.graph_util.extract_sub_graph(graph_def,
-                                                   list(node_names))
+  """The nodes `node_names` need (data and control inputs), in graph order.
+
+  What TensorFlow's deprecated `extract_sub_graph` does, without the
+  deprecation warning it logs (which reaches the CLIs' stderr).
+  """
+  inputs = {node.name: node.input for node in graph_def.node}
+  needed, pending = set(), list(node_names)
+  while pending:
+    name = pending.pop()
+    if name not in needed:
+      needed.add(name)
+      pending.extend(_node(i) for i in inputs[name])
+  sub = tf.compat.v1.GraphDef()
+  sub.versions.CopyFrom(graph_def.versions)
+  sub.library.CopyFrom(graph_def.library)
+  sub.node.extend(n for n in graph_def.node if n.name in needed)
+  return sub
 
 
 def _inputs(parameter_names: Sequence[str], part) -> Tuple[Optional[str], ...]:

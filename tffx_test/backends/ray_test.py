@@ -14,6 +14,12 @@ import numpy as np
 # interface. Read when Ray is imported, and inherited by the tffx-train
 # processes below.
 os.environ['RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER'] = '0'
+# The Ray workers import this module (the poison opener's setup hook): the
+# raylets started here, and so their workers, inherit the path to it.
+_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+os.environ['PYTHONPATH'] = os.pathsep.join(
+    p for p in (_ROOT, os.environ.get('PYTHONPATH')) if p)
 
 import ray  # pylint: disable=g-import-not-at-top,wrong-import-position
 from ray import cluster_utils
