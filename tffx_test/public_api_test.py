@@ -63,7 +63,8 @@ _TYPES_NAMES = frozenset({
     'is_single_integer_or_matches_structure', 'is_structure_of_floats',
     'is_structure_of_integers', 'is_structure_of_tensors',
     'is_sum_compatible', 'is_tensorflow_compatible_type',
-    'num_elements_in_shape', 'serialize_type', 'tensorflow_to_type', 'to_type',
+    'num_elements_in_shape', 'serialize_type', 'structure_from_tensor_type_tree',
+    'tensorflow_to_type', 'to_type',
     'type_from_tensors', 'type_mismatch_error_message',
     'type_to_py_container', 'type_to_tf_tensor_specs',
 })

@@ -33,6 +33,7 @@ from tffx.types.type_analysis import num_elements_in_shape as num_elements_in_sh
 from tffx.types.type_conversions import infer_type as infer_type
 from tffx.types.type_conversions import tensorflow_to_type as tensorflow_to_type
 from tffx.types.type_conversions import type_from_tensors as type_from_tensors
+from tffx.types.type_conversions import structure_from_tensor_type_tree as structure_from_tensor_type_tree
 from tffx.types.type_conversions import type_to_py_container as type_to_py_container
 from tffx.types.type_conversions import type_to_tf_tensor_specs as type_to_tf_tensor_specs
 from tffx.types.type_relation_messages import type_mismatch_error_message as type_mismatch_error_message

@@ -132,6 +132,29 @@ def type_from_tensors(tensors: Any) -> computation_types.Type:
   return infer_type(tensors)
 
 
+def structure_from_tensor_type_tree(fn, type_spec: computation_types.Type
+                                   ) -> Any:
+  """Applies `fn` to each `TensorType` leaf of `type_spec`, keeping the nesting.
+
+  Structs become their type's Python container (`Struct` for a plain
+  `StructType`), as `type_to_py_container` makes them.
+
+  Raises:
+    ValueError: if `type_spec` holds anything but tensors and structs.
+  """
+
+  def build(spec):
+    if isinstance(spec, computation_types.TensorType):
+      return fn(spec)
+    if isinstance(spec, computation_types.StructType):
+      return structure.Struct([(name, build(element))
+                               for name, element in spec.items()])
+    raise ValueError(f'Expected a structure of tensor types, found {spec} '
+                     f'in {type_spec}.')
+
+  return type_to_py_container(build(type_spec), type_spec)
+
+
 def type_to_py_container(value: Any, type_spec: computation_types.Type) -> Any:
   """Rebuilds the Python containers recorded in `type_spec` around `value`.
 

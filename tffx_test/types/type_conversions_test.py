@@ -253,5 +253,31 @@ class TffConversionFunctionsTest(parameterized.TestCase):
     self.assertEqual(converted, (1,))
 
 
+class StructureFromTensorTypeTreeTest(absltest.TestCase):
+
+  def test_leaves_are_mapped_and_containers_kept(self):
+    type_spec = computation_types.to_type(
+        collections.OrderedDict(a=np.int32, b=[np.float32, (np.bool_, [2])]))
+
+    result = type_conversions.structure_from_tensor_type_tree(
+        lambda t: str(t), type_spec)
+
+    self.assertEqual(result, collections.OrderedDict(
+        a='int32', b=['float32', 'bool[2]']))
+
+  def test_a_single_tensor_is_mapped(self):
+    result = type_conversions.structure_from_tensor_type_tree(
+        lambda t: t.dtype, computation_types.TensorType(np.int64))
+
+    self.assertEqual(result, np.int64)
+
+  def test_non_tensor_leaf_raises_value_error(self):
+    type_spec = computation_types.StructType(
+        [computation_types.SequenceType(np.int32)])
+
+    with self.assertRaises(ValueError):
+      type_conversions.structure_from_tensor_type_tree(lambda t: t, type_spec)
+
+
 if __name__ == '__main__':
   absltest.main()
