@@ -2,9 +2,11 @@
 
 import collections
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 
 from absl.testing import absltest
 import numpy as np
@@ -108,6 +110,13 @@ class RayBackendTest(absltest.TestCase):
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
+    # Ray's session directory holds Unix sockets, whose paths may not pass
+    # 107 bytes: a short directory of its own, not the test's (long, under
+    # Bazel) TMPDIR.
+    cls.ray_tmp = tempfile.mkdtemp(
+        prefix='tffx_ray_',
+        dir='/dev/shm' if os.path.isdir('/dev/shm') else None)
+    os.environ['RAY_TMPDIR'] = cls.ray_tmp
     cls.cluster = cluster_utils.Cluster(
         initialize_head=True,
         head_node_args=dict(_NODE_ARGS, include_dashboard=False))
@@ -127,6 +136,7 @@ class RayBackendTest(absltest.TestCase):
     cls.context.close()
     ray.shutdown()
     cls.cluster.shutdown()
+    shutil.rmtree(cls.ray_tmp, ignore_errors=True)
     super().tearDownClass()
 
   def setUp(self):
