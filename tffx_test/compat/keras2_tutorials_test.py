@@ -9,11 +9,11 @@ there).
 
 import glob
 import os
-import subprocess
-import sys
 
 from absl.testing import absltest
 from absl.testing import parameterized
+
+from tffx_test import keras2_rerun
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _TUTORIAL_TESTS = sorted(glob.glob(os.path.join(_HERE, '*_tutorial_test.py')))
@@ -26,18 +26,9 @@ class TutorialsUnderKeras2Test(parameterized.TestCase):
 
   @parameterized.parameters(*_TUTORIAL_TESTS)
   def test_tutorial_passes_with_tf_use_legacy_keras(self, path):
-    env = dict(os.environ, TF_USE_LEGACY_KERAS='1',
-               PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    stderr = keras2_rerun.assert_passes_with_keras2(self, path)
 
-    result = subprocess.run([sys.executable, path], env=env,
-                            capture_output=True, text=True, timeout=900,
-                            check=False)
-
-    self.assertEqual(result.returncode, 0,
-                     f'{os.path.basename(path)} failed with Keras 2:\n'
-                     f'{result.stderr[-4000:]}')
-    self.assertRegex(result.stderr, r'\nOK')
-    self.assertNotIn('skipped=', result.stderr.splitlines()[-1])
+    self.assertNotIn('skipped=', stderr.splitlines()[-1])
 
 
 if __name__ == '__main__':

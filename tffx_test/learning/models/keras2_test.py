@@ -9,8 +9,6 @@ with it, it checks the Keras 2 paths against NumPy and Keras 2 itself.
 
 import collections
 import os
-import subprocess
-import sys
 
 from absl.testing import absltest
 from absl.testing import parameterized
@@ -29,6 +27,7 @@ from tffx.learning.models import keras_utils
 from tffx.learning.models import variable
 from tffx.learning.optimizers import sgdm
 from tffx.types import computation_types
+from tffx_test import keras2_rerun
 from tffx_test.learning.algorithms import test_models
 
 _LEGACY = os.environ.get('TF_USE_LEGACY_KERAS') == '1'
@@ -278,17 +277,7 @@ class RerunUnderLegacyKerasTest(parameterized.TestCase):
 
   @parameterized.parameters(*_RERUN)
   def test_keras_tests_pass_with_tf_use_legacy_keras(self, path):
-    env = dict(os.environ, TF_USE_LEGACY_KERAS='1',
-               PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-
-    result = subprocess.run([sys.executable, path], env=env,
-                            capture_output=True, text=True, timeout=900,
-                            check=False)
-
-    self.assertEqual(result.returncode, 0,
-                     f'{os.path.basename(path)} failed with Keras 2:\n'
-                     f'{result.stderr[-4000:]}')
-    self.assertRegex(result.stderr, r'\nOK')
+    keras2_rerun.assert_passes_with_keras2(self, path)
 
 
 if __name__ == '__main__':
