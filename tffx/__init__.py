@@ -86,6 +86,9 @@ from tffx import simulation as simulation
 # its own area and tffx.learning does not import it; importing it here makes
 # it the attribute `tffx.learning.programs`, as in TFF.
 from tffx.learning import programs as _learning_programs
+# Likewise tffx.simulation.baselines, which uses tffx.learning's models: its
+# own area above tffx.simulation, made the attribute of tffx.simulation here.
+from tffx.simulation import baselines as _simulation_baselines
 
 from tffx.computations import context_stack as _context_stack
 
