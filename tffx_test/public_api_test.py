@@ -107,6 +107,14 @@ _ANALYTICS_NAMES = frozenset({
 })
 
 
+# TFF 0.87's classes in `tff.simulation.baselines`, and the task modules
+# tffx has of its modules (emnist, shakespeare).
+_BASELINES_NAMES = frozenset({
+    'BaselineTask', 'BaselineTaskDatasets', 'ClientSpec',
+})
+_BASELINES_TASK_MODULES = frozenset({'emnist', 'shakespeare'})
+
+
 class PublicApiTest(absltest.TestCase):
 
   def test_tff_namespaces_have_tffs_names(self):
@@ -123,6 +131,15 @@ class PublicApiTest(absltest.TestCase):
                if isinstance(getattr(tffx.analytics, name), types.ModuleType)}
 
     self.assertEqual(public - modules, _ANALYTICS_NAMES)
+
+  def test_baselines_namespace_exports_tffs_classes_and_task_modules(self):
+    namespace = tffx.simulation.baselines
+    public = {name for name in dir(namespace) if not name.startswith('_')}
+    modules = {name for name in public
+               if isinstance(getattr(namespace, name), types.ModuleType)}
+
+    self.assertEqual(public - modules, _BASELINES_NAMES)
+    self.assertContainsSubset(_BASELINES_TASK_MODULES, modules)
 
   def test_test_namespace_exports_exactly_tffs_names(self):
     public = {name for name in dir(tffx.test) if not name.startswith('_')}
