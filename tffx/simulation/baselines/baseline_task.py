@@ -12,21 +12,8 @@ from `task.datasets.sample_train_clients(...)`.
 import dataclasses
 from typing import Callable
 
-import tensorflow as tf
-
 from tffx.learning.models import variable
 from tffx.simulation.baselines import task_data
-
-
-def _specs_match(model_spec, data_spec) -> bool:
-  """Whether two nests of `tf.TensorSpec` have one structure and equal specs."""
-  try:
-    tf.nest.assert_same_structure(model_spec, data_spec, check_types=False)
-  except (ValueError, TypeError):
-    return False
-  return all(
-      tf.TensorSpec.from_spec(m) == tf.TensorSpec.from_spec(d)
-      for m, d in zip(tf.nest.flatten(model_spec), tf.nest.flatten(data_spec)))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -59,7 +46,7 @@ class BaselineTask:
                       f'{type(self.model_fn).__name__}.')
     model_spec = self.model_fn().input_spec
     data_spec = self.datasets.element_type_structure
-    if not _specs_match(model_spec, data_spec):
+    if not task_data.specs_compatible(model_spec, data_spec):
       raise ValueError(
           f'The model input spec must match the dataset element type '
           f'structure. Found model input spec {model_spec} and dataset '

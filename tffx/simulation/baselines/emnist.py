@@ -29,7 +29,6 @@ from tffx.simulation.baselines import task_data
 
 # The most examples any EMNIST client has: the default shuffle buffer.
 MAX_CLIENT_DATASET_SIZE = 418
-_EVAL_BATCH_SIZE = 64
 
 
 class CharacterRecognitionModel(enum.Enum):
@@ -90,15 +89,9 @@ def _create_task(
   given instead of loaded.
   """
   model = _check_model_id(model_id)
-  if eval_client_spec is None:
-    eval_client_spec = client_spec.ClientSpec(
-        num_epochs=1, batch_size=_EVAL_BATCH_SIZE, shuffle_buffer_size=1)
-  datasets = task_data.BaselineTaskDatasets(
-      train_data=train_data,
-      test_data=test_data,
-      validation_data=None,
-      train_preprocess_fn=create_preprocess_fn(train_client_spec),
-      eval_preprocess_fn=create_preprocess_fn(eval_client_spec))
+  datasets = task_data.from_client_specs(train_data, test_data,
+                                         train_client_spec, eval_client_spec,
+                                         create_preprocess_fn)
   build_keras_model = _MODEL_BUILDERS[model]
   input_spec = datasets.element_type_structure
 

@@ -18,6 +18,7 @@ Ids, as in TFF: 0 padding, 1-86 the characters of `CHAR_VOCAB` in order,
 87 any other byte, 88 beginning, 89 end of snippet.
 """
 
+import functools
 from typing import Optional
 
 import numpy as np
@@ -41,7 +42,6 @@ EOS_ID = len(CHAR_VOCAB) + 3
 VOCAB_LENGTH = len(CHAR_VOCAB) + 4
 DEFAULT_SEQUENCE_LENGTH = 80
 DEFAULT_SHUFFLE_BUFFER_SIZE = 50
-_EVAL_BATCH_SIZE = 64
 
 
 def _byte_to_id_table() -> np.ndarray:
@@ -97,17 +97,9 @@ def create_preprocess_fn(spec: client_spec.ClientSpec,
 
 def _create_task(train_client_spec, eval_client_spec, sequence_length,
                  train_data, test_data) -> baseline_task.BaselineTask:
-  if eval_client_spec is None:
-    eval_client_spec = client_spec.ClientSpec(
-        num_epochs=1, batch_size=_EVAL_BATCH_SIZE, shuffle_buffer_size=1)
-  datasets = task_data.BaselineTaskDatasets(
-      train_data=train_data,
-      test_data=test_data,
-      validation_data=None,
-      train_preprocess_fn=create_preprocess_fn(train_client_spec,
-                                               sequence_length),
-      eval_preprocess_fn=create_preprocess_fn(eval_client_spec,
-                                              sequence_length))
+  datasets = task_data.from_client_specs(
+      train_data, test_data, train_client_spec, eval_client_spec,
+      functools.partial(create_preprocess_fn, sequence_length=sequence_length))
   input_spec = datasets.element_type_structure
 
   def model_fn():

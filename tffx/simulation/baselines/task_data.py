@@ -17,6 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.simulation import client_data
+from tffx.simulation.baselines import client_spec
 
 CentralOrClientData = Union[tf.data.Dataset, client_data.ClientData]
 PreprocessFnType = Callable[[tf.data.Dataset], tf.data.Dataset]
@@ -38,7 +39,8 @@ def _element_spec(data: CentralOrClientData):
   return data.element_spec
 
 
-def _is_compatible(spec_a, spec_b) -> bool:
+def specs_compatible(spec_a, spec_b) -> bool:
+  """Whether two nests of `tf.TensorSpec` agree in structure, dtypes, shapes."""
   try:
     tf.nest.assert_same_structure(spec_a, spec_b, check_types=False)
   except (ValueError, TypeError):
@@ -127,7 +129,7 @@ class BaselineTaskDatasets:
     if validation_data is not None:
       test_type = _element_spec(test_data)
       validation_type = _element_spec(validation_data)
-      if not _is_compatible(test_type, validation_type):
+      if not specs_compatible(test_type, validation_type):
         raise ValueError(
             f'The validation set must be None, or have the same element type '
             f'structure as the test data. Found test type {test_type} and '
@@ -266,3 +268,33 @@ class BaselineTaskDatasets:
     hparams['train_preprocess_fn'] = self._train_preprocess_fn is not None
     hparams['eval_preprocess_fn'] = self._eval_preprocess_fn is not None
     return hparams
+
+
+# TFF's evaluation default for the tasks: one pass, batches of 64, in order.
+_DEFAULT_EVAL_SPEC = client_spec.ClientSpec(
+    num_epochs=1, batch_size=64, shuffle_buffer_size=1)
+
+
+def from_client_specs(
+    train_data: client_data.ClientData,
+    test_data: CentralOrClientData,
+    train_client_spec: client_spec.ClientSpec,
+    eval_client_spec: Optional[client_spec.ClientSpec],
+    create_preprocess_fn: Callable[[client_spec.ClientSpec],
+                                   PreprocessFnType]) -> BaselineTaskDatasets:
+  """A task's datasets, preprocessed as its client specs say.
+
+  Args:
+    train_data: The training `ClientData`.
+    test_data: The test data.
+    train_client_spec: The `ClientSpec` of training clients.
+    eval_client_spec: The `ClientSpec` of evaluation data; `None` is one
+      epoch in batches of 64, without shuffling.
+    create_preprocess_fn: The task's `ClientSpec -> preprocess_fn`.
+  """
+  return BaselineTaskDatasets(
+      train_data=train_data,
+      test_data=test_data,
+      train_preprocess_fn=create_preprocess_fn(train_client_spec),
+      eval_preprocess_fn=create_preprocess_fn(eval_client_spec or
+                                              _DEFAULT_EVAL_SPEC))
