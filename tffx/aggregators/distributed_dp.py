@@ -53,10 +53,6 @@ _OWNER = 'DistributedDpSumFactory'
 _STDDEVS_IN_FIELD = 3.0
 
 
-def _int64_like(type_spec):
-  return secure.int64_type(type_spec)
-
-
 class _SkellamSumFactory(factory.UnweightedAggregationFactory):
   """Quantizes, adds Skellam noise at clients and sums modulo 2**bits.
 
@@ -73,7 +69,7 @@ class _SkellamSumFactory(factory.UnweightedAggregationFactory):
   def create(self, value_type: Any) -> aggregation_process.AggregationProcess:
     value_type = factory.check_value_type(value_type, f'{_OWNER}.create',
                                           factory.FLOAT)
-    int_type = _int64_like(value_type)
+    int_type = secure.int64_type(value_type)
     modulus = 2**self._bits
     mu, scale = self._mu, self._scale
     modular_sum = secure_modular.SecureModularSumFactory(modulus).create(

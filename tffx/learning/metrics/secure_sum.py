@@ -25,7 +25,6 @@ import math
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import numpy as np
-import tensorflow as tf
 
 from tffx.aggregators import factory
 from tffx.aggregators import quantile_estimation
@@ -41,7 +40,6 @@ from tffx.templates import aggregation_process
 from tffx.templates import estimation_process
 from tffx.templates import measured_process
 from tffx.types import computation_types
-from tffx.types import placements
 from tffx.types import type_conversions
 
 DEFAULT_SECURE_LOWER_BOUND = 0
