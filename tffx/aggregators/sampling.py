@@ -35,7 +35,6 @@ from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
 from tffx.computations import value_impl
-from tffx.templates import aggregation_process
 from tffx.templates import measured_process
 from tffx.types import computation_types
 from tffx.types import placements
@@ -44,15 +43,20 @@ from tffx.types import type_conversions
 _NO_SEED = -1
 
 
-class SampleAggregationProcess(aggregation_process.AggregationProcess):
-  """An `AggregationProcess` whose result is a sample, not a value of `V`.
+class SampleAggregationProcess(measured_process.MeasuredProcess):
+  """The process of a sampling factory: its result is a sample, not a `V`.
 
-  TFF's `AggregationProcess` allows any result type `V'`; tffx's requires
-  `V`, except for this subclass (the processes of sampling factories).
+  Typed `(-> S@SERVER)` and `(<S@SERVER, V@CLIENTS> -> <state=S@SERVER,
+  result=V'@SERVER, measurements=M@SERVER>)`, where V' is V with a leading
+  sample dimension on every tensor. TFF returns an `AggregationProcess`
+  here; tffx's `AggregationProcess` keeps the seed contract (the result has
+  the value's type, else `AggregationValueTypeMismatchError`), so a sample
+  is a `MeasuredProcess` of its own (docs/tff_differences.md).
   """
 
-  def _check_result_type(self, value_member, result_member, next_context):
-    del value_member, result_member, next_context  # A sample has type V'.
+  @property
+  def is_weighted(self) -> bool:
+    return False
 
 
 def _with_sample_dimension(type_spec: computation_types.Type):

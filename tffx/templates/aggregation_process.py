@@ -116,19 +116,8 @@ class AggregationProcess(measured_process.MeasuredProcess):
     template_checks.check_placement(output.measurements, placements.SERVER,
                                     'the `measurements` returned by `next_fn`',
                                     AggregationPlacementError, next_context)
-    self._check_result_type(parameter[1].member, output.result.member,
-                            next_context)
-    self._is_weighted = len(parameter) == 3
-
-  def _check_result_type(self, value_member: computation_types.Type,
-                         result_member: computation_types.Type,
-                         next_context: str) -> None:
-    """Raises unless the result has the type of the aggregated value.
-
-    tffx's contract, stricter than TFF's (which allows any `V'`); the one
-    subclass that relaxes it is `tffx.aggregators.sampling`'s process, whose
-    result is a sample of client values.
-    """
+    value_member = parameter[1].member
+    result_member = output.result.member
     # As in TFF, a sequence aggregates to values of its element type (e.g.
     # batches of client records into one batch at SERVER).
     if isinstance(value_member, computation_types.SequenceType):
@@ -139,6 +128,7 @@ class AggregationProcess(measured_process.MeasuredProcess):
           f'type of the aggregated value, {value_member}, found '
           f'{result_member}.{next_context}\nTip: an aggregation returns a '
           f'value of the type it aggregates; cast or reshape inside it.')
+    self._is_weighted = len(parameter) == 3
 
   @property
   def next(self) -> computation_impl.Computation:

@@ -80,7 +80,8 @@ class UnweightedReservoirSamplingFactoryTest(parameterized.TestCase):
 
     process = sampling.UnweightedReservoirSamplingFactory(3).create(_MEMBER)
 
-    self.assertIsInstance(process, aggregation_process.AggregationProcess)
+    self.assertIsInstance(process, sampling.SampleAggregationProcess)
+    self.assertNotIsInstance(process, aggregation_process.AggregationProcess)
     self.assertEqual(
         str(process.next.type_signature),
         '(<state=<>@SERVER,value={<a=int32,b=float32[2]>}@CLIENTS> -> '

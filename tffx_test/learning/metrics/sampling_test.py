@@ -4,6 +4,7 @@ from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
 
+from tffx.aggregators import sampling as aggregator_sampling
 from tffx.learning.metrics import errors
 from tffx.learning.metrics import sampling
 from tffx.templates import aggregation_process
@@ -94,7 +95,8 @@ class FinalizeThenSampleFactoryTest(absltest.TestCase):
     process = sampling.FinalizeThenSampleFactory(2).create(
         _FINALIZERS, _UNFINALIZED_TYPE)
 
-    self.assertIsInstance(process, aggregation_process.AggregationProcess)
+    self.assertIsInstance(process, aggregator_sampling.SampleAggregationProcess)
+    self.assertNotIsInstance(process, aggregation_process.AggregationProcess)
     self.assertEqual(
         str(process.next.type_signature.result.measurements),
         '<mean_loss=int64,num_examples=int64>@SERVER')
