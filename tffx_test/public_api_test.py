@@ -106,6 +106,16 @@ _ANALYTICS_NAMES = frozenset({
     'build_hierarchical_histogram_process',
 })
 
+# TFF 0.87's names in `tff.learning.metrics` (all of them are in tffx).
+_LEARNING_METRICS_NAMES = frozenset({
+    'FinalizeThenSampleFactory', 'FunctionalMetricFinalizersType',
+    'MetricFinalizersType', 'MetricsAggregatorType', 'NumBatchesCounter',
+    'NumExamplesCounter', 'SecureSumFactory', 'SumThenFinalizeFactory',
+    'create_default_secure_sum_quantization_ranges',
+    'create_functional_metric_fns', 'create_keras_metric_finalizer',
+    'finalize_then_sample', 'secure_sum_then_finalize', 'sum_then_finalize',
+})
+
 
 # TFF 0.87's classes in `tff.simulation.baselines`, and the task modules
 # tffx has of its modules (emnist, shakespeare).
@@ -116,6 +126,20 @@ _BASELINES_TASK_MODULES = frozenset({'emnist', 'shakespeare'})
 
 
 class PublicApiTest(absltest.TestCase):
+
+  def test_learning_metrics_namespace_exports_exactly_tffs_names(self):
+    namespace = tffx.learning.metrics
+    public = {
+        name for name in dir(namespace) if not name.startswith('_') and
+        not isinstance(getattr(namespace, name), types.ModuleType)
+    }
+
+    self.assertEqual(public, _LEARNING_METRICS_NAMES)
+
+  def test_reservoir_sampling_factory_is_exported(self):
+
+    self.assertIs(tffx.aggregators.UnweightedReservoirSamplingFactory,
+                  tffx.aggregators.sampling.UnweightedReservoirSamplingFactory)
 
   def test_tff_namespaces_have_tffs_names(self):
     for namespace, names in ((tffx.types, _TYPES_NAMES),

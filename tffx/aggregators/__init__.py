@@ -29,6 +29,7 @@ from tffx.aggregators.robust import clipping_factory as clipping_factory
 from tffx.aggregators.rotation import DiscreteFourierTransformFactory as DiscreteFourierTransformFactory
 from tffx.aggregators.rotation import HadamardTransformFactory as HadamardTransformFactory
 from tffx.aggregators.sampling import federated_sample as federated_sample
+from tffx.aggregators.sampling import UnweightedReservoirSamplingFactory as UnweightedReservoirSamplingFactory
 from tffx.aggregators.robust import zeroing_factory as zeroing_factory
 from tffx.aggregators.secure import SecureSumFactory as SecureSumFactory
 from tffx.aggregators.secure_modular import SecureModularSumFactory as SecureModularSumFactory

@@ -6,6 +6,7 @@ that package, with TFF's default parameters:
     robust_aggregator:  zeroing(clipping(MeanFactory()))
     dp_aggregator:      zeroing(DifferentiallyPrivateFactory.gaussian_adaptive())
     secure_aggregator:  zeroing(clipping(MeanFactory(SecureSumFactory(..))))
+    ddp_secure_aggregator: zeroing(UnweightedMeanFactory(DistributedDpSumFactory(..)))
     compression_aggregator:
                         zeroing(clipping(MeanFactory(
                             EncodedSumFactory.quantize_above_threshold(8, 20000))))
@@ -21,6 +22,7 @@ import math
 from typing import Callable, Optional
 
 from tffx.aggregators import differential_privacy
+from tffx.aggregators import distributed_dp
 from tffx.aggregators import encoded
 from tffx.aggregators import errors
 from tffx.aggregators import factory
@@ -263,6 +265,52 @@ def secure_aggregator(*,
             upper_bound_threshold=1, lower_bound_threshold=0))
   if clipping:
     result = _default_clipping(result, secure_estimation=True)
+  if zeroing:
+    result = _default_zeroing(result, secure_estimation=True)
+  return result
+
+
+def ddp_secure_aggregator(noise_multiplier: float,
+                          expected_clients_per_round: int,
+                          bits: int = 20,
+                          zeroing: bool = True,
+                          rotation_type: str = 'hd'
+                         ) -> factory.UnweightedAggregationFactory:
+  """An unweighted mean with distributed DP and secure aggregation.
+
+  Client updates are clipped to an adaptive L2 norm (starting at 0.1,
+  tracking the median norm), rotated, quantized and noised with Skellam
+  noise at each client, and summed securely modulo `2**bits`
+  (`tffx.aggregators.distributed_dp.DistributedDpSumFactory`); client
+  counts and the zeroing and clipping estimates are summed securely too.
+
+  Args:
+    noise_multiplier: The noise stddev in units of the initial L2 clip
+      (0.1), >= 0; 1.0 or more may be needed for meaningful privacy.
+    expected_clients_per_round: The expected number of clients, positive.
+    bits: The bit width of the secure sum, in [1, 22] (default 20; about 12
+      suffice for 100 clients, 16 for 1000).
+    zeroing: Whether to zero updates above an adaptive norm first.
+    rotation_type: 'hd' (Hadamard) or 'dft' (discrete Fourier transform).
+
+  Returns:
+    An `UnweightedAggregationFactory`.
+
+  Raises:
+    ParameterTypeError, ParameterValueError: for arguments out of range.
+  """
+  _check_bool(zeroing, 'zeroing', 'ddp_secure_aggregator')
+  result = distributed_dp.DistributedDpSumFactory(
+      noise_multiplier=noise_multiplier,
+      expected_clients_per_round=expected_clients_per_round,
+      bits=bits,
+      l2_clip=0.1,
+      rotation_type=rotation_type,
+      auto_l2_clip=True)
+  result = mean.UnweightedMeanFactory(
+      value_sum_factory=result,
+      count_sum_factory=secure.SecureSumFactory(
+          upper_bound_threshold=1, lower_bound_threshold=0))
   if zeroing:
     result = _default_zeroing(result, secure_estimation=True)
   return result

@@ -8,7 +8,9 @@ from tffx.aggregators import encoded
 from tffx.aggregators import errors
 from tffx.aggregators import factory
 from tffx.aggregators import mean
+from tffx.backends import reference
 from tffx.learning import model_update_aggregator
+from tffx.testing import aggregation_assertions
 from tffx.types import computation_types as ct
 
 _VECTOR = ct.TensorType(np.float32, [2])
@@ -201,6 +203,58 @@ class CompressionAggregatorTest(parameterized.TestCase):
 
     with self.assertRaises(errors.ParameterTypeError):
       model_update_aggregator.compression_aggregator(zeroing=1)
+
+
+class DdpSecureAggregatorTest(parameterized.TestCase):
+
+  def setUp(self):
+    super().setUp()
+    self.enter_context(reference.create_reference_execution_context())
+
+  @parameterized.named_parameters(('zeroing', True), ('no_zeroing', False))
+  def test_is_unweighted_and_only_secure(self, zeroing):
+    aggregator = model_update_aggregator.ddp_secure_aggregator(
+        1.0, 10, zeroing=zeroing)
+
+    process = _create(aggregator)
+
+    self.assertIsInstance(aggregator, factory.UnweightedAggregationFactory)
+    aggregation_assertions.assert_contains_secure_aggregation(process.next)
+    aggregation_assertions.assert_not_contains_unsecure_aggregation(
+        process.next)
+    names = process.next.type_signature.result.measurements.member.names()
+    self.assertEqual('zeroing' in names, zeroing)
+
+  def test_without_noise_averages_small_updates(self):
+    aggregator = model_update_aggregator.ddp_secure_aggregator(
+        0.0, 2, zeroing=False)
+    process = _create(aggregator)
+    values = [np.array([0.01, -0.02], np.float32),
+              np.array([0.03, 0.04], np.float32)]
+
+    output = process.next(process.initialize(), values)
+
+    np.testing.assert_allclose(output.result, [0.02, 0.01], atol=1e-4)
+
+  def test_clips_large_updates_to_the_initial_norm(self):
+    aggregator = model_update_aggregator.ddp_secure_aggregator(
+        0.0, 1, zeroing=False, rotation_type='dft')
+    process = _create(aggregator)
+
+    output = process.next(process.initialize(),
+                          [np.array([3.0, 4.0], np.float32)])
+
+    np.testing.assert_allclose(output.result, [0.06, 0.08], atol=1e-4)
+
+  @parameterized.named_parameters(
+      ('bits', dict(bits=30), errors.ParameterValueError),
+      ('rotation', dict(rotation_type='none'), errors.ParameterValueError),
+      ('zeroing', dict(zeroing='yes'), errors.ParameterTypeError),
+  )
+  def test_raises_for_bad_arguments(self, override, error):
+
+    with self.assertRaises(error):
+      model_update_aggregator.ddp_secure_aggregator(1.0, 10, **override)
 
 
 if __name__ == '__main__':

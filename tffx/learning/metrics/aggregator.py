@@ -37,10 +37,21 @@ from tffx.types import type_conversions
 
 MetricFinalizersType = Union[Mapping[str, Callable[[Any], Any]],
                              Callable[[Any], Any]]
+# As in TFF: one function from all unfinalized metrics (a mapping of metric
+# names) to all finalized ones, e.g. `FunctionalModel.finalize_metrics`.
+MetricsState = Mapping[str, Any]
+FunctionalMetricFinalizersType = Callable[[MetricsState], MetricsState]
+# What the learning algorithms take as `metrics_aggregator`:
+# `(metric_finalizers, local_unfinalized_metrics_type) -> Computation`, e.g.
+# `sum_then_finalize` or `secure_sum_then_finalize`.
+MetricsAggregatorType = Callable[[MetricFinalizersType, Any],
+                                 computation_impl.Computation]
 
 
-def _check_unfinalized_type(
+def check_unfinalized_type(
     local_unfinalized_metrics_type: Any) -> computation_types.StructType:
+  """`local_unfinalized_metrics_type` as a struct of numeric tensors, or
+  raises `UnfinalizedMetricsTypeError`."""
   try:
     unfinalized_type = computation_types.to_type(local_unfinalized_metrics_type)
   except TypeError as e:
@@ -91,8 +102,11 @@ def _build_finalize_fn(metric_finalizers: MetricFinalizersType,
   return metric_finalizers
 
 
-def _build_sum_and_finalize(metric_finalizers, local_unfinalized_metrics_type):
-  unfinalized_type = _check_unfinalized_type(local_unfinalized_metrics_type)
+def build_finalize_computation(metric_finalizers,
+                               local_unfinalized_metrics_type):
+  """Returns `(U, finalize)`: the checked unfinalized metrics type and the
+  `tf_computation` `(U -> F)`. Raises as `sum_then_finalize` does."""
+  unfinalized_type = check_unfinalized_type(local_unfinalized_metrics_type)
   finalize = tensorflow_computation.tf_computation(
       _build_finalize_fn(metric_finalizers, unfinalized_type),
       unfinalized_type)
@@ -121,7 +135,7 @@ def sum_then_finalize(
     MismatchedMetricNamesError: if a mapping of finalizers names other
       metrics than `U`.
   """
-  unfinalized_type, finalize = _build_sum_and_finalize(
+  unfinalized_type, finalize = build_finalize_computation(
       metric_finalizers, local_unfinalized_metrics_type)
 
   @federated_computation.federated_computation(
@@ -181,7 +195,7 @@ class SumThenFinalizeFactory:
         tensors, or the initial metrics do not have that type.
       MismatchedMetricNamesError: see `sum_then_finalize`.
     """
-    unfinalized_type, finalize = _build_sum_and_finalize(
+    unfinalized_type, finalize = build_finalize_computation(
         self._metric_finalizers, local_unfinalized_metrics_type)
     specs = type_conversions.to_tf_spec(unfinalized_type)
     initial = self._initial_unfinalized_metrics

@@ -19,3 +19,8 @@ class MismatchedMetricNamesError(ValueError):
 
 class MetricsConstructorError(TypeError):
   """A metrics constructor does not return Keras metrics with unique names."""
+
+
+class UnquantizableDTypeError(TypeError):
+  """A metric tensor's dtype is neither integer nor floating-point, so it has
+  no secure-sum quantization range."""
