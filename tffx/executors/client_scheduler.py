@@ -112,14 +112,18 @@ class ClientScheduler:
     Without a fixed chunk size there are at least `_CHUNKS_PER_THREAD`
     chunks per thread (balance) and enough chunks to respect the size caps
     (memory), of sizes differing by at most one; or, if
-    `one_chunk_per_thread`, one chunk per thread. Work vectorized over
-    clients (`clients_per_call`) gets one chunk per client device instead,
-    or more if a device's share exceeds `clients_per_call`.
+    `one_chunk_per_thread`, one chunk per thread. Work vectorized or
+    batched over clients (`clients_per_call`) gets one chunk per client
+    device instead, or more if a device's share exceeds `clients_per_call`
+    or the size cap.
     """
     if self._clients_per_chunk is not None:
       return list(range(0, num_clients, self._clients_per_chunk)) + [
           num_clients]
     if clients_per_call is not None:
+      if bytes_per_client is not None:
+        clients_per_call = max(1, min(clients_per_call, _CHUNK_BYTES // max(
+            bytes_per_client, 1)))
       count = min(num_clients, max(math.ceil(num_clients / clients_per_call),
                                    len(self._client_devices)))
       return [num_clients * k // count for k in range(count)] + [num_clients]

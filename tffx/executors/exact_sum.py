@@ -20,14 +20,14 @@ subnormal, so a sum of them is an integer in that unit, kept in two tiers.
     it; only values below 2**(top - 20) can be off the grid, and only those
     are looked at.
   * Exact tier: per element, a fixed-point integer in int64 limbs of 32
-    bits spanning the dtype's range, with 31 bits of carry headroom,
-    filled by vectorized scatters (`np.add.at`). Off-grid values, float64
-    values, and the fast tier when a chunk outgrows its grid or count (a
-    spill) go there, exactly.
-Rounding reads each element's top 64 bits and a sticky bit; `mean` divides
-the limbs by the count (long division); `divide` brackets each quotient in
-float64 or long double and divides exact Python integers where the bracket
-straddles a rounding boundary.
+    bits spanning the dtype's range, with 31 bits of carry headroom
+    (`exact_limbs`). Off-grid values, float64 values, and the fast tier
+    when a chunk outgrows its grid or count (a spill) go there, exactly.
+Where only the fast tier holds values, `result` is one cast, and `mean` and
+`divide` one float64 division and a cast, except on the rare quotients that
+float64 rounds onto a midpoint of the dtype. Elsewhere rounding reads each
+element's limbs (`exact_limbs`: long division by a count; quotients of two
+sums bracketed in long double, exact Python integers near ties).
 
 Guarantees:
   * Results are the exact value rounded once, half to even; beyond the
@@ -65,15 +65,14 @@ Not here: which aggregation uses it, and structures (one `ExactSum` per
 tensor leaf).
 """
 
-import functools
 import math
 from typing import List, Optional, Tuple
 
 import ml_dtypes
 import numpy as np
 
-_LIMB_BITS = 32
-_LIMB_MASK = (1 << _LIMB_BITS) - 1
+from tffx.executors import exact_limbs
+
 # Normalize the limbs after this many values per element: each adds less
 # than 4 * 2**32 to a limb, so limbs stay below 2**62.
 _MAX_ADDS = 1 << 28
@@ -84,50 +83,6 @@ _FAST_BITS = 10
 _PENDING_ELEMENTS = 1 << 16
 # Chunks at least this wide are added to the fast tier row by row.
 _ROW_LOOP_WIDTH = 4096
-# Dtypes that a long double (64-bit mantissa, x86) casts to with one
-# rounding; `divide` brackets quotients with it.
-_LONG_DOUBLE_CASTS = (np.dtype(np.float32), np.dtype(np.float64)) if (
-    np.finfo(np.longdouble).nmant >= 63) else ()
-
-
-class _Format:
-  """The bit layout of a floating dtype, read through its unsigned view."""
-
-  def __init__(self, dtype: np.dtype):
-    info = ml_dtypes.finfo(dtype)
-    self.dtype = dtype
-    self.bits = dtype.itemsize * 8
-    self.uint = np.dtype(f'uint{self.bits}')
-    self.mantissa_bits = int(info.nmant)          # stored, without implicit
-    self.precision = self.mantissa_bits + 1
-    self.exponent_field_max = (1 << (self.bits - 1 - self.mantissa_bits)) - 1
-    self.min_normal_exponent = 2 - (self.exponent_field_max + 1) // 2
-    # The unit of the fixed-point numbers: the smallest subnormal.
-    self.base = self.min_normal_exponent - self.mantissa_bits
-    # Limbs for the largest finite value times 2**64 values, plus a carry.
-    top = self.exponent_field_max - 2 + self.precision
-    self.num_limbs = -(-(top + 64) // _LIMB_BITS) + 1
-    self.has_fast_tier = self.precision <= 26
-    # numpy casts float64 to these with one correct rounding.
-    self.casts_exactly = dtype in (np.float16, np.float32, np.float64)
-
-  def decompose(self, values: np.ndarray):
-    """Finite values as sign, integer mantissa < 2**53 and position.
-
-    value = (-1)**negative * mantissa * 2**(position + self.base).
-    """
-    bits = values.view(self.uint).astype(np.uint64)
-    negative = (bits >> np.uint64(self.bits - 1)).astype(bool)
-    field = ((bits >> np.uint64(self.mantissa_bits)) &
-             np.uint64(self.exponent_field_max)).astype(np.int64)
-    mantissa = bits & np.uint64((1 << self.mantissa_bits) - 1)
-    mantissa |= (field > 0).astype(np.uint64) << np.uint64(self.mantissa_bits)
-    return negative, mantissa.astype(np.int64), np.maximum(field - 1, 0)
-
-
-@functools.lru_cache(maxsize=None)
-def _format(dtype: np.dtype) -> _Format:
-  return _Format(dtype)
 
 
 class ExactSum:
@@ -149,7 +104,7 @@ class ExactSum:
         complex_) else self._dtype
     self._width = self._size * (2 if complex_ else 1)
     if self._floating:
-      self._fmt = _format(self._real_dtype)
+      self._fmt = exact_limbs.format_of(self._real_dtype)
       self._limbs: Optional[np.ndarray] = None    # (num_limbs, width) int64
       self._limb_columns = np.zeros(self._width, bool)  # limbs used there
       self._limb_rows = (self._fmt.num_limbs, -1)       # rows used: low, high
@@ -159,9 +114,9 @@ class ExactSum:
       self._fast_count = 0
       # What the tiers leave out, as an IEEE sum (order-independent): inf and
       # nan inputs, and the sign of zero of values not in the fast tier
-      # (+0.0 once a value is not -0.0). -0.0 is the identity.
-      self._special = np.full(self._width, -0.0)
-      self._special_used = False   # False: it is all -0.0 still
+      # (+0.0 once a value is not -0.0). -0.0 is the identity; None: all of
+      # it is -0.0 still (`_specials()` makes it).
+      self._special: Optional[np.ndarray] = None
       self._any = False
     elif self._dtype.kind in 'iub':
       accumulator = {'i': np.int64, 'u': np.uint64, 'b': bool}
@@ -229,10 +184,10 @@ class ExactSum:
       else:
         self._total += other._total
       return
-    if other._special_used:
+    if other._special is not None:
+      specials = self._specials()
       with np.errstate(invalid='ignore'):
-        self._special += other._special
-      self._special_used = True
+        specials += other._special
     self._any = self._any or other._any
     if other._limbs is not None:
       if self._limbs is None:
@@ -242,7 +197,7 @@ class ExactSum:
       self._limbs += other._limbs
       self._adds += other._adds
       self._limb_columns |= other._limb_columns
-      self._limb_rows = _union(self._limb_rows, other._limb_rows)
+      self._limb_rows = exact_limbs.union(self._limb_rows, other._limb_rows)
     if other._fast_count and not self._fast_count:
       self._fast = other._fast.copy()
       self._fast_top, self._fast_count = other._fast_top, other._fast_count
@@ -265,6 +220,11 @@ class ExactSum:
     self._flush()
     if not self._floating:
       return self._total.astype(self._dtype).reshape(self._shape)
+    if (self._limbs is None and self._special is None and
+        self._fmt.casts_exactly):
+      # Only the fast tier: exact in float64, zeros signed as IEEE adds
+      # them in any order; one cast rounds it once.
+      return self._cast(self._fast if self._any else np.zeros(self._width))
     # Where the limbs are unused the fast tier is exact in float64, so
     # casting it rounds once (for the dtypes numpy casts exactly).
     out = self._fast.copy()
@@ -274,8 +234,8 @@ class ExactSum:
         self._fmt.casts_exactly) else np.arange(self._width)
     if columns.size:
       negative, magnitude, shift = self._exact(columns)
-      rounded = _round(self._fmt, magnitude, np.zeros(columns.size, bool),
-                       shift)
+      rounded = exact_limbs.round_to(self._fmt, magnitude,
+                                     np.zeros(columns.size, bool), shift)
       out[columns] = self._signed(rounded, negative, magnitude, columns)
     return self._finish(out)
 
@@ -286,13 +246,15 @@ class ExactSum:
     if not 0 < count < (1 << 31):
       raise ValueError(f'mean needs 0 < count < 2**31, found {count}.')
     self._flush()
-    out, undecided = self._fast_quotient(np.float64(count), False)
+    out, undecided = self._fast_quotient(np.float64(count), False,
+                                         count=True)
     columns = np.flatnonzero(undecided)
     if columns.size:
       negative, magnitude, shift = self._exact(columns)
-      quotient, sticky = _divide_limbs(magnitude, count)
+      quotient, sticky = exact_limbs.divide_limbs(magnitude, count)
       # The quotient has two extra limbs below the unit.
-      rounded = _round(self._fmt, quotient, sticky, shift - 2 * _LIMB_BITS)
+      rounded = exact_limbs.round_to(self._fmt, quotient, sticky,
+                                     shift - 2 * exact_limbs.LIMB_BITS)
       out[columns] = self._signed(rounded, negative, magnitude, columns)
     return self._finish(out)
 
@@ -317,8 +279,11 @@ class ExactSum:
     den_index = np.repeat(den_index, self._width // max(self._size, 1))
     out, undecided = self._fast_quotient(den._fast[den_index],
                                          den._limb_columns[den_index])
-    special = (den._special[den_index] != 0) | (self._special != 0)
-    columns = np.flatnonzero(undecided | special)
+    for special in (den._special[den_index] if den._special is not None
+                    else None, self._special):
+      if special is not None:
+        undecided |= special != 0
+    columns = np.flatnonzero(undecided)
     if columns.size:
       den_columns = den_index[columns]
       num_rep, num, num_shift = self._stand_in(columns)
@@ -329,7 +294,7 @@ class ExactSum:
         quotient = num_rep / den_rep
       regular = np.flatnonzero((np.abs(num_rep) == 1) & (np.abs(den_rep) == 1))
       if regular.size:
-        quotient[regular] *= _divide_magnitudes(
+        quotient[regular] *= exact_limbs.divide_magnitudes(
             self._fmt, num[:, regular], den_magnitude[:, regular],
             num_shift - den_shift)
       out[columns] = quotient
@@ -347,10 +312,10 @@ class ExactSum:
       return self._total.astype(np.int64) if self._dtype.kind != 'u' else (
           self._total.view(np.int64).copy())
     top = -(1 << 62) if self._fast_top is None else self._fast_top
-    rows = [self._special.view(np.int64), self._fast.view(np.int64)]
+    rows = [self._specials().view(np.int64), self._fast.view(np.int64)]
     if self._limbs is not None:
       limbs = self._limbs.copy()
-      _normalize(limbs)
+      exact_limbs.normalize(limbs)
       rows.append(limbs.reshape(-1))
     header = np.array([top, self._fast_count, self._any], np.int64)
     return np.concatenate([header] + rows)
@@ -369,7 +334,6 @@ class ExactSum:
     rows = array[3:].reshape(-1, total._width) if total._width else (
         np.zeros((2, 0), np.int64))
     total._special, total._fast = (r.view(np.float64).copy() for r in rows[:2])
-    total._special_used = True
     if len(rows) > 2:
       total._limbs = rows[2:].copy()
       total._limb_columns = total._limbs.any(axis=0)
@@ -385,8 +349,8 @@ class ExactSum:
       zero = np.zeros((), flat.dtype)
       finite = np.isfinite(flat)
       with np.errstate(invalid='ignore'):
-        self._special_used = True
-        self._special += np.add.reduce(np.where(finite, -zero, flat), axis=0,
+        specials = self._specials()
+        specials += np.add.reduce(np.where(finite, -zero, flat), axis=0,
                                        dtype=np.float64, initial=-0.0)
       flat = np.where(finite, flat, zero)
       high, low = float(flat.max()), float(flat.min())
@@ -434,10 +398,9 @@ class ExactSum:
       part[rows, np.searchsorted(touched, columns)] = np.ldexp(on_grid, grid)
       self._fast[touched] = saved + np.add.reduce(part, axis=0,
                                                   initial=-0.0)
-      self._to_limbs(*_decompose_float64(values - np.ldexp(on_grid, grid),
-                                         self._fmt), columns, flat.shape[0])
-      self._special[columns] += 0.0   # nonzero values: not all -0.0
-      self._special_used = True
+      self._to_limbs(*exact_limbs.decompose_float64(
+          values - np.ldexp(on_grid, grid), self._fmt), columns, flat.shape[0])
+      self._specials()[columns] += 0.0   # nonzero values: not all -0.0
 
   def _restart(self, top: int) -> None:
     """Spills the fast tier and restarts it for values below 2**top."""
@@ -469,8 +432,8 @@ class ExactSum:
 
   def _add_to_limbs(self, flat: np.ndarray) -> None:
     fmt = self._fmt
-    self._special_used = True
-    self._special += np.where(np.any(
+    specials = self._specials()
+    specials += np.where(np.any(
         flat.view(fmt.uint) != fmt.uint.type(1 << (fmt.bits - 1)), axis=0),
                               0.0, -0.0)
     # Pieces of ~2**16 values keep the temporaries in cache.
@@ -482,12 +445,12 @@ class ExactSum:
 
   def _spill(self, fast: np.ndarray) -> None:
     """Adds a fast-tier accumulator into the limbs (exactly)."""
-    self._special_used = True
-    self._special += np.where(_is_negative_zero(fast), -0.0, 0.0)
+    specials = self._specials()
+    specials += np.where(exact_limbs.is_negative_zero(fast), -0.0, 0.0)
     columns = np.flatnonzero(fast)
     if columns.size:
-      self._to_limbs(*_decompose_float64(fast[columns], self._fmt), columns,
-                     1)
+      self._to_limbs(*exact_limbs.decompose_float64(fast[columns], self._fmt),
+                     columns, 1)
 
   def _to_limbs(self, negative, mantissa, position, columns, adds) -> None:
     """Scatters decomposed values into the limbs; `adds` values a column."""
@@ -495,14 +458,15 @@ class ExactSum:
       self._limbs = np.zeros((self._fmt.num_limbs, self._width), np.int64)
     elif self._adds + adds > _MAX_ADDS:
       self._normalize()
-    _scatter(self._limbs, negative, mantissa, position, columns)
+    exact_limbs.scatter(self._limbs, negative, mantissa, position, columns)
     self._adds += adds
     self._limb_columns[columns] = True
     if position.size:
-      self._limb_rows = _union(self._limb_rows, _rows(position))
+      self._limb_rows = exact_limbs.union(self._limb_rows,
+                                          exact_limbs.limb_rows(position))
 
   def _normalize(self) -> None:
-    _normalize(self._limbs)
+    exact_limbs.normalize(self._limbs)
     self._adds = 1
     # Carries of negative sums reach the top limb.
     self._limb_rows = (self._limb_rows[0], self._fmt.num_limbs - 1)
@@ -515,46 +479,67 @@ class ExactSum:
     """
     fast = self._fast[columns]
     nonzero = np.flatnonzero(fast)
-    negative, mantissa, position = _decompose_float64(fast[nonzero], self._fmt)
+    negative, mantissa, position = exact_limbs.decompose_float64(
+        fast[nonzero], self._fmt)
     rows = self._limb_rows
     if position.size:
-      rows = _union(rows, _rows(position))
+      rows = exact_limbs.union(rows, exact_limbs.limb_rows(position))
     # Two more limbs above, for carries and the sign.
     low, high = (rows[0], min(rows[1] + 2, self._fmt.num_limbs - 1)) if (
         rows[0] <= rows[1]) else (0, 0)
     limbs = np.zeros((high - low + 1, columns.size), np.int64)
     if self._limbs is not None:
       limbs += self._limbs[low:high + 1][:, columns]
-    _scatter(limbs, negative, mantissa, position - low * _LIMB_BITS, nonzero)
-    _normalize(limbs)
+    exact_limbs.scatter(limbs, negative, mantissa,
+                        position - low * exact_limbs.LIMB_BITS, nonzero)
+    exact_limbs.normalize(limbs)
     negative = limbs[-1] < 0
     if negative.any():
       limbs[:, negative] = -limbs[:, negative]
-      _normalize(limbs)
-    return negative, limbs, int(low) * _LIMB_BITS
+      exact_limbs.normalize(limbs)
+    return negative, limbs, int(low) * exact_limbs.LIMB_BITS
 
-  def _fast_quotient(self, denominator: np.ndarray, den_limbs):
+  def _fast_quotient(self, denominator, den_limbs, count: bool = False):
     """This sum / `denominator` where float64 decides it; (out, undecided).
 
-    Where neither sum uses limbs, both are exact float64 values, so the
-    exact quotient is within one float64 of the rounded one: if both
-    neighbours round to the same value of the dtype, so does the quotient.
+    Where neither sum uses limbs, both are exact float64 values, and IEEE
+    division rounds their quotient once to float64. Rounding that to the
+    dtype rounds the exact quotient correctly unless it sits exactly on a
+    midpoint between two neighbours of the dtype (the dtype's midpoints are
+    float64 values, so the exact quotient and its float64 rounding are on
+    the same side of every other one). A midpoint is decided if it is the
+    exact quotient (a tie, which the cast rounds to even): checked in a
+    long double when the denominator is a `count` (a midpoint's 25 bits
+    times 31 fit its 64). Other midpoints, zeros (the exact way knows the
+    sign of zero), inf, nan and quotients below the dtype's normal range
+    are left undecided.
     """
-    if not (self._fmt.has_fast_tier and self._fmt.casts_exactly):
+    fmt = self._fmt
+    if not (fmt.has_fast_tier and fmt.casts_exactly):
       return np.zeros(self._width), np.ones(self._width, bool)
     with np.errstate(all='ignore'):
       quotient = self._fast / denominator
-      low = np.nextafter(quotient, -np.inf).astype(self._fmt.dtype)
-      high = np.nextafter(quotient, np.inf).astype(self._fmt.dtype)
-    # Zero sums go the exact way, which knows the sign of zero.
-    undecided = (low != high) | ~np.isfinite(quotient) | (
-        self._fast == 0) | self._limb_columns | den_limbs
-    return np.where(undecided, 0.0, low.astype(np.float64)), undecided
+    dropped = 52 - fmt.mantissa_bits   # float64 bits below the dtype's
+    low_bits = quotient.view(np.uint64) & np.uint64((1 << dropped) - 1)
+    undecided = low_bits == np.uint64(1 << (dropped - 1))
+    if count and exact_limbs.LONG_DOUBLE_HAS_64_BITS:
+      midpoints = np.flatnonzero(undecided)
+      tie = quotient[midpoints].astype(np.longdouble) * np.longdouble(
+          denominator) == self._fast[midpoints]
+      undecided[midpoints[tie]] = False
+    undecided |= ~(np.abs(quotient) >= 2.0**fmt.min_normal_exponent)
+    undecided |= np.isinf(quotient)
+    if self._limbs is not None:
+      undecided |= self._limb_columns
+    undecided |= den_limbs
+    return np.where(undecided, 0.0, quotient), undecided
 
   def _negative_zero(self, columns=slice(None)) -> np.ndarray:
     """Where a zero sum is -0.0: every value added there was -0.0."""
-    return self._any & _is_negative_zero(self._special[columns]) & (
-        _is_negative_zero(self._fast[columns]))
+    special = True if self._special is None else (
+        exact_limbs.is_negative_zero(self._special[columns]))
+    return self._any & special & exact_limbs.is_negative_zero(
+        self._fast[columns])
 
   def _zero(self, columns=slice(None)) -> np.ndarray:
     """The sign-correct zero where the exact sum is zero."""
@@ -569,12 +554,20 @@ class ExactSum:
     negative, magnitude, shift = self._exact(columns)
     value = np.where(magnitude.any(axis=0), np.where(negative, -1.0, 1.0),
                      self._zero(columns))
-    special = self._special[columns]
+    special = self._specials()[columns]
     return np.where(special != 0, special, value), magnitude, shift
 
   def _finish(self, rounded: np.ndarray) -> np.ndarray:
     """Applies inf/nan inputs; casts and reshapes."""
+    if self._special is None:
+      return self._cast(rounded)
     return self._cast(np.where(self._special != 0, self._special, rounded))
+
+  def _specials(self) -> np.ndarray:
+    """The specials' IEEE sum, made (all -0.0) when first needed."""
+    if self._special is None:
+      self._special = np.full(self._width, -0.0)
+    return self._special
 
   def _cast(self, values: np.ndarray) -> np.ndarray:
     """float64 values (representable, or beyond the range) to the dtype."""
@@ -594,171 +587,3 @@ class ExactSum:
       pending, self._pending = self._pending, []
       self._pending_elements = 0
       self.add_stacked(np.array(pending))   # 30x faster than np.stack
-
-
-def _rows(position: np.ndarray) -> Tuple[int, int]:
-  """The limbs that values at these (non-empty) positions can reach."""
-  return int(position.min()) // _LIMB_BITS, int(position.max()) // (
-      _LIMB_BITS) + 2
-
-
-def _union(a: Tuple[int, int], b: Tuple[int, int]) -> Tuple[int, int]:
-  return min(a[0], b[0]), max(a[1], b[1])
-
-
-def _is_negative_zero(values: np.ndarray) -> np.ndarray:
-  return (values == 0) & np.signbit(values)
-
-
-def _decompose_float64(values: np.ndarray, fmt: _Format):
-  """Like `fmt.decompose` for float64 multiples of 2**fmt.base."""
-  float64 = _format(np.dtype(np.float64))
-  negative, mantissa, position = float64.decompose(values)
-  position = position + (float64.base - fmt.base)
-  # Below the unit, the mantissa's low bits are zero: shift them out.
-  low = np.minimum(position, 0)
-  return negative, mantissa >> -low, position - low
-
-
-def _scatter(limbs, negative, mantissa, position, columns) -> None:
-  """Adds (-1)**negative * mantissa * 2**position into limbs[:, columns]."""
-  width = limbs.shape[1]
-  flat_limbs = limbs.reshape(-1)
-  sign = np.where(negative, -1, 1)
-  limb, shift = position >> 5, position & 31
-  for piece_index in range(2 if mantissa.max(initial=0) >> 32 else 1):
-    piece = (mantissa >> (_LIMB_BITS * piece_index)) & _LIMB_MASK
-    shifted = piece << shift                      # below 2**63
-    index = (limb + piece_index) * width + columns
-    np.add.at(flat_limbs, index, sign * (shifted & _LIMB_MASK))
-    np.add.at(flat_limbs, index + width, sign * (shifted >> _LIMB_BITS))
-
-
-def _normalize(limbs: np.ndarray) -> None:
-  """Carries so that every limb but the top is in [0, 2**32), in place."""
-  for k in range(limbs.shape[0] - 1):
-    carry = limbs[k] >> _LIMB_BITS
-    if carry.any():
-      limbs[k] -= carry << _LIMB_BITS
-      limbs[k + 1] += carry
-
-
-def _top_window(limbs: np.ndarray):
-  """Each element's top 64 bits, the position of its top bit and a sticky bit.
-
-  `limbs` are normalized and non-negative; zero elements give window 0.
-  """
-  num_limbs, width = limbs.shape
-  nonzero = limbs != 0
-  any_nonzero = nonzero.any(axis=0)
-  high = num_limbs - 1 - np.argmax(nonzero[::-1], axis=0)
-  low = np.argmax(nonzero, axis=0)
-  columns = np.arange(width)
-
-  def limb_at(k):
-    return np.where(k >= 0, limbs[np.maximum(k, 0), columns],
-                    0).astype(np.uint64)
-
-  top = limb_at(high)
-  # float64 holds 32-bit integers exactly, so frexp gives the bit length.
-  bit_length = np.where(any_nonzero, np.frexp(top.astype(np.float64))[1], 1)
-  bl = bit_length.astype(np.uint64)
-  below, further = limb_at(high - 1), limb_at(high - 2)
-  window = ((top << (np.uint64(64) - bl)) | (below << (np.uint64(32) - bl)) |
-            (further >> bl))
-  sticky = ((further & ((np.uint64(1) << bl) - np.uint64(1))) != 0) | (
-      low < high - 2)
-  position = high * _LIMB_BITS + bit_length - 1
-  return np.where(any_nonzero, window, 0), position, sticky & any_nonzero
-
-
-def _round(fmt: _Format, limbs: np.ndarray, sticky: np.ndarray,
-           shift: int = 0) -> np.ndarray:
-  """Rounds non-negative fixed-point numbers to `fmt`, as float64 values.
-
-  The numbers are normalized `limbs` in units of 2**(fmt.base + shift),
-  plus a sticky bit for anything nonzero below them.
-  """
-  window, top, window_sticky = _top_window(limbs)
-  exponent = top + fmt.base + shift
-  # The exponent of the last kept bit, and how many bits are kept.
-  last = np.maximum(exponent, fmt.min_normal_exponent) - fmt.mantissa_bits
-  keep = exponent - last + 1
-  one = np.uint64(1)
-  keep_u = np.clip(keep, 0, 63).astype(np.uint64)
-  kept = np.where(keep > 0, window >> (np.uint64(64) - np.maximum(keep_u, one)),
-                  np.uint64(0))
-  round_shift = np.uint64(63) - keep_u
-  round_bit = np.where(keep >= 0, (window >> round_shift) & one, 0)
-  below = np.where(keep >= 0, window & ((one << round_shift) - one), window)
-  sticky = sticky | window_sticky | (below != 0)
-  up = (round_bit == 1) & (sticky | ((kept & one) == one))
-  with np.errstate(over='ignore'):
-    return np.ldexp((kept + up).astype(np.float64), last.astype(np.int32))
-
-
-def _divide_limbs(limbs: np.ndarray, divisor: int):
-  """Long division of normalized limbs by an integer below 2**31.
-
-  Returns the quotient with two extra limbs below the unit, and a sticky bit
-  for a nonzero remainder.
-  """
-  num_limbs, width = limbs.shape
-  quotient = np.zeros((num_limbs + 2, width), np.int64)
-  remainder = np.zeros(width, np.int64)
-  for k in range(num_limbs + 1, -1, -1):
-    current = (remainder << _LIMB_BITS) | (limbs[k - 2] if k >= 2 else 0)
-    quotient[k], remainder = np.divmod(current, divisor)
-  return quotient, remainder != 0
-
-
-def _divide_magnitudes(fmt: _Format, num: np.ndarray, den: np.ndarray,
-                       shift: int) -> np.ndarray:
-  """num / den * 2**shift rounded once to `fmt`, as float64.
-
-  num and den are normalized limbs, nonzero.
-
-  Brackets each quotient between long double bounds (64-bit windows of num
-  and den); where both round to the same value of the dtype, so does the
-  quotient. Elsewhere (near a tie), divides exact Python integers.
-  """
-  out = np.zeros(num.shape[1])
-  undecided = np.ones(num.shape[1], bool)
-  if fmt.dtype in _LONG_DOUBLE_CASTS:
-    (n, n_top, n_sticky), (d, d_top, d_sticky) = map(_top_window, (num, den))
-    n, d = n.astype(np.longdouble), d.astype(np.longdouble)
-    slack = np.longdouble(2)**-61
-    scale = (n_top - d_top + shift).astype(np.int32)
-    with np.errstate(all='ignore'):
-      low = np.ldexp(n / (d + d_sticky) * (1 - slack), scale).astype(fmt.dtype)
-      high = np.ldexp((n + n_sticky) / d * (1 + slack), scale).astype(
-          fmt.dtype)
-    undecided = low != high
-    out = low.astype(np.float64)
-  columns = np.flatnonzero(undecided)
-  if columns.size:
-    out[columns] = _divide_integers(fmt, num[:, columns], den[:, columns],
-                                    shift)
-  return out
-
-
-def _divide_integers(fmt: _Format, num: np.ndarray, den: np.ndarray,
-                     shift: int) -> np.ndarray:
-  """Like `_divide_magnitudes`, with Python integers: microseconds each."""
-  nums, dens = _limbs_to_ints(num), _limbs_to_ints(den)
-  # Scale so that every quotient has 64 bits or more; the remainder is the
-  # sticky bit. The quotient is in units of 2**(shift - scale).
-  scale = 64 + max([0] + [d.bit_length() - n.bit_length()
-                          for n, d in zip(nums, dens)])
-  quotients = [divmod(n << scale, d) for n, d in zip(nums, dens)]
-  size = max(q.bit_length() for q, _ in quotients) // _LIMB_BITS + 1
-  digits = b''.join(q.to_bytes(4 * size, 'little') for q, _ in quotients)
-  limbs = np.frombuffer(digits, '<u4').reshape(-1, size).T.astype(np.int64)
-  sticky = np.array([remainder != 0 for _, remainder in quotients])
-  return _round(fmt, limbs, sticky, shift - scale - fmt.base)
-
-
-def _limbs_to_ints(limbs: np.ndarray) -> List[int]:
-  """Python integers of normalized non-negative limbs, per column."""
-  digits = np.ascontiguousarray(limbs.T.astype('<u4'))
-  return [int.from_bytes(row.tobytes(), 'little') for row in digits]

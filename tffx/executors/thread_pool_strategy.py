@@ -11,7 +11,8 @@ So `federated_mean(federated_map(f, x))` adds each `f(x_i)` to a sum as it
 is computed (fusion). A lazy value used several times (the analysis's use
 count, `bind`) keeps its members; one used an unknown number of times is
 computed at once. A function with a `batched()` version runs once per chunk
-on the stacked members; members that do not stack (decided before the
+on the stacked members, with one chunk per client device (more past 2**16
+clients or the size cap); members that do not stack (decided before the
 call, logged once) go client by client, and a failed batched call raises.
 A function without one but with a `vectorized()` form (the executor's
 `vectorize_clients`; decided once per computation before the call, the
@@ -35,6 +36,7 @@ from tffx.executors import lazy_client_values
 from tffx.types import computation_types as ct
 from tffx.types import structure
 
+_MAX_CLIENTS_PER_BATCHED_CALL = 1 << 16
 Call = client_strategy.Call
 ClientBatch = client_batches.ClientBatch
 FederatedValue = federated_value.FederatedValue
@@ -109,7 +111,11 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
       ])
 
     result = self._lazy(call, [value], compute)
-    if vectorized is not None and (
+    if batched is not None:
+      # One call per client device does all its clients (within the size
+      # cap): a call's fixed cost dominates elementwise work.
+      result.clients_per_call = _MAX_CLIENTS_PER_BATCHED_CALL
+    elif vectorized is not None and (
         self.num_clients >= vectorized.min_clients_per_call):
       result.clients_per_call = vectorized.max_clients_per_call
     return result

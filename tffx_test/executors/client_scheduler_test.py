@@ -134,6 +134,26 @@ class ClientSchedulerTest(parameterized.TestCase):
 
     self.assertEqual(bounds, expected)
 
+  @parameterized.named_parameters(
+      # (devices, clients, bytes per client, clients per call, chunks)
+      ('one_call_without_devices', (), 1000, 4, 1 << 16, 1),
+      ('one_call_per_device', ('/cpu:0', '/cpu:1'), 1000, 4, 1 << 16, 2),
+      ('calls_capped_by_clients', ('/cpu:0',), 1000, 4, 300, 4),
+      ('calls_capped_by_size', (), 100, 1 << 20, 1 << 16, 13),
+  )
+  def test_chunk_bounds_per_call_one_chunk_per_device_within_caps(
+      self, devices, num_clients, bytes_per_client, clients_per_call,
+      chunks):
+    scheduler = _scheduler(self, client_devices=devices)
+
+    bounds = scheduler.chunk_bounds(num_clients, bytes_per_client,
+                                    clients_per_call=clients_per_call)
+
+    self.assertLen(bounds, chunks + 1)
+    self.assertEqual((bounds[0], bounds[-1]), (0, num_clients))
+    sizes = [b - a for a, b in zip(bounds, bounds[1:])]
+    self.assertLessEqual(max(sizes) - min(sizes), 1)
+
   def test_chunk_bounds_of_no_clients_is_no_chunk(self):
     scheduler = _scheduler(self)
 
