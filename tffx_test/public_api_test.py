@@ -100,6 +100,16 @@ _MAPREDUCE_NAMES = frozenset({
 })
 
 
+# TFF 0.87's names in `tff.learning.models` (all of them).
+_LEARNING_MODELS_NAMES = frozenset({
+    'BatchOutput', 'FunctionalModel', 'ModelWeights',
+    'ReconstructionDatasetSplitFn', 'ReconstructionModel', 'VariableModel',
+    'from_keras_model', 'functional_model_from_keras', 'load',
+    'load_functional_model', 'model_from_functional', 'save',
+    'save_functional_model', 'weights_type_from_model',
+})
+
+
 # TFF 0.87's classes and functions in `tff.analytics`.
 _ANALYTICS_NAMES = frozenset({
     'HierarchicalHistogramDecoder', 'IbltFactory',
@@ -137,6 +147,15 @@ class PublicApiTest(absltest.TestCase):
     }
 
     self.assertEqual(public, _MAPREDUCE_NAMES)
+
+  def test_learning_models_namespace_exports_exactly_tffs_names(self):
+    namespace = tffx.learning.models
+    public = {
+        name for name in dir(namespace) if not name.startswith('_') and
+        not isinstance(getattr(namespace, name), types.ModuleType)
+    }
+
+    self.assertEqual(public, _LEARNING_MODELS_NAMES)
 
   def test_to_value_and_typed_object(self):
 

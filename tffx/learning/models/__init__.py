@@ -24,3 +24,8 @@ from tffx.learning.models.reconstruction_model import ReconstructionModel as Rec
 from tffx.learning.models.model_weights import weights_type_from_model as weights_type_from_model
 from tffx.learning.models.variable import BatchOutput as BatchOutput
 from tffx.learning.models.variable import VariableModel as VariableModel
+from tffx.learning.models.functional_variable_model import model_from_functional as model_from_functional
+from tffx.learning.models.serialization import load as load
+from tffx.learning.models.serialization import load_functional_model as load_functional_model
+from tffx.learning.models.serialization import save as save
+from tffx.learning.models.serialization import save_functional_model as save_functional_model
