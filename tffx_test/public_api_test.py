@@ -109,6 +109,17 @@ _LEARNING_MODELS_NAMES = frozenset({
     'save_functional_model', 'weights_type_from_model',
 })
 
+# TFF 0.87's names in `tff.learning.templates`, plus tffx's
+# `build_identity_finalizer`.
+_LEARNING_TEMPLATES_NAMES = frozenset({
+    'ClientResult', 'ClientWorkProcess', 'DistributionProcess',
+    'FinalizerProcess', 'LearningAlgorithmState', 'LearningProcess',
+    'LearningProcessOutput', 'build_apply_optimizer_finalizer',
+    'build_broadcast_process', 'build_functional_model_delta_client_work',
+    'build_identity_finalizer', 'build_model_delta_client_work',
+    'compose_learning_process', 'reject_non_finite_update',
+})
+
 
 # TFF 0.87's classes and functions in `tff.analytics`.
 _ANALYTICS_NAMES = frozenset({
@@ -148,14 +159,16 @@ class PublicApiTest(absltest.TestCase):
 
     self.assertEqual(public, _MAPREDUCE_NAMES)
 
-  def test_learning_models_namespace_exports_exactly_tffs_names(self):
-    namespace = tffx.learning.models
-    public = {
-        name for name in dir(namespace) if not name.startswith('_') and
-        not isinstance(getattr(namespace, name), types.ModuleType)
-    }
+  def test_learning_namespaces_export_exactly_their_names(self):
+    for namespace, names in (
+        (tffx.learning.models, _LEARNING_MODELS_NAMES),
+        (tffx.learning.templates, _LEARNING_TEMPLATES_NAMES)):
+      public = {
+          name for name in dir(namespace) if not name.startswith('_') and
+          not isinstance(getattr(namespace, name), types.ModuleType)
+      }
 
-    self.assertEqual(public, _LEARNING_MODELS_NAMES)
+      self.assertEqual(public, names, namespace.__name__)
 
   def test_to_value_and_typed_object(self):
 
