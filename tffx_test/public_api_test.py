@@ -210,6 +210,15 @@ class PublicApiTest(absltest.TestCase):
                   tffx.computations.intrinsics.federated_map)
     self.assertIs(tffx.tensorflow.computation, tffx.tf_computation)
 
+  def test_tensorflow_namespace_exports_exactly_tffs_names(self):
+    public = {
+        name for name in dir(tffx.tensorflow) if not name.startswith('_') and
+        not isinstance(getattr(tffx.tensorflow, name), types.ModuleType)
+    }
+
+    self.assertEqual(public, {'computation', 'replace_intrinsics_with_bodies',
+                              'transform_args', 'transform_result'})
+
   def test_default_context_is_the_thread_pool_executor(self):
 
     context = tffx.computations.context_stack.get_context()
