@@ -91,6 +91,7 @@ _MAPREDUCE_NAMES = frozenset({
     'BroadcastForm', 'DistributeAggregateForm', 'MapReduceForm',
     'MapReduceFormCompilationError',
     'check_computation_compatible_with_map_reduce_form',
+    'consolidate_and_extract_local_processing',
     'get_broadcast_form_for_computation', 'get_computation_for_broadcast_form',
     'get_computation_for_distribute_aggregate_form',
     'get_computation_for_map_reduce_form',
