@@ -20,6 +20,7 @@ from tffx.backends.mapreduce import round_splitter
 from tffx.computations import building_blocks as bb
 from tffx.types import computation_types as ct
 from tffx.types import placements
+from tffx.types import type_analysis
 
 _PARAMETER = '_local_arg'
 
@@ -30,16 +31,12 @@ def _placement_of(t: ct.Type) -> Optional[placements.PlacementLiteral]:
 
 def _placements_in(t: ct.Type) -> set:
   """The placements of the federated types anywhere in `t`."""
-  if isinstance(t, ct.FederatedType):
-    return {t.placement}
-  if isinstance(t, ct.StructType):
-    return set().union(*(_placements_in(e) for e in t)) if len(t) else set()
-  if isinstance(t, ct.FunctionType):
-    found = _placements_in(t.result)
-    if t.parameter is not None:
-      found |= _placements_in(t.parameter)
-    return found
-  return set()
+  return {
+      p for p in (placements.CLIENTS, placements.SERVER)
+      if type_analysis.contains(
+          t, lambda e, p=p: isinstance(e, ct.FederatedType) and
+          e.placement is p)
+  }
 
 
 def _check_one_placement(block: bb.ComputationBuildingBlock,

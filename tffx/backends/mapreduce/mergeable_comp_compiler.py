@@ -31,6 +31,7 @@ from tffx.computations import federated_computation
 from tffx.computations import intrinsic_defs
 from tffx.types import computation_types as ct
 from tffx.types import placements
+from tffx.types import type_analysis
 
 _AGGREGATE = intrinsic_defs.uri('federated_aggregate')
 _PARTIAL = '_mc_partial'
@@ -88,14 +89,7 @@ class MergeableCompForm:
 
 
 def _has_federated(t: ct.Type) -> bool:
-  if isinstance(t, ct.FederatedType):
-    return True
-  if isinstance(t, ct.StructType):
-    return any(_has_federated(e) for e in t)
-  if isinstance(t, ct.FunctionType):
-    return _has_federated(t.result) or (t.parameter is not None and
-                                        _has_federated(t.parameter))
-  return False
+  return type_analysis.contains(t, lambda e: isinstance(e, ct.FederatedType))
 
 
 def _is_call_of(value: bb.ComputationBuildingBlock, uri: str) -> bool:
