@@ -8,6 +8,10 @@
     from_keras_model              a Keras model, loss, metrics as a VariableModel
     weights_type_from_model       the tffx type of a model's weights
     ReconstructionModel           global and local weights (FedRecon)
+    model_from_functional         a FunctionalModel as a VariableModel
+    save / load                   a VariableModel as a TF SavedModel, and back
+    save_functional_model / load_functional_model
+                                  the same for a FunctionalModel
 
 FunctionalModels are pure: training code passes weights as tensors and gets
 new values back, so they trace into `tffx.tf_computation`s without
