@@ -91,12 +91,34 @@ _MAPREDUCE_NAMES = frozenset({
     'BroadcastForm', 'DistributeAggregateForm', 'MapReduceForm',
     'MapReduceFormCompilationError',
     'check_computation_compatible_with_map_reduce_form',
+    'consolidate_and_extract_local_processing',
     'get_broadcast_form_for_computation', 'get_computation_for_broadcast_form',
     'get_computation_for_distribute_aggregate_form',
     'get_computation_for_map_reduce_form',
     'get_distribute_aggregate_form_for_computation',
     'get_map_reduce_form_for_computation',
     'get_state_initialization_computation',
+})
+
+
+# TFF 0.87's names in `tff.learning.models` (all of them).
+_LEARNING_MODELS_NAMES = frozenset({
+    'BatchOutput', 'FunctionalModel', 'ModelWeights',
+    'ReconstructionDatasetSplitFn', 'ReconstructionModel', 'VariableModel',
+    'from_keras_model', 'functional_model_from_keras', 'load',
+    'load_functional_model', 'model_from_functional', 'save',
+    'save_functional_model', 'weights_type_from_model',
+})
+
+# TFF 0.87's names in `tff.learning.templates`, plus tffx's
+# `build_identity_finalizer`.
+_LEARNING_TEMPLATES_NAMES = frozenset({
+    'ClientResult', 'ClientWorkProcess', 'DistributionProcess',
+    'FinalizerProcess', 'LearningAlgorithmState', 'LearningProcess',
+    'LearningProcessOutput', 'build_apply_optimizer_finalizer',
+    'build_broadcast_process', 'build_functional_model_delta_client_work',
+    'build_identity_finalizer', 'build_model_delta_client_work',
+    'compose_learning_process', 'reject_non_finite_update',
 })
 
 
@@ -179,6 +201,17 @@ class PublicApiTest(absltest.TestCase):
 
     self.assertEqual(public, _MAPREDUCE_NAMES)
 
+  def test_learning_namespaces_export_exactly_their_names(self):
+    for namespace, names in (
+        (tffx.learning.models, _LEARNING_MODELS_NAMES),
+        (tffx.learning.templates, _LEARNING_TEMPLATES_NAMES)):
+      public = {
+          name for name in dir(namespace) if not name.startswith('_') and
+          not isinstance(getattr(namespace, name), types.ModuleType)
+      }
+
+      self.assertEqual(public, names, namespace.__name__)
+
   def test_to_value_and_typed_object(self):
 
     @tffx.federated_computation
@@ -218,6 +251,15 @@ class PublicApiTest(absltest.TestCase):
     self.assertIs(tffx.federated_map,
                   tffx.computations.intrinsics.federated_map)
     self.assertIs(tffx.tensorflow.computation, tffx.tf_computation)
+
+  def test_tensorflow_namespace_exports_exactly_tffs_names(self):
+    public = {
+        name for name in dir(tffx.tensorflow) if not name.startswith('_') and
+        not isinstance(getattr(tffx.tensorflow, name), types.ModuleType)
+    }
+
+    self.assertEqual(public, {'computation', 'replace_intrinsics_with_bodies',
+                              'transform_args', 'transform_result'})
 
   def test_default_context_is_the_thread_pool_executor(self):
 

@@ -25,6 +25,8 @@ from typing import Any, Coroutine, Optional, Sequence
 
 import tensorflow as tf
 
+from tffx.backends import mergeable_comp_execution_context
+from tffx.backends.mapreduce import mergeable_comp_compiler
 from tffx.computations import context_stack
 from tffx.executors import execution_context
 from tffx.executors import thread_pool_executor
@@ -254,3 +256,40 @@ def set_async_local_cpp_execution_context(
           default_num_clients=default_num_clients,
           max_concurrent_computation_calls=max_concurrent_computation_calls,
           stream_structs=stream_structs))
+
+
+# TFF's mergeable-comp contexts: a computation with one aggregation is split
+# (`compile_to_mergeable_comp_form`) and its clients are spread over several
+# contexts, whose partial aggregates are merged.
+compile_to_mergeable_comp_form = (
+    mergeable_comp_compiler.compile_to_mergeable_comp_form)
+
+
+def create_mergeable_comp_execution_context(
+    async_contexts: Sequence[context_stack.Context],
+    num_subrounds: Optional[int] = None
+) -> mergeable_comp_execution_context.MergeableCompExecutionContext:
+  """Returns a context that compiles to and runs `MergeableCompForm`.
+
+  Args:
+    async_contexts: The contexts the subrounds run on (e.g. from
+      `create_async_local_cpp_execution_context`; synchronous ones work too).
+    num_subrounds: How many parts the clients are split into; default one
+      per context.
+
+  Raises:
+    TypeError: if an argument has the wrong type.
+  """
+  return mergeable_comp_execution_context.MergeableCompExecutionContext(
+      async_contexts,
+      compiler_fn=mergeable_comp_compiler.compile_to_mergeable_comp_form,
+      num_subrounds=num_subrounds)
+
+
+def set_mergeable_comp_execution_context(
+    async_contexts: Sequence[context_stack.Context],
+    num_subrounds: Optional[int] = None) -> None:
+  """Makes `create_mergeable_comp_execution_context(...)` the default context."""
+  context_stack.set_default_context(
+      create_mergeable_comp_execution_context(async_contexts,
+                                              num_subrounds=num_subrounds))

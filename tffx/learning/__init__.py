@@ -21,8 +21,8 @@ from tffx.learning import metrics as metrics
 from tffx.learning import models as models
 from tffx.learning import optimizers as optimizers
 from tffx.learning import templates as templates
-from tffx.learning.algorithms.client_weight_lib import ClientWeighting as ClientWeighting
-from tffx.learning.algorithms.loop_builder import LoopImplementation as LoopImplementation
+from tffx.learning.templates.client_weight_lib import ClientWeighting as ClientWeighting
+from tffx.learning.templates.loop_builder import LoopImplementation as LoopImplementation
 from tffx.learning.debug_measurements import add_debug_measurements as add_debug_measurements
 from tffx.learning.model_update_aggregator import compression_aggregator as compression_aggregator
 from tffx.learning.model_update_aggregator import ddp_secure_aggregator as ddp_secure_aggregator

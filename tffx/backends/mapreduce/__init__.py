@@ -4,7 +4,8 @@ Compiles a federated round `(<S@SERVER,{D}@CLIENTS> -> <S@SERVER,X@SERVER>)`
 into a `MapReduceForm` (local computations a MapReduce-like platform runs:
 prepare, work, aggregation parts, update) or a `DistributeAggregateForm` (one
 federated computation per phase), and a form back into a federated
-computation; the same for `BroadcastForm`.
+computation; the same for `BroadcastForm`. `consolidate_and_extract_local_processing`
+strips the placement from a computation that works at one placement.
 
 This package sits under `tffx/backends/` (a third folder level, like
 `tffx/learning/templates`) because TFF users know it as
@@ -24,3 +25,4 @@ from tffx.backends.mapreduce.form_utils import get_state_initialization_computat
 from tffx.backends.mapreduce.forms import BroadcastForm as BroadcastForm
 from tffx.backends.mapreduce.forms import DistributeAggregateForm as DistributeAggregateForm
 from tffx.backends.mapreduce.forms import MapReduceForm as MapReduceForm
+from tffx.backends.mapreduce.local_processing import consolidate_and_extract_local_processing as consolidate_and_extract_local_processing

@@ -404,6 +404,30 @@ def evaluate(lambda_block: bb.Lambda):
   return splitter, splitter.evaluate(lambda_block.result, env)
 
 
+def evaluate_with_parameter(block: bb.ComputationBuildingBlock,
+                            parameter_name: Optional[str],
+                            parameter_type: Optional[ct.Type],
+                            reference_name: str):
+  """Evaluates `block` with `parameter_name` bound to a parameter value.
+
+  The value is `Reference(reference_name, member)`, placed as
+  `parameter_type` is (or unplaced). Returns the splitter, holding the
+  stages, and the abstract result (see `placed_member`, `as_local`).
+  """
+  splitter = _Splitter()
+  env = {}
+  if parameter_name is not None:
+    if isinstance(parameter_type, ct.FederatedType):
+      env[parameter_name] = _Placed(
+          parameter_type.placement,
+          bb.Reference(reference_name, parameter_type.member),
+          parameter_type.all_equal)
+    else:
+      env[parameter_name] = _Local(bb.Reference(reference_name,
+                                                parameter_type))
+  return splitter, splitter.evaluate(block, env)
+
+
 def placed_member(splitter: _Splitter, value, placement, what: str):
   """The stage expression of `value`, which must be placed at `placement`."""
   return splitter.placed(value, placement, what).member

@@ -15,7 +15,8 @@ Each builds a `tffx.learning.templates.LearningProcess` with
     build_fed_recon / build_fed_recon_eval                Federated Reconstruction
     build_personalization_eval_computation                personalization strategies
 
-and `build_model_delta_client_work`, the client work of FedAvg and FedProx.
+and `build_model_delta_client_work`, the client work of FedAvg and FedProx
+(defined in `tffx.learning.templates`, as in TFF; re-exported here).
 """
 
 from tffx.learning.algorithms.fed_avg import build_unweighted_fed_avg as build_unweighted_fed_avg
@@ -24,7 +25,7 @@ from tffx.learning.algorithms.fed_eval import build_fed_eval as build_fed_eval
 from tffx.learning.algorithms.fed_prox import build_unweighted_fed_prox as build_unweighted_fed_prox
 from tffx.learning.algorithms.fed_prox import build_weighted_fed_prox as build_weighted_fed_prox
 from tffx.learning.algorithms.fed_sgd import build_fed_sgd as build_fed_sgd
-from tffx.learning.algorithms.model_delta_client_work import build_model_delta_client_work as build_model_delta_client_work
+from tffx.learning.templates.model_delta_client_work import build_model_delta_client_work as build_model_delta_client_work
 from tffx.learning.algorithms.fed_avg_with_optimizer_schedule import build_weighted_fed_avg_with_optimizer_schedule as build_weighted_fed_avg_with_optimizer_schedule
 from tffx.learning.algorithms.mime import build_mime_lite_with_optimizer_schedule as build_mime_lite_with_optimizer_schedule
 from tffx.learning.algorithms.mime import build_unweighted_mime_lite as build_unweighted_mime_lite

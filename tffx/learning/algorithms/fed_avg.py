@@ -31,10 +31,10 @@ import numpy as np
 from tffx.aggregators import factory
 from tffx.aggregators import factory_utils
 from tffx.aggregators import mean
-from tffx.learning.algorithms import client_weight_lib
-from tffx.learning.algorithms import loop_builder
-from tffx.learning.algorithms import model_delta_client_work
-from tffx.learning.algorithms import model_training
+from tffx.learning.templates import client_weight_lib
+from tffx.learning.templates import loop_builder
+from tffx.learning.templates import model_delta_client_work
+from tffx.learning.templates import model_training
 from tffx.learning.optimizers import sgdm
 from tffx.learning.templates import composers
 from tffx.learning.templates import distributors

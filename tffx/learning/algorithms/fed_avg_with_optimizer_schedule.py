@@ -27,8 +27,8 @@ from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
 from tffx.learning.algorithms import fed_avg
-from tffx.learning.algorithms import model_delta_client_work
-from tffx.learning.algorithms import model_training
+from tffx.learning.templates import model_delta_client_work
+from tffx.learning.templates import model_training
 from tffx.learning.optimizers import optimizer as optimizer_base
 from tffx.learning.optimizers import sgdm
 from tffx.learning.templates import client_works

@@ -30,9 +30,9 @@ import tensorflow as tf
 from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
-from tffx.learning.algorithms import loop_builder
+from tffx.learning.templates import loop_builder
 from tffx.learning.algorithms import fed_avg
-from tffx.learning.algorithms import model_training
+from tffx.learning.templates import model_training
 from tffx.learning.metrics import aggregator as metrics_aggregator_lib
 from tffx.learning.templates import client_works
 from tffx.learning.templates import composers

@@ -10,8 +10,8 @@ Everything else (state, metrics, hparams) is as in `fed_avg`.
 from typing import Any, Callable, Optional
 
 from tffx.aggregators import factory
-from tffx.learning.algorithms import client_weight_lib
-from tffx.learning.algorithms import loop_builder
+from tffx.learning.templates import client_weight_lib
+from tffx.learning.templates import loop_builder
 from tffx.learning.algorithms import errors
 from tffx.learning.algorithms import fed_avg
 from tffx.learning.optimizers import sgdm

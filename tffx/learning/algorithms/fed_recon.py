@@ -33,8 +33,8 @@ from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
 from tffx.learning.algorithms import fed_avg
-from tffx.learning.algorithms import model_delta_client_work
-from tffx.learning.algorithms import model_training
+from tffx.learning.templates import model_delta_client_work
+from tffx.learning.templates import model_training
 from tffx.learning.metrics import aggregator as metrics_aggregator_lib
 from tffx.learning.metrics import keras_utils as metrics_keras_utils
 from tffx.learning.models import functional

@@ -21,7 +21,7 @@ from tffx.computations import tensorflow_computation
 from tffx.learning.algorithms import fed_avg
 from tffx.learning.algorithms import fed_eval
 from tffx.learning.algorithms import fed_recon
-from tffx.learning.algorithms import model_training
+from tffx.learning.templates import model_training
 from tffx.learning.metrics import aggregator as metrics_aggregator_lib
 from tffx.learning.models import functional
 from tffx.learning.models import reconstruction_model

@@ -23,10 +23,10 @@ from tffx.aggregators import mean
 from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
-from tffx.learning.algorithms import loop_builder
+from tffx.learning.templates import loop_builder
 from tffx.learning.algorithms import fed_avg
-from tffx.learning.algorithms import model_delta_client_work
-from tffx.learning.algorithms import model_training
+from tffx.learning.templates import model_delta_client_work
+from tffx.learning.templates import model_training
 from tffx.learning.optimizers import sgdm
 from tffx.learning.templates import client_works
 from tffx.learning.templates import composers

@@ -37,9 +37,9 @@ from tffx.computations import tensorflow_computation
 from tffx.learning.algorithms import fed_avg
 from tffx.learning.algorithms import fed_avg_with_optimizer_schedule
 from tffx.learning.algorithms import fed_sgd
-from tffx.learning.algorithms import loop_builder
-from tffx.learning.algorithms import model_delta_client_work
-from tffx.learning.algorithms import model_training
+from tffx.learning.templates import loop_builder
+from tffx.learning.templates import model_delta_client_work
+from tffx.learning.templates import model_training
 from tffx.learning.optimizers import optimizer as optimizer_base
 from tffx.learning.optimizers import sgdm
 from tffx.learning.templates import client_works

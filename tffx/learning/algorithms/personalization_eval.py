@@ -25,7 +25,7 @@ from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
 from tffx.learning.algorithms import errors
-from tffx.learning.algorithms import model_training
+from tffx.learning.templates import model_training
 from tffx.learning.models import functional
 from tffx.types import computation_types
 

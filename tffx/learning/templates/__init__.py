@@ -7,7 +7,9 @@ learning process they make:
         -> FinalizerProcess        ==compose_learning_process==> LearningProcess
 
 Each checks its type signatures in `__init__` and has optional
-`get_hparams`/`set_hparams` computations.
+`get_hparams`/`set_hparams` computations. `build_model_delta_client_work`
+and `build_functional_model_delta_client_work` build the client work of
+local training (FedAvg's), which returns model deltas.
 """
 
 from tffx.learning.templates.client_works import ClientResult as ClientResult
@@ -22,3 +24,5 @@ from tffx.learning.templates.finalizers import FinalizerProcess as FinalizerProc
 from tffx.learning.templates.finalizers import reject_non_finite_update as reject_non_finite_update
 from tffx.learning.templates.learning_process import LearningProcess as LearningProcess
 from tffx.learning.templates.learning_process import LearningProcessOutput as LearningProcessOutput
+from tffx.learning.templates.model_delta_client_work import build_functional_model_delta_client_work as build_functional_model_delta_client_work
+from tffx.learning.templates.model_delta_client_work import build_model_delta_client_work as build_model_delta_client_work

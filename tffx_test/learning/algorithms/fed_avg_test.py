@@ -9,8 +9,8 @@ import tensorflow as tf
 from tffx.aggregators import errors as aggregator_errors
 from tffx.aggregators import mean
 from tffx.computations import serialization
-from tffx.learning.algorithms import client_weight_lib
-from tffx.learning.algorithms import loop_builder
+from tffx.learning.templates import client_weight_lib
+from tffx.learning.templates import loop_builder
 from tffx.learning import model_update_aggregator
 from tffx.learning.algorithms import errors
 from tffx.learning.algorithms import fed_avg

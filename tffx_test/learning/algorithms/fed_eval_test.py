@@ -2,7 +2,7 @@ from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
 
-from tffx.learning.algorithms import loop_builder
+from tffx.learning.templates import loop_builder
 from tffx.learning.algorithms import fed_eval
 from tffx.learning.models import model_weights
 from tffx.learning.templates import distributors

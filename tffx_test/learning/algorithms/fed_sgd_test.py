@@ -7,7 +7,7 @@ import tensorflow as tf
 
 from tffx.aggregators import errors as aggregator_errors
 from tffx.aggregators import mean
-from tffx.learning.algorithms import loop_builder
+from tffx.learning.templates import loop_builder
 from tffx.learning.algorithms import fed_sgd
 from tffx.learning.models import model_weights
 from tffx.learning.optimizers import sgdm

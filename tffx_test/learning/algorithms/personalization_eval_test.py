@@ -6,7 +6,7 @@ import tensorflow as tf
 
 import tffx
 from tffx.learning.algorithms import errors
-from tffx.learning.algorithms import model_training
+from tffx.learning.templates import model_training
 from tffx.learning.algorithms import personalization_eval
 from tffx.learning.models import functional
 from tffx_test.learning.algorithms import test_models

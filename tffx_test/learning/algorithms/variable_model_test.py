@@ -5,7 +5,7 @@ from absl.testing import parameterized
 import numpy as np
 import tensorflow as tf
 
-from tffx.learning.algorithms import loop_builder
+from tffx.learning.templates import loop_builder
 from tffx.learning.algorithms import errors
 from tffx.learning.algorithms import fed_avg
 from tffx.learning.algorithms import fed_eval

@@ -15,8 +15,9 @@ gradient gets `mu * (w - w0)`, the gradient of `mu/2 * ||w - w0||^2`.
 
 The hparams are broadcast each round, so `set_hparams` between rounds
 changes how clients train. A client whose delta is not finite sends zeros
-with weight 0. This module builds the `ClientWorkProcess`; composing it into
-an algorithm is `fed_avg`'s job.
+with weight 0. This module builds the `ClientWorkProcess` (also as
+`build_functional_model_delta_client_work`, TFF's variable-free variant);
+composing it into an algorithm is `fed_avg`'s job.
 """
 
 import collections
@@ -27,12 +28,14 @@ import tensorflow as tf
 from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
-from tffx.learning.algorithms import client_weight_lib
-from tffx.learning.algorithms import loop_builder
-from tffx.learning.algorithms import errors
-from tffx.learning.algorithms import model_training
 from tffx.learning.metrics import aggregator as metrics_aggregator_lib
+from tffx.learning.models import functional
+from tffx.learning.optimizers import optimizer as optimizer_base
+from tffx.learning.templates import client_weight_lib
 from tffx.learning.templates import client_works
+from tffx.learning.templates import errors
+from tffx.learning.templates import loop_builder
+from tffx.learning.templates import model_training
 from tffx.templates import measured_process
 from tffx.types import computation_types
 from tffx.types import placements
@@ -83,6 +86,7 @@ def build_model_delta_client_work(
     optimizer: Any,
     client_weighting: Any,
     metrics_aggregator: Optional[Callable] = None,
+    *,
     loop_implementation: loop_builder.LoopImplementation = (
         loop_builder.LoopImplementation.DATASET_REDUCE),
     proximal_strength: Optional[float] = None
@@ -189,3 +193,36 @@ def build_model_delta_client_work(
       init_fn, next_fn, get_hparams_fn=get_hparams_fn,
       set_hparams_fn=set_hparams_fn)
 
+
+
+def build_functional_model_delta_client_work(
+    *,
+    model: Any,
+    optimizer: Any,
+    client_weighting: Any,
+    metrics_aggregator: Optional[Callable] = None,
+    loop_implementation: loop_builder.LoopImplementation = (
+        loop_builder.LoopImplementation.DATASET_REDUCE)
+) -> client_works.ClientWorkProcess:
+  """`build_model_delta_client_work` for a `FunctionalModel` (TFF's name).
+
+  The same client work, restricted as in TFF to a `FunctionalModel` and a
+  tffx `Optimizer`, so the client graphs hold no `tf.Variable`.
+
+  Raises:
+    ModelFnError: if `model` is not a `FunctionalModel`.
+    OptimizerFnError: if `optimizer` is not an `Optimizer`.
+    ClientWeightingError, TypeError: as `build_model_delta_client_work`.
+  """
+  if not isinstance(model, functional.FunctionalModel):
+    raise errors.ModelFnError(
+        f'Expected model to be a tffx.learning.models.FunctionalModel, found '
+        f'{type(model).__name__}. Tip: for a model_fn, use '
+        f'build_model_delta_client_work.')
+  if not isinstance(optimizer, optimizer_base.Optimizer):
+    raise errors.OptimizerFnError(
+        f'Expected optimizer to be a tffx.learning.optimizers.Optimizer, '
+        f'found {type(optimizer).__name__}.')
+  return build_model_delta_client_work(
+      model, optimizer, client_weighting, metrics_aggregator,
+      loop_implementation=loop_implementation)

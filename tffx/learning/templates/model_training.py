@@ -31,11 +31,11 @@ import tensorflow as tf
 
 from tffx.computations import computation_impl
 from tffx.computations import tensorflow_computation
-from tffx.learning.algorithms import errors
 from tffx.learning.models import functional
 from tffx.learning.models import model_weights as model_weights_lib
 from tffx.learning.models import variable
 from tffx.learning.optimizers import optimizer as optimizer_base
+from tffx.learning.templates import errors
 from tffx.types import computation_types
 from tffx.types import type_conversions
 

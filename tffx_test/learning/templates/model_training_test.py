@@ -6,8 +6,8 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.computations import tensorflow_computation
-from tffx.learning.algorithms import errors
-from tffx.learning.algorithms import model_training
+from tffx.learning.templates import errors
+from tffx.learning.templates import model_training
 from tffx.learning.models import functional
 from tffx.learning.models import model_weights
 from tffx.learning.optimizers import sgdm

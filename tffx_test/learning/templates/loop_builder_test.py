@@ -4,7 +4,7 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.computations import tensorflow_computation
-from tffx.learning.algorithms import loop_builder
+from tffx.learning.templates import loop_builder
 from tffx.types import computation_types as ct
 
 LoopImplementation = loop_builder.LoopImplementation

@@ -1,8 +1,8 @@
 from absl.testing import absltest
 
 import tffx
-from tffx.learning.algorithms import client_weight_lib
-from tffx.learning.algorithms import loop_builder
+from tffx.learning.templates import client_weight_lib
+from tffx.learning.templates import loop_builder
 from tffx.learning import model_update_aggregator
 
 

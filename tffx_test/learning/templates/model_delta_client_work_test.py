@@ -4,14 +4,20 @@ from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
 
+import tffx
+from tffx.aggregators import mean
 from tffx.computations import federated_computation
 from tffx.computations import intrinsics
-from tffx.learning.algorithms import client_weight_lib
-from tffx.learning.algorithms import errors
-from tffx.learning.algorithms import model_delta_client_work
+from tffx.learning.templates import client_weight_lib
+from tffx.learning.templates import errors
+from tffx.learning.templates import model_delta_client_work
 from tffx.learning.models import model_weights
 from tffx.learning.optimizers import sgdm
 from tffx.learning.templates import client_works
+from tffx.learning.templates import composers
+from tffx.learning.templates import distributors
+from tffx.learning.templates import finalizers
+from tffx.learning.templates import model_training
 from tffx.types import computation_types as ct
 from tffx.types import placements
 from tffx_test.learning.algorithms import test_models
@@ -140,6 +146,83 @@ class ModelDeltaClientWorkTest(parameterized.TestCase):
       _build(**overrides)
 
     self.assertIs(type(cm.exception), error)
+
+
+
+class FunctionalModelDeltaClientWorkTest(absltest.TestCase):
+
+  def test_one_step_matches_numpy_local_sgd(self):
+    arrays = test_models.client_arrays(2, [6, 4], seed=3)
+    client_work = model_delta_client_work.build_functional_model_delta_client_work(
+        model=test_models.build_softmax_regression(),
+        optimizer=sgdm.build_sgdm(0.3),
+        client_weighting=ClientWeighting.NUM_EXAMPLES)
+
+    output = _run(client_work, test_models.client_datasets(arrays, 3))
+
+    for (x, y), result in zip(arrays, output.result):
+      kernel, bias = test_models.numpy_local_sgd(np.zeros([4, 3]), np.zeros(3),
+                                                 x, y, 3, 0.3)
+      np.testing.assert_allclose(result.update[0], -kernel, rtol=1e-4,
+                                 atol=1e-6)
+      np.testing.assert_allclose(result.update[1], -bias, rtol=1e-4, atol=1e-6)
+      self.assertEqual(result.update_weight, len(y))
+    self.assertEqual(float(output.measurements['train']['num_examples']), 10)
+
+  def test_composed_fed_avg_matches_numpy_and_loss_falls(self):
+    model = test_models.build_softmax_regression()
+    weights_type, _ = model_training.weights_and_data_types(model)
+    client_work = model_delta_client_work.build_functional_model_delta_client_work(
+        model=model, optimizer=sgdm.build_sgdm(0.5),
+        client_weighting=ClientWeighting.NUM_EXAMPLES)
+    process = composers.compose_learning_process(
+        model_training.build_initial_weights_fn(model),
+        distributors.build_broadcast_process(weights_type), client_work,
+        mean.MeanFactory().create(weights_type.trainable, np.float32),
+        finalizers.build_apply_optimizer_finalizer(sgdm.build_sgdm(1.0),
+                                                   weights_type))
+    arrays = test_models.client_arrays(3, [10, 6, 4])
+    datasets = test_models.client_datasets(arrays, 2)
+
+    state = process.initialize()
+    losses = []
+    for _ in range(6):
+      state, metrics = process.next(state, datasets)
+      losses.append(float(metrics['client_work']['train']['loss']))
+      if len(losses) == 1:
+        first_weights = process.get_model_weights(state)
+
+    trained = [test_models.numpy_local_sgd(np.zeros([4, 3]), np.zeros(3), x,
+                                           y, 2, 0.5) for x, y in arrays]
+    counts = np.array([len(y) for _, y in arrays], np.float64)
+    expected_kernel = sum(c * k for c, (k, _) in zip(counts, trained)) / 20
+    expected_bias = sum(c * b for c, (_, b) in zip(counts, trained)) / 20
+    np.testing.assert_allclose(first_weights.trainable[0], expected_kernel,
+                               rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(first_weights.trainable[1], expected_bias,
+                               rtol=1e-4, atol=1e-6)
+    self.assertLess(losses[-1], 0.5 * losses[0])
+
+  def test_raises_model_fn_error_for_a_model_fn(self):
+    with self.assertRaises(errors.ModelFnError):
+      model_delta_client_work.build_functional_model_delta_client_work(
+          model=test_models.SoftmaxRegressionVariableModel,
+          optimizer=sgdm.build_sgdm(0.5),
+          client_weighting=ClientWeighting.NUM_EXAMPLES)
+
+  def test_raises_optimizer_fn_error_for_an_optimizer_fn(self):
+    with self.assertRaises(errors.OptimizerFnError):
+      model_delta_client_work.build_functional_model_delta_client_work(
+          model=test_models.build_softmax_regression(),
+          optimizer=lambda: sgdm.build_sgdm(0.5),
+          client_weighting=ClientWeighting.NUM_EXAMPLES)
+
+  def test_builders_are_exported_as_tffs_template_names(self):
+    self.assertIs(tffx.learning.templates.build_model_delta_client_work,
+                  model_delta_client_work.build_model_delta_client_work)
+    self.assertIs(
+        tffx.learning.templates.build_functional_model_delta_client_work,
+        model_delta_client_work.build_functional_model_delta_client_work)
 
 
 if __name__ == '__main__':
