@@ -117,11 +117,13 @@ def _wire(values: List[np.ndarray]) -> Tuple[structure.Struct, ct.StructType]:
 class Aggregation(abc.ABC):
   """One call of an aggregation intrinsic, checked; see the module doc."""
 
-  uri: str
-  member_type: ct.Type
-  wire_kind: Optional[str] = None  # The partial a remote worker computes.
+  wire_kind: Optional[str] = None  # See `for_wire_kind`.
   upper_bounds: Optional[list] = None  # Secure sums: one bound per leaf,
   descriptions: Sequence[str] = ()     # and how each was given.
+
+  def __init__(self, member_type: ct.Type, uri: str):
+    self.member_type, self.uri = member_type, uri
+    self._types = [t for _, t in arithmetic.tensor_types(member_type)]
 
   @abc.abstractmethod
   def zero(self) -> Any:
@@ -135,6 +137,13 @@ class Aggregation(abc.ABC):
   @abc.abstractmethod
   def finalize(self, acc: Any) -> Any:
     """The result's member, from the accumulator of every client."""
+
+  def of_values(self, values: Sequence[Any], first_client: int = 0) -> Any:
+    """The accumulator of the members of `values` (`FederatedValue`s, one
+    per input), the first being client `first_client`."""
+    return self.accumulate(self.zero(), [
+        ClientBatch.of_members(v.type_signature.member, list(v.members))
+        for v in values], first_client)
 
   # By default the accumulator is a `_Sums`.
   def merge(self, acc: Any, other: Any) -> Any:
@@ -154,10 +163,6 @@ class Sum(Aggregation):
   """federated_sum (and sequence_sum): zeros for no clients."""
 
   wire_kind = 'sum'
-
-  def __init__(self, member_type: ct.Type, uri: str):
-    self.member_type, self.uri = member_type, uri
-    self._types = [t for _, t in arithmetic.tensor_types(member_type)]
 
   def zero(self) -> _Sums:
     return _Sums(self._types)
@@ -196,8 +201,7 @@ class WeightedMean(Aggregation):
 
   def __init__(self, member_type: ct.Type, uri: str, num_clients: int):
     arithmetic.check_not_empty(num_clients, uri)
-    self.member_type, self.uri = member_type, uri
-    self._types = [t for _, t in arithmetic.tensor_types(member_type)]
+    super().__init__(member_type, uri)
 
   def zero(self):
     # Products per leaf, then the weights cast to each leaf's dtype.
@@ -238,9 +242,9 @@ class Extremum(Aggregation):
   def __init__(self, member_type: ct.Type, uri: str, num_clients: int,
                ufunc: np.ufunc):
     arithmetic.check_not_empty(num_clients, uri)
-    self.member_type, self.uri, self._ufunc = member_type, uri, ufunc
+    super().__init__(member_type, uri)
+    self._ufunc = ufunc
     self.wire_kind = 'min' if ufunc is np.minimum else 'max'
-    self._types = [t for _, t in arithmetic.tensor_types(member_type)]
 
   def zero(self):
     return [None] * len(self._types)
@@ -295,7 +299,7 @@ class UserAggregate(Aggregation):
   def __init__(self, call_type: ct.FunctionType, uri: str, zero: Any,
                accumulate: Callable, merge: Callable, report: Callable):
     self.member_type, self.uri = call_type.parameter[0].member, uri
-    self._types = call_type.parameter
+    self._parameters = call_type.parameter
     self._zero, self.functions = zero, (accumulate, merge, report)
 
   def zero(self):
@@ -305,12 +309,12 @@ class UserAggregate(Aggregation):
     accumulate = self.functions[0]
     what = f'{self.uri}({accumulate.name})'
     for client, member in enumerate(batches[0].members(), first_client):
-      acc = client_strategy.call_for_client(accumulate, client_strategy.args(self._types[2], acc, member),
+      acc = client_strategy.call_for_client(accumulate, client_strategy.args(self._parameters[2], acc, member),
                             client, what)
     return acc
 
   def merge(self, acc, other):
-    return self.functions[1](client_strategy.args(self._types[3], acc, other))
+    return self.functions[1](client_strategy.args(self._parameters[3], acc, other))
 
   def finalize(self, acc):
     return self.functions[2](acc)
@@ -364,3 +368,37 @@ def build(call, arg: Any) -> Tuple[Aggregation, List[Any]]:
     AggregationError, TypeError, SecureBoundsError: as each kind documents.
   """
   return _BUILDERS[intrinsic_defs.BY_URI[call.uri].aggregation](call, arg)
+
+
+# wire_kind -> (member type, uri, clients, bounds, descriptions) -> aggregation
+_BY_WIRE_KIND = {
+    'sum': lambda t, uri, n, *bounds: Sum(t, uri),
+    'weighted_sum': lambda t, uri, n, *bounds: WeightedMean(t, uri, n),
+    'min': lambda t, uri, n, *bounds: Extremum(t, uri, n, np.minimum),
+    'max': lambda t, uri, n, *bounds: Extremum(t, uri, n, np.maximum),
+    'bounded_sum': lambda t, uri, n, *bounds: SecureSum(t, uri, *bounds),
+}
+
+
+def for_wire_kind(kind: str, member_type: ct.Type, uri: str,
+                  num_clients: int, upper_bounds: Sequence[Any] = (),
+                  descriptions: Sequence[str] = ()) -> Aggregation:
+  """The aggregation whose accumulator a remote worker returns for a shard.
+
+  Args:
+    kind: The `wire_kind` of the controller's aggregation.
+    member_type, uri: Its member type and intrinsic (for messages).
+    num_clients: The shard's clients (at least one).
+    upper_bounds, descriptions: For 'bounded_sum', one per tensor leaf.
+
+  Raises:
+    ValueError: for an unknown kind or no clients. Otherwise what the
+      aggregation raises.
+  """
+  if kind not in _BY_WIRE_KIND:
+    raise ValueError(f'Expected an aggregation kind in '
+                     f'{tuple(_BY_WIRE_KIND)}, found {kind!r}.')
+  if not num_clients:
+    raise ValueError(f'A partial {kind} needs at least one client value.')
+  return _BY_WIRE_KIND[kind](member_type, uri, num_clients,
+                             list(upper_bounds), list(descriptions))

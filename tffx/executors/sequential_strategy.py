@@ -10,7 +10,6 @@ tests compare with these). This module runs nothing concurrently.
 
 from typing import Any, List
 
-from tffx.executors import aggregations
 from tffx.executors import client_strategy
 from tffx.executors import federated_value
 from tffx.types import structure
@@ -63,7 +62,4 @@ class SequentialStrategy(client_strategy.ClientStrategy):
     ])
 
   def aggregate(self, aggregation, values, call):
-    batches = [aggregations.ClientBatch.of_members(v.type_signature.member,
-                                                   list(v.members))
-               for v in values]
-    return aggregation.accumulate(aggregation.zero(), batches, 0)
+    return aggregation.of_values(values)

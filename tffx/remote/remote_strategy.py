@@ -8,7 +8,7 @@
                                      result stays there (handles)
             place                    a `ClientsValue` shared by all clients
             aggregate                each worker accumulates its shard
-                                     (`partial_aggregates`, or a
+                                     (`aggregations.for_wire_kind`, or a
                                      federated_aggregate with no report);
                                      the accumulators merge here, in order
             server work              here, in the interpreter
@@ -132,9 +132,8 @@ class RemoteStrategy(client_strategy.ClientStrategy):
     if isinstance(aggregation, aggregations.UserAggregate):
       partials = self._user_partials(aggregation, values[0], call)
     elif all(v.handles is None for v in values):  # Held here.
-      batches = [aggregations.ClientBatch.of_members(
-          v.type_signature.member, list(self._members(v))) for v in values]
-      return aggregation.accumulate(aggregation.zero(), batches, 0)
+      return aggregation.of_values([FederatedValue(
+          v.type_signature, self._members(v)) for v in values])
     else:
       bounds = aggregation.upper_bounds
       partials = [aggregation.from_wire(p) for p in self._session.aggregate(
