@@ -169,14 +169,6 @@ class ClientStrategy(abc.ABC):
     `values` (one per input)."""
 
 
-def contains(type_spec: Optional[ct.Type], classes: tuple) -> bool:
-  """Whether `type_spec` is, or is a struct holding, one of `classes`."""
-  if isinstance(type_spec, classes):
-    return True
-  return isinstance(type_spec, ct.StructType) and any(
-      contains(t, classes) for t in type_spec)
-
-
 def select_elements(keys: Any, client: int, max_key: int, server_member: Any,
                     select_fn: Function, call: Call) -> Any:
   """A client's dataset of `select_fn(<server_member, key>)` for its keys.

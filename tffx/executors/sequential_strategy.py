@@ -35,17 +35,16 @@ class SequentialStrategy(client_strategy.ClientStrategy):
       # All members are the same value, so the function runs once.
       members = [fn(value.members[0])] if value.members else []
       return self._clients(call, members * len(value.members))
+    return self._each(fn, value.members, call)
+
+  def eval(self, fn, call):
+    return self._each(fn, [None] * self.num_clients, call)
+
+  def _each(self, fn, members, call):
     what = f'{call.uri}({fn.name})'
     return self._clients(call, [
         client_strategy.call_for_client(fn, m, i, what)
-        for i, m in enumerate(value.members)
-    ])
-
-  def eval(self, fn, call):
-    what = f'{call.uri}({fn.name})'
-    return self._clients(call, [
-        client_strategy.call_for_client(fn, None, i, what)
-        for i in range(self.num_clients)
+        for i, m in enumerate(members)
     ])
 
   def zip(self, nest, call):

@@ -34,6 +34,7 @@ from tffx.executors import federated_value
 from tffx.executors import lazy_client_values
 from tffx.types import computation_types as ct
 from tffx.types import structure
+from tffx.types import type_analysis
 
 Call = client_strategy.Call
 ClientBatch = client_batches.ClientBatch
@@ -56,7 +57,8 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
     return structure.map_structure(lambda v: computed.get(id(v), v), value)
 
   def bind(self, value, type_spec, uses) -> None:
-    if not client_strategy.contains(type_spec, (ct.FederatedType,)):
+    if not type_analysis.contains(
+        type_spec, lambda t: isinstance(t, ct.FederatedType)):
       return
     nodes = _lazy_nodes(value)
     if uses is None:
@@ -103,10 +105,7 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
                                  f'{start}-{stop - 1} (one batched call)',
                                  what, plural='s'))
         _log_unbatched(fn.name)
-      return ClientBatch.of_members(member_type, [
-          client_strategy.call_for_client(fn, m, start + j, what)
-          for j, m in enumerate(batch.members())
-      ])
+      return _each(fn, batch.members(), start, member_type, what)
 
     result = self._lazy(call, [value], compute)
     if vectorized is not None and (
@@ -117,15 +116,8 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
   def eval(self, fn, call):
     member_type = call.type_signature.result.member
     what = f'{call.uri}({fn.name})'
-
-    def compute(batches, start, stop):
-      del batches  # No inputs.
-      return ClientBatch.of_members(member_type, [
-          client_strategy.call_for_client(fn, None, client, what)
-          for client in range(start, stop)
-      ])
-
-    return self._lazy(call, [], compute)
+    return self._lazy(call, [], lambda unused_batches, start, stop: _each(
+        fn, [None] * (stop - start), start, member_type, what))
 
   def zip(self, nest, call):
     sources = structure.flatten(nest)
@@ -175,6 +167,15 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
         lambda batches, start, stop: aggregation.accumulate(
             aggregation.zero(), batches, start))
     return merged[0] if merged else aggregation.zero()
+
+
+def _each(fn, members: List[Any], start: int, member_type: ct.Type,
+          what: str) -> ClientBatch:
+  """`fn` of each member, client by client; the first is client `start`."""
+  return ClientBatch.of_members(member_type, [
+      client_strategy.call_for_client(fn, m, client, what)
+      for client, m in enumerate(members, start)
+  ])
 
 
 @functools.lru_cache(maxsize=None)  # Once per function.

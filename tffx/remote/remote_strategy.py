@@ -18,6 +18,7 @@ This module does not talk to workers itself (`worker_session`) and does not
 retry (`remote_executor`).
 """
 
+import functools
 from typing import Any, Dict, List
 
 import numpy as np
@@ -34,6 +35,7 @@ from tffx.remote import worker_session
 from tffx.types import computation_types as ct
 from tffx.types import placements
 from tffx.types import structure
+from tffx.types import type_analysis
 
 Call = client_strategy.Call
 FederatedValue = federated_value.FederatedValue
@@ -142,10 +144,7 @@ class RemoteStrategy(client_strategy.ClientStrategy):
           upper_bounds=None if bounds is None else structure.Struct(
               [(None, np.asarray(b)) for b in bounds]),
           descriptions=aggregation.descriptions)]
-    accumulator = partials[0]
-    for partial in partials[1:]:
-      accumulator = aggregation.merge(accumulator, partial)
-    return accumulator
+    return functools.reduce(aggregation.merge, partials)
 
   def _user_partials(self, aggregation: aggregations.UserAggregate,
                      value: cv.ClientsValue, call: Call) -> List[Any]:
@@ -190,8 +189,8 @@ def _request(uri: str, arg: Any, intrinsic_type: ct.FunctionType):
       return lambda arguments: block
     if (isinstance(value, structure.Struct) and
         isinstance(type_spec, ct.StructType) and
-        client_strategy.contains(type_spec,
-                                 (ct.FederatedType, ct.FunctionType))):
+        type_analysis.contains(type_spec, lambda t: isinstance(
+            t, (ct.FederatedType, ct.FunctionType)))):
       parts = [(name, split(v, t)) for (name, t), v in zip(
           type_spec.items(), value.values())]
       return lambda arguments: bb.Struct(
