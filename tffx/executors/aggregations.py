@@ -106,12 +106,9 @@ def _pack(type_spec: ct.Type, leaves: Sequence[Any]) -> Any:
   return arithmetic.map_leaves(lambda t: next(it), type_spec)
 
 
-def _wire(values: List[np.ndarray]) -> Tuple[structure.Struct, ct.StructType]:
-  """Tensors as a struct value and its type, to travel in a response."""
-  arrays = [np.asarray(v) for v in values]
-  return (structure.Struct([(None, a) for a in arrays]),
-          ct.StructType([(None, ct.TensorType(a.dtype, a.shape))
-                         for a in arrays]))
+def _wire(values: Sequence[Any]) -> structure.Struct:
+  """Tensors as a struct of arrays, to travel in a response."""
+  return structure.Struct([(None, np.asarray(v)) for v in values])
 
 
 class Aggregation(abc.ABC):
@@ -150,8 +147,8 @@ class Aggregation(abc.ABC):
     """The accumulator of both groups of clients, `acc`'s first."""
     return acc.merge(other)
 
-  def to_wire(self, acc: Any) -> Tuple[Any, ct.Type]:
-    """The accumulator as a value (a struct of tensors) and its type."""
+  def to_wire(self, acc: Any) -> structure.Struct:
+    """The accumulator as a struct of arrays (whose type they give)."""
     return _wire(acc.to_wire())
 
   def from_wire(self, value: Any) -> Any:

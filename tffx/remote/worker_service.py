@@ -255,10 +255,9 @@ class WorkerService:
         request.kind, values[0].type_signature.member,
         request.intrinsic or request.kind, len(values[0]), upper_bounds,
         request.bound_description)
-    result, result_type = aggregation.to_wire(
-        aggregation.of_values(values, request.first_client))
-    return remote_pb2.WorkerResponse(
-        value=value_serialization.serialize_value(result, result_type))
+    return remote_pb2.WorkerResponse(value=value_serialization.serialize_value(
+        aggregation.to_wire(aggregation.of_values(values,
+                                                  request.first_client))))
 
   def _fetch(self, session: str, request: remote_pb2.FetchRequest):
     value = self._stored(session, request.handle)

@@ -110,7 +110,7 @@ class SumTest(parameterized.TestCase):
     partials = [total.accumulate(total.zero(), [b], 0)
                 for b in _batches(member, values)]
 
-    wired = [total.from_wire(total.to_wire(p)[0]) for p in partials]
+    wired = [total.from_wire(total.to_wire(p)) for p in partials]
     result = total.finalize(functools.reduce(total.merge, wired))
 
     self.assertEqual(result.a, 10)
@@ -240,7 +240,7 @@ class WireKindTest(parameterized.TestCase):
     for part in (members[:2], members[2:3], members[3:]):
       worker = aggregations.for_wire_kind(aggregation.wire_kind, MEMBER, 'u',
                                           len(part))
-      value, _ = worker.to_wire(worker.of_values(
+      value = worker.to_wire(worker.of_values(
           [federated_value.FederatedValue(CLIENTS_MEMBER, part)]))
       partials.append(aggregation.from_wire(value))
     merged = functools.reduce(aggregation.merge, partials)
@@ -251,10 +251,10 @@ class WireKindTest(parameterized.TestCase):
   def test_sum_wire_form_is_exact_state_and_shape_per_leaf(self):
     total = aggregations.for_wire_kind('sum', MEMBER, 'u', 5)
 
-    value, value_type = total.to_wire(total.of_values(
+    value = total.to_wire(total.of_values(
         [federated_value.FederatedValue(CLIENTS_MEMBER, _members())]))
 
-    self.assertLen(value_type, 4)  # <state a, shape a, state b, shape b>
+    self.assertLen(value, 4)  # <state a, shape a, state b, shape b>
     self.assertEqual([structure.flatten(value)[i].tolist() for i in (1, 3)],
                      [[], [2]])
     self.assertEqual(total.finalize(total.from_wire(value)),
