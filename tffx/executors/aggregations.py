@@ -118,7 +118,11 @@ class Aggregation(abc.ABC):
   upper_bounds: Optional[list] = None  # Secure sums: one bound per leaf,
   descriptions: Sequence[str] = ()     # and how each was given.
 
-  def __init__(self, member_type: ct.Type, uri: str):
+  def __init__(self, member_type: ct.Type, uri: str,
+               num_clients: Optional[int] = None):
+    """`num_clients`, when given, must be positive (no result without)."""
+    if num_clients is not None:
+      arithmetic.check_not_empty(num_clients, uri)
     self.member_type, self.uri = member_type, uri
     self._types = [t for _, t in arithmetic.tensor_types(member_type)]
 
@@ -176,9 +180,8 @@ class Mean(Sum):
   """federated_mean: the sum over the number of clients."""
 
   def __init__(self, member_type: ct.Type, uri: str, num_clients: int):
-    arithmetic.check_not_empty(num_clients, uri)
+    super().__init__(member_type, uri, num_clients)
     arithmetic.check_dtypes(member_type, 'fc', 'floating-point', uri)
-    super().__init__(member_type, uri)
     self._count = num_clients
 
   def finalize(self, acc):
@@ -195,10 +198,6 @@ class WeightedMean(Aggregation):
   """
 
   wire_kind = 'weighted_sum'
-
-  def __init__(self, member_type: ct.Type, uri: str, num_clients: int):
-    arithmetic.check_not_empty(num_clients, uri)
-    super().__init__(member_type, uri)
 
   def zero(self):
     # Products per leaf, then the weights cast to each leaf's dtype.
@@ -238,28 +237,24 @@ class Extremum(Aggregation):
 
   def __init__(self, member_type: ct.Type, uri: str, num_clients: int,
                ufunc: np.ufunc):
-    arithmetic.check_not_empty(num_clients, uri)
-    super().__init__(member_type, uri)
+    super().__init__(member_type, uri, num_clients)
     self._ufunc = ufunc
     self.wire_kind = 'min' if ufunc is np.minimum else 'max'
 
   def zero(self):
     return [None] * len(self._types)
 
-  def _fold(self, acc, leaves):
-    return [x if a is None else self._ufunc(a, x) for a, x in zip(acc, leaves)]
-
   def accumulate(self, acc, batches, first_client):
     if batches[0].is_stacked:
-      return self._fold(acc, [
+      return self.merge(acc, [
           self._ufunc.reduce(np.asarray(rows), axis=0)
           for rows in structure.flatten(batches[0].stacked())])
     for member in batches[0].members():
-      acc = self._fold(acc, [np.asarray(x) for x in structure.flatten(member)])
+      acc = self.merge(acc, [np.asarray(x) for x in structure.flatten(member)])
     return acc
 
-  def merge(self, acc, other):
-    return self._fold(acc, other)
+  def merge(self, acc, other):  # A client's leaves are an accumulator too.
+    return [x if a is None else self._ufunc(a, x) for a, x in zip(acc, other)]
 
   def finalize(self, acc):
     return _pack(self.member_type, acc)

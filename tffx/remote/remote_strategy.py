@@ -112,7 +112,7 @@ class RemoteStrategy(client_strategy.ClientStrategy):
     return self._on_workers(fn, call)
 
   def zip(self, nest, call):
-    values = _clients_values(nest)
+    values = structure.flatten(nest)  # Every one a ClientsValue.
     if values and all(v.is_shared for v in values):
       return self._clients(call, shared=structure.map_structure(
           lambda v: v.shared, nest))
@@ -134,8 +134,7 @@ class RemoteStrategy(client_strategy.ClientStrategy):
     if isinstance(aggregation, aggregations.UserAggregate):
       partials = self._user_partials(aggregation, values[0], call)
     elif all(v.handles is None for v in values):  # Held here.
-      return aggregation.of_values([FederatedValue(
-          v.type_signature, self._members(v)) for v in values])
+      return aggregation.of_values([self.leave(v) for v in values])
     else:
       bounds = aggregation.upper_bounds
       partials = [aggregation.from_wire(p) for p in self._session.aggregate(
@@ -163,11 +162,6 @@ class RemoteStrategy(client_strategy.ClientStrategy):
         (None, merge), (None, identity)]), partial_type)
     partials = self._session.run(function, arguments, store=False)
     return [p.members[0] for p in partials]
-
-
-def _clients_values(value: Any) -> List[cv.ClientsValue]:
-  return [v for v in structure.flatten(value)
-          if isinstance(v, cv.ClientsValue)]
 
 
 def _request(uri: str, arg: Any, intrinsic_type: ct.FunctionType):
