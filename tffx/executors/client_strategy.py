@@ -137,8 +137,7 @@ class ClientStrategy(abc.ABC):
     """The run's result as an executor value."""
     return value
 
-  def bind(self, value: Any, type_spec: Optional[ct.Type],
-           uses: Optional[int]) -> None:
+  def bind(self, value: Any, uses: Optional[int]) -> None:
     """A name bound to `value` is referred to `uses` times (None: unknown)."""
 
   @abc.abstractmethod

@@ -75,7 +75,7 @@ class Interpreter:
       uses = self._analysis.local_uses(block)
       for (name, value), count in zip(block.locals, uses):
         result = self.eval(value, env)
-        self.strategy.bind(result, value.type_signature, count)
+        self.strategy.bind(result, count)
         env = env.bind(name, result)
       return self.eval(block.result, env)
     if isinstance(block, bb.Intrinsic):
@@ -103,8 +103,7 @@ class Interpreter:
   def apply_lambda(self, block: bb.Lambda, env: environment.Environment,
                    arg: Any) -> Any:
     if block.parameter_name is not None:
-      self.strategy.bind(arg, block.parameter_type,
-                         self._analysis.parameter_uses(block))
+      self.strategy.bind(arg, self._analysis.parameter_uses(block))
       env = env.bind(block.parameter_name, arg)
     return self.eval(block.result, env)
 

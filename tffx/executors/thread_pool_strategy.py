@@ -34,7 +34,6 @@ from tffx.executors import federated_value
 from tffx.executors import lazy_client_values
 from tffx.types import computation_types as ct
 from tffx.types import structure
-from tffx.types import type_analysis
 
 Call = client_strategy.Call
 ClientBatch = client_batches.ClientBatch
@@ -56,10 +55,7 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
         self._scheduler, nodes)))
     return structure.map_structure(lambda v: computed.get(id(v), v), value)
 
-  def bind(self, value, type_spec, uses) -> None:
-    if not type_analysis.contains(
-        type_spec, lambda t: isinstance(t, ct.FederatedType)):
-      return
+  def bind(self, value, uses) -> None:
     nodes = _lazy_nodes(value)
     if uses is None:
       lazy_client_values.materialize(self._scheduler, nodes)
