@@ -135,11 +135,10 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
 
   def select(self, keys, max_key, server_member, select_fn, call):
     member_type = call.type_signature.result.member
-    scheduler = self._scheduler
 
     def compute(batches, start, stop):
       # Selecting slices of the server value is server work.
-      with scheduler.device_scope(scheduler.server_device):
+      with self._scheduler.device_scope(self._scheduler.server_device):
         return ClientBatch.of_members(member_type, [
             client_strategy.select_elements(k, client, max_key,
                                             server_member, select_fn, call)
