@@ -1,4 +1,4 @@
-"""Every aggregation intrinsic, declared once: zero, accumulate, merge, finalize.
+"""Each aggregation intrinsic, declared once: zero, accumulate, merge, finalize.
 
 `intrinsic_defs` gives each aggregation intrinsic its kind; `build(call,
 arg)` checks what can be checked before reading a value (dtypes, bounds, no
@@ -301,12 +301,14 @@ class UserAggregate(Aggregation):
     accumulate = self.functions[0]
     what = f'{self.uri}({accumulate.name})'
     for client, member in enumerate(batches[0].members(), first_client):
-      acc = client_strategy.call_for_client(accumulate, client_strategy.args(self._parameters[2], acc, member),
-                            client, what)
+      acc = client_strategy.call_for_client(
+          accumulate, client_strategy.args(self._parameters[2], acc, member),
+          client, what)
     return acc
 
   def merge(self, acc, other):
-    return self.functions[1](client_strategy.args(self._parameters[3], acc, other))
+    return self.functions[1](
+        client_strategy.args(self._parameters[3], acc, other))
 
   def finalize(self, acc):
     return self.functions[2](acc)

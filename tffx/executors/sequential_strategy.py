@@ -21,9 +21,6 @@ FederatedValue = federated_value.FederatedValue
 class SequentialStrategy(client_strategy.ClientStrategy):
   """CLIENTS values as lists of members; see the module docstring."""
 
-  def __init__(self, num_clients: int):
-    self.num_clients = num_clients
-
   def _clients(self, call: Call, members: List[Any]) -> FederatedValue:
     return FederatedValue(call.type_signature.result, members)
 

@@ -46,8 +46,8 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
 
   def __init__(self, scheduler: client_scheduler.ClientScheduler,
                num_clients: int):
+    super().__init__(num_clients)
     self._scheduler = scheduler
-    self.num_clients = num_clients
 
   def leave(self, value: Any) -> Any:
     nodes = list({id(n): n for n in _lazy_nodes(value)}.values())

@@ -52,8 +52,8 @@ class RemoteStrategy(client_strategy.ClientStrategy):
 
   def __init__(self, session: worker_session.WorkerSession,
                num_clients: int):
+    super().__init__(num_clients)
     self._session = session
-    self.num_clients = num_clients
 
   def enter(self, value: Any) -> Any:
 
@@ -176,11 +176,10 @@ def _request(uri: str, arg: Any, intrinsic_type: ct.FunctionType):
 
   def split(value: Any, type_spec: ct.Type):
     """`build(arguments)`: the block of `value`; records its leaves."""
-    if isinstance(value, (client_strategy.Function,
-                          bb.ComputationBuildingBlock)):
-      block = value if isinstance(value, bb.ComputationBuildingBlock) else (
-          cv.closed_block(value))
-      return lambda arguments: block
+    if isinstance(value, client_strategy.Function):
+      value = cv.closed_block(value)
+    if isinstance(value, bb.ComputationBuildingBlock):
+      return lambda arguments: value
     if (isinstance(value, structure.Struct) and
         isinstance(type_spec, ct.StructType) and
         type_analysis.contains(type_spec, lambda t: isinstance(
