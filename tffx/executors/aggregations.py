@@ -1,4 +1,4 @@
-"""Every aggregation intrinsic, declared once: zero, accumulate, merge, finalize.
+"""Each aggregation intrinsic, declared once: zero, accumulate, merge, finalize.
 
 `intrinsic_defs` gives each aggregation intrinsic its kind; `build(call,
 arg)` checks what can be checked before reading a value (dtypes, bounds, no
@@ -106,22 +106,25 @@ def _pack(type_spec: ct.Type, leaves: Sequence[Any]) -> Any:
   return arithmetic.map_leaves(lambda t: next(it), type_spec)
 
 
-def _wire(values: List[np.ndarray]) -> Tuple[structure.Struct, ct.StructType]:
-  """Tensors as a struct value and its type, to travel in a response."""
-  arrays = [np.asarray(v) for v in values]
-  return (structure.Struct([(None, a) for a in arrays]),
-          ct.StructType([(None, ct.TensorType(a.dtype, a.shape))
-                         for a in arrays]))
+def _wire(values: Sequence[Any]) -> structure.Struct:
+  """Tensors as a struct of arrays, to travel in a response."""
+  return structure.Struct([(None, np.asarray(v)) for v in values])
 
 
 class Aggregation(abc.ABC):
   """One call of an aggregation intrinsic, checked; see the module doc."""
 
-  uri: str
-  member_type: ct.Type
-  wire_kind: Optional[str] = None  # The partial a remote worker computes.
+  wire_kind: Optional[str] = None  # See `for_wire_kind`.
   upper_bounds: Optional[list] = None  # Secure sums: one bound per leaf,
   descriptions: Sequence[str] = ()     # and how each was given.
+
+  def __init__(self, member_type: ct.Type, uri: str,
+               num_clients: Optional[int] = None):
+    """`num_clients`, when given, must be positive (no result without)."""
+    if num_clients is not None:
+      arithmetic.check_not_empty(num_clients, uri)
+    self.member_type, self.uri = member_type, uri
+    self._types = [t for _, t in arithmetic.tensor_types(member_type)]
 
   @abc.abstractmethod
   def zero(self) -> Any:
@@ -136,13 +139,20 @@ class Aggregation(abc.ABC):
   def finalize(self, acc: Any) -> Any:
     """The result's member, from the accumulator of every client."""
 
+  def of_values(self, values: Sequence[Any], first_client: int = 0) -> Any:
+    """The accumulator of the members of `values` (`FederatedValue`s, one
+    per input), the first being client `first_client`."""
+    return self.accumulate(self.zero(), [
+        ClientBatch.of_members(v.type_signature.member, list(v.members))
+        for v in values], first_client)
+
   # By default the accumulator is a `_Sums`.
   def merge(self, acc: Any, other: Any) -> Any:
     """The accumulator of both groups of clients, `acc`'s first."""
     return acc.merge(other)
 
-  def to_wire(self, acc: Any) -> Tuple[Any, ct.Type]:
-    """The accumulator as a value (a struct of tensors) and its type."""
+  def to_wire(self, acc: Any) -> structure.Struct:
+    """The accumulator as a struct of arrays (whose type they give)."""
     return _wire(acc.to_wire())
 
   def from_wire(self, value: Any) -> Any:
@@ -154,10 +164,6 @@ class Sum(Aggregation):
   """federated_sum (and sequence_sum): zeros for no clients."""
 
   wire_kind = 'sum'
-
-  def __init__(self, member_type: ct.Type, uri: str):
-    self.member_type, self.uri = member_type, uri
-    self._types = [t for _, t in arithmetic.tensor_types(member_type)]
 
   def zero(self) -> _Sums:
     return _Sums(self._types)
@@ -174,9 +180,8 @@ class Mean(Sum):
   """federated_mean: the sum over the number of clients."""
 
   def __init__(self, member_type: ct.Type, uri: str, num_clients: int):
-    arithmetic.check_not_empty(num_clients, uri)
+    super().__init__(member_type, uri, num_clients)
     arithmetic.check_dtypes(member_type, 'fc', 'floating-point', uri)
-    super().__init__(member_type, uri)
     self._count = num_clients
 
   def finalize(self, acc):
@@ -193,11 +198,6 @@ class WeightedMean(Aggregation):
   """
 
   wire_kind = 'weighted_sum'
-
-  def __init__(self, member_type: ct.Type, uri: str, num_clients: int):
-    arithmetic.check_not_empty(num_clients, uri)
-    self.member_type, self.uri = member_type, uri
-    self._types = [t for _, t in arithmetic.tensor_types(member_type)]
 
   def zero(self):
     # Products per leaf, then the weights cast to each leaf's dtype.
@@ -237,28 +237,24 @@ class Extremum(Aggregation):
 
   def __init__(self, member_type: ct.Type, uri: str, num_clients: int,
                ufunc: np.ufunc):
-    arithmetic.check_not_empty(num_clients, uri)
-    self.member_type, self.uri, self._ufunc = member_type, uri, ufunc
+    super().__init__(member_type, uri, num_clients)
+    self._ufunc = ufunc
     self.wire_kind = 'min' if ufunc is np.minimum else 'max'
-    self._types = [t for _, t in arithmetic.tensor_types(member_type)]
 
   def zero(self):
     return [None] * len(self._types)
 
-  def _fold(self, acc, leaves):
-    return [x if a is None else self._ufunc(a, x) for a, x in zip(acc, leaves)]
-
   def accumulate(self, acc, batches, first_client):
     if batches[0].is_stacked:
-      return self._fold(acc, [
+      return self.merge(acc, [
           self._ufunc.reduce(np.asarray(rows), axis=0)
           for rows in structure.flatten(batches[0].stacked())])
     for member in batches[0].members():
-      acc = self._fold(acc, [np.asarray(x) for x in structure.flatten(member)])
+      acc = self.merge(acc, [np.asarray(x) for x in structure.flatten(member)])
     return acc
 
-  def merge(self, acc, other):
-    return self._fold(acc, other)
+  def merge(self, acc, other):  # A client's leaves are an accumulator too.
+    return [x if a is None else self._ufunc(a, x) for a, x in zip(acc, other)]
 
   def finalize(self, acc):
     return _pack(self.member_type, acc)
@@ -295,7 +291,7 @@ class UserAggregate(Aggregation):
   def __init__(self, call_type: ct.FunctionType, uri: str, zero: Any,
                accumulate: Callable, merge: Callable, report: Callable):
     self.member_type, self.uri = call_type.parameter[0].member, uri
-    self._types = call_type.parameter
+    self._parameters = call_type.parameter
     self._zero, self.functions = zero, (accumulate, merge, report)
 
   def zero(self):
@@ -305,12 +301,14 @@ class UserAggregate(Aggregation):
     accumulate = self.functions[0]
     what = f'{self.uri}({accumulate.name})'
     for client, member in enumerate(batches[0].members(), first_client):
-      acc = client_strategy.call_for_client(accumulate, client_strategy.args(self._types[2], acc, member),
-                            client, what)
+      acc = client_strategy.call_for_client(
+          accumulate, client_strategy.args(self._parameters[2], acc, member),
+          client, what)
     return acc
 
   def merge(self, acc, other):
-    return self.functions[1](client_strategy.args(self._types[3], acc, other))
+    return self.functions[1](
+        client_strategy.args(self._parameters[3], acc, other))
 
   def finalize(self, acc):
     return self.functions[2](acc)
@@ -364,3 +362,37 @@ def build(call, arg: Any) -> Tuple[Aggregation, List[Any]]:
     AggregationError, TypeError, SecureBoundsError: as each kind documents.
   """
   return _BUILDERS[intrinsic_defs.BY_URI[call.uri].aggregation](call, arg)
+
+
+# wire_kind -> (member type, uri, clients, bounds, descriptions) -> aggregation
+_BY_WIRE_KIND = {
+    'sum': lambda t, uri, n, *bounds: Sum(t, uri),
+    'weighted_sum': lambda t, uri, n, *bounds: WeightedMean(t, uri, n),
+    'min': lambda t, uri, n, *bounds: Extremum(t, uri, n, np.minimum),
+    'max': lambda t, uri, n, *bounds: Extremum(t, uri, n, np.maximum),
+    'bounded_sum': lambda t, uri, n, *bounds: SecureSum(t, uri, *bounds),
+}
+
+
+def for_wire_kind(kind: str, member_type: ct.Type, uri: str,
+                  num_clients: int, upper_bounds: Sequence[Any] = (),
+                  descriptions: Sequence[str] = ()) -> Aggregation:
+  """The aggregation whose accumulator a remote worker returns for a shard.
+
+  Args:
+    kind: The `wire_kind` of the controller's aggregation.
+    member_type, uri: Its member type and intrinsic (for messages).
+    num_clients: The shard's clients (at least one).
+    upper_bounds, descriptions: For 'bounded_sum', one per tensor leaf.
+
+  Raises:
+    ValueError: for an unknown kind or no clients. Otherwise what the
+      aggregation raises.
+  """
+  if kind not in _BY_WIRE_KIND:
+    raise ValueError(f'Expected an aggregation kind in '
+                     f'{tuple(_BY_WIRE_KIND)}, found {kind!r}.')
+  if not num_clients:
+    raise ValueError(f'A partial {kind} needs at least one client value.')
+  return _BY_WIRE_KIND[kind](member_type, uri, num_clients,
+                             list(upper_bounds), list(descriptions))

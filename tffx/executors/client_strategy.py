@@ -19,7 +19,8 @@ Strategies: `sequential_strategy`, `thread_pool_strategy`,
 `Function` (`name`, call, `batched()`: a version over members stacked on a
 client axis, or None; `vectorized()`: a version running a list of members
 in one TensorFlow call, `vectorized_computation`, or None);
-`call_for_client` names the client whose call failed. This module evaluates no building block.
+`call_for_client` names the client whose call failed. This module evaluates
+no building block.
 """
 
 import abc
@@ -127,7 +128,8 @@ class Call(NamedTuple):
 class ClientStrategy(abc.ABC):
   """How one run holds and computes values placed at CLIENTS."""
 
-  num_clients: int
+  def __init__(self, num_clients: int):
+    self.num_clients = num_clients
 
   def enter(self, value: Any) -> Any:
     """The run's argument (an executor value) as this strategy holds it."""
@@ -137,8 +139,7 @@ class ClientStrategy(abc.ABC):
     """The run's result as an executor value."""
     return value
 
-  def bind(self, value: Any, type_spec: Optional[ct.Type],
-           uses: Optional[int]) -> None:
+  def bind(self, value: Any, uses: Optional[int]) -> None:
     """A name bound to `value` is referred to `uses` times (None: unknown)."""
 
   @abc.abstractmethod
@@ -169,14 +170,6 @@ class ClientStrategy(abc.ABC):
     `values` (one per input)."""
 
 
-def contains(type_spec: Optional[ct.Type], classes: tuple) -> bool:
-  """Whether `type_spec` is, or is a struct holding, one of `classes`."""
-  if isinstance(type_spec, classes):
-    return True
-  return isinstance(type_spec, ct.StructType) and any(
-      contains(t, classes) for t in type_spec)
-
-
 def select_elements(keys: Any, client: int, max_key: int, server_member: Any,
                     select_fn: Function, call: Call) -> Any:
   """A client's dataset of `select_fn(<server_member, key>)` for its keys.
@@ -194,9 +187,8 @@ def select_elements(keys: Any, client: int, max_key: int, server_member: Any,
   select_type = call.type_signature.parameter[3]
   what = f'{call.uri}({select_fn.name})'
   elements = [
-      call_for_client(
-          select_fn, args(select_type, server_member,
-                                       np.asarray(k)), client, what)
+      call_for_client(select_fn, args(select_type, server_member,
+                                      np.asarray(k)), client, what)
       for k in keys
   ]
   return value_conversions.to_dataset(elements,

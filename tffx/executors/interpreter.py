@@ -51,10 +51,13 @@ class Interpreter:
     self._analysis = analysis or ir_analysis.NO_ANALYSIS
 
   def run(self, comp: bb.ComputationBuildingBlock, arg: Any) -> Any:
-    """`comp` applied to the executor value `arg`, as an executor value."""
+    """`comp` applied to the executor value `arg`, as an executor value;
+    the computations (blocks) in `arg` are evaluated first."""
     fn = self.eval(comp, environment.Environment())
-    arg = self.strategy.enter(self._functions(arg))
-    return self.strategy.leave(fn(arg))
+    arg = structure.map_structure(
+        lambda v: self.eval(v, environment.Environment()) if isinstance(
+            v, bb.ComputationBuildingBlock) else v, arg)
+    return self.strategy.leave(fn(self.strategy.enter(arg)))
 
   def eval(self, block: bb.ComputationBuildingBlock,
            env: environment.Environment) -> Any:
@@ -75,7 +78,7 @@ class Interpreter:
       uses = self._analysis.local_uses(block)
       for (name, value), count in zip(block.locals, uses):
         result = self.eval(value, env)
-        self.strategy.bind(result, value.type_signature, count)
+        self.strategy.bind(result, count)
         env = env.bind(name, result)
       return self.eval(block.result, env)
     if isinstance(block, bb.Intrinsic):
@@ -94,17 +97,10 @@ class Interpreter:
           f'The executors cannot resolve data<{block.uri}>.')
     raise TypeError(f'Unknown building block {type(block).__name__}.')
 
-  def _functions(self, value: Any) -> Any:
-    """The argument, with the computations (blocks) in it evaluated."""
-    return structure.map_structure(
-        lambda v: self.eval(v, environment.Environment()) if isinstance(
-            v, bb.ComputationBuildingBlock) else v, value)
-
   def apply_lambda(self, block: bb.Lambda, env: environment.Environment,
                    arg: Any) -> Any:
     if block.parameter_name is not None:
-      self.strategy.bind(arg, block.parameter_type,
-                         self._analysis.parameter_uses(block))
+      self.strategy.bind(arg, self._analysis.parameter_uses(block))
       env = env.bind(block.parameter_name, arg)
     return self.eval(block.result, env)
 
@@ -130,15 +126,11 @@ class Closure(Function):
 class IntrinsicFunction(Function):
   """An intrinsic as a function value: its handler with the call's facts."""
 
-  __slots__ = ('block', '_strategy', '_call')
+  __slots__ = ('block', 'name', '_strategy', '_call')
 
   def __init__(self, strategy: ClientStrategy, block: bb.Intrinsic):
-    self.block, self._strategy = block, strategy
+    self.block, self.name, self._strategy = block, block.uri, strategy
     self._call = Call(block.uri, block.type_signature, strategy.num_clients)
-
-  @property
-  def name(self) -> str:
-    return self.block.uri
 
   def __call__(self, arg: Any = None) -> Any:
     return HANDLERS[self._call.uri](self._strategy, arg, self._call)
@@ -197,9 +189,8 @@ HANDLERS = {
     'federated_broadcast': lambda s, arg, call: s.place(arg.members[0], call),
     'federated_eval_at_clients': lambda s, fn, call: s.eval(fn, call),
     'federated_eval_at_server': lambda s, fn, call: _at_server(call, fn(None)),
-    'federated_map': lambda s, arg, call: s.map(arg[0], arg[1], call),
-    'federated_map_all_equal': lambda s, arg, call: s.map(arg[0], arg[1],
-                                                          call),
+    'federated_map': lambda s, arg, call: s.map(*arg, call),
+    'federated_map_all_equal': lambda s, arg, call: s.map(*arg, call),
     'federated_secure_select': _federated_select,
     'federated_select': _federated_select,
     'federated_value_at_clients': lambda s, arg, call: s.place(arg, call),

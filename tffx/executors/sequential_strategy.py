@@ -10,7 +10,6 @@ tests compare with these). This module runs nothing concurrently.
 
 from typing import Any, List
 
-from tffx.executors import aggregations
 from tffx.executors import client_strategy
 from tffx.executors import federated_value
 from tffx.types import structure
@@ -21,9 +20,6 @@ FederatedValue = federated_value.FederatedValue
 
 class SequentialStrategy(client_strategy.ClientStrategy):
   """CLIENTS values as lists of members; see the module docstring."""
-
-  def __init__(self, num_clients: int):
-    self.num_clients = num_clients
 
   def _clients(self, call: Call, members: List[Any]) -> FederatedValue:
     return FederatedValue(call.type_signature.result, members)
@@ -36,17 +32,16 @@ class SequentialStrategy(client_strategy.ClientStrategy):
       # All members are the same value, so the function runs once.
       members = [fn(value.members[0])] if value.members else []
       return self._clients(call, members * len(value.members))
+    return self._each(fn, value.members, call)
+
+  def eval(self, fn, call):
+    return self._each(fn, [None] * self.num_clients, call)
+
+  def _each(self, fn, members, call):
     what = f'{call.uri}({fn.name})'
     return self._clients(call, [
         client_strategy.call_for_client(fn, m, i, what)
-        for i, m in enumerate(value.members)
-    ])
-
-  def eval(self, fn, call):
-    what = f'{call.uri}({fn.name})'
-    return self._clients(call, [
-        client_strategy.call_for_client(fn, None, i, what)
-        for i in range(self.num_clients)
+        for i, m in enumerate(members)
     ])
 
   def zip(self, nest, call):
@@ -63,7 +58,4 @@ class SequentialStrategy(client_strategy.ClientStrategy):
     ])
 
   def aggregate(self, aggregation, values, call):
-    batches = [aggregations.ClientBatch.of_members(v.type_signature.member,
-                                                   list(v.members))
-               for v in values]
-    return aggregation.accumulate(aggregation.zero(), batches, 0)
+    return aggregation.of_values(values)

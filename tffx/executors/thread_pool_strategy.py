@@ -48,8 +48,8 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
 
   def __init__(self, scheduler: client_scheduler.ClientScheduler,
                num_clients: int):
+    super().__init__(num_clients)
     self._scheduler = scheduler
-    self.num_clients = num_clients
 
   def leave(self, value: Any) -> Any:
     nodes = list({id(n): n for n in _lazy_nodes(value)}.values())
@@ -57,9 +57,7 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
         self._scheduler, nodes)))
     return structure.map_structure(lambda v: computed.get(id(v), v), value)
 
-  def bind(self, value, type_spec, uses) -> None:
-    if not client_strategy.contains(type_spec, (ct.FederatedType,)):
-      return
+  def bind(self, value, uses) -> None:
     nodes = _lazy_nodes(value)
     if uses is None:
       lazy_client_values.materialize(self._scheduler, nodes)
@@ -105,10 +103,7 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
                                  f'{start}-{stop - 1} (one batched call)',
                                  what, plural='s'))
         _log_unbatched(fn.name)
-      return ClientBatch.of_members(member_type, [
-          client_strategy.call_for_client(fn, m, start + j, what)
-          for j, m in enumerate(batch.members())
-      ])
+      return _each(fn, batch.members(), start, member_type, what)
 
     result = self._lazy(call, [value], compute)
     if batched is not None:
@@ -123,15 +118,8 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
   def eval(self, fn, call):
     member_type = call.type_signature.result.member
     what = f'{call.uri}({fn.name})'
-
-    def compute(batches, start, stop):
-      del batches  # No inputs.
-      return ClientBatch.of_members(member_type, [
-          client_strategy.call_for_client(fn, None, client, what)
-          for client in range(start, stop)
-      ])
-
-    return self._lazy(call, [], compute)
+    return self._lazy(call, [], lambda unused_batches, start, stop: _each(
+        fn, [None] * (stop - start), start, member_type, what))
 
   def zip(self, nest, call):
     sources = structure.flatten(nest)
@@ -153,11 +141,10 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
 
   def select(self, keys, max_key, server_member, select_fn, call):
     member_type = call.type_signature.result.member
-    scheduler = self._scheduler
 
     def compute(batches, start, stop):
       # Selecting slices of the server value is server work.
-      with scheduler.device_scope(scheduler.server_device):
+      with self._scheduler.device_scope(self._scheduler.server_device):
         return ClientBatch.of_members(member_type, [
             client_strategy.select_elements(k, client, max_key,
                                             server_member, select_fn, call)
@@ -181,6 +168,15 @@ class ThreadPoolStrategy(client_strategy.ClientStrategy):
         lambda batches, start, stop: aggregation.accumulate(
             aggregation.zero(), batches, start))
     return merged[0] if merged else aggregation.zero()
+
+
+def _each(fn, members: List[Any], start: int, member_type: ct.Type,
+          what: str) -> ClientBatch:
+  """`fn` of each member, client by client; the first is client `start`."""
+  return ClientBatch.of_members(member_type, [
+      client_strategy.call_for_client(fn, m, client, what)
+      for client, m in enumerate(members, start)
+  ])
 
 
 @functools.lru_cache(maxsize=None)  # Once per function.

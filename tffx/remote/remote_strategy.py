@@ -8,7 +8,7 @@
                                      result stays there (handles)
             place                    a `ClientsValue` shared by all clients
             aggregate                each worker accumulates its shard
-                                     (`partial_aggregates`, or a
+                                     (`aggregations.for_wire_kind`, or a
                                      federated_aggregate with no report);
                                      the accumulators merge here, in order
             server work              here, in the interpreter
@@ -18,6 +18,7 @@ This module does not talk to workers itself (`worker_session`) and does not
 retry (`remote_executor`).
 """
 
+import functools
 from typing import Any, Dict, List
 
 import numpy as np
@@ -34,6 +35,7 @@ from tffx.remote import worker_session
 from tffx.types import computation_types as ct
 from tffx.types import placements
 from tffx.types import structure
+from tffx.types import type_analysis
 
 Call = client_strategy.Call
 FederatedValue = federated_value.FederatedValue
@@ -50,8 +52,8 @@ class RemoteStrategy(client_strategy.ClientStrategy):
 
   def __init__(self, session: worker_session.WorkerSession,
                num_clients: int):
+    super().__init__(num_clients)
     self._session = session
-    self.num_clients = num_clients
 
   def enter(self, value: Any) -> Any:
 
@@ -110,7 +112,7 @@ class RemoteStrategy(client_strategy.ClientStrategy):
     return self._on_workers(fn, call)
 
   def zip(self, nest, call):
-    values = _clients_values(nest)
+    values = structure.flatten(nest)  # Every one a ClientsValue.
     if values and all(v.is_shared for v in values):
       return self._clients(call, shared=structure.map_structure(
           lambda v: v.shared, nest))
@@ -132,9 +134,7 @@ class RemoteStrategy(client_strategy.ClientStrategy):
     if isinstance(aggregation, aggregations.UserAggregate):
       partials = self._user_partials(aggregation, values[0], call)
     elif all(v.handles is None for v in values):  # Held here.
-      batches = [aggregations.ClientBatch.of_members(
-          v.type_signature.member, list(self._members(v))) for v in values]
-      return aggregation.accumulate(aggregation.zero(), batches, 0)
+      return aggregation.of_values([self.leave(v) for v in values])
     else:
       bounds = aggregation.upper_bounds
       partials = [aggregation.from_wire(p) for p in self._session.aggregate(
@@ -143,10 +143,7 @@ class RemoteStrategy(client_strategy.ClientStrategy):
           upper_bounds=None if bounds is None else structure.Struct(
               [(None, np.asarray(b)) for b in bounds]),
           descriptions=aggregation.descriptions)]
-    accumulator = partials[0]
-    for partial in partials[1:]:
-      accumulator = aggregation.merge(accumulator, partial)
-    return accumulator
+    return functools.reduce(aggregation.merge, partials)
 
   def _user_partials(self, aggregation: aggregations.UserAggregate,
                      value: cv.ClientsValue, call: Call) -> List[Any]:
@@ -167,11 +164,6 @@ class RemoteStrategy(client_strategy.ClientStrategy):
     return [p.members[0] for p in partials]
 
 
-def _clients_values(value: Any) -> List[cv.ClientsValue]:
-  return [v for v in structure.flatten(value)
-          if isinstance(v, cv.ClientsValue)]
-
-
 def _request(uri: str, arg: Any, intrinsic_type: ct.FunctionType):
   """The function of a request running an intrinsic, and shard arguments.
 
@@ -184,15 +176,14 @@ def _request(uri: str, arg: Any, intrinsic_type: ct.FunctionType):
 
   def split(value: Any, type_spec: ct.Type):
     """`build(arguments)`: the block of `value`; records its leaves."""
-    if isinstance(value, (client_strategy.Function,
-                          bb.ComputationBuildingBlock)):
-      block = value if isinstance(value, bb.ComputationBuildingBlock) else (
-          cv.closed_block(value))
-      return lambda arguments: block
+    if isinstance(value, client_strategy.Function):
+      value = cv.closed_block(value)
+    if isinstance(value, bb.ComputationBuildingBlock):
+      return lambda arguments: value
     if (isinstance(value, structure.Struct) and
         isinstance(type_spec, ct.StructType) and
-        client_strategy.contains(type_spec,
-                                 (ct.FederatedType, ct.FunctionType))):
+        type_analysis.contains(type_spec, lambda t: isinstance(
+            t, (ct.FederatedType, ct.FunctionType)))):
       parts = [(name, split(v, t)) for (name, t), v in zip(
           type_spec.items(), value.values())]
       return lambda arguments: bb.Struct(

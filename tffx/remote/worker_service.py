@@ -11,7 +11,8 @@
                   |                                   no gRPC (a Ray actor)
                   `-- handle(WorkerRequest)           one request, no gRPC
                         run        executor.run(function, <arguments>, n)
-                        aggregate  partial_aggregates.partial(...)
+                        aggregate  aggregations.for_wire_kind(...): the
+                                   shard's accumulator
                         fetch      the members of a stored value
                         release    forget a session
                         store: {session: {handle: FederatedValue}}
@@ -57,6 +58,7 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.computations import serialization
+from tffx.executors import aggregations
 from tffx.executors import errors as executor_errors
 from tffx.executors import dataset_sources
 from tffx.executors import executor_base
@@ -70,7 +72,6 @@ from tffx.remote import dataset_graphs
 from tffx.remote import errors
 from tffx.remote import graph_allowlist
 from tffx.remote import graph_isolation
-from tffx.remote import partial_aggregates
 from tffx.remote import wire
 from tffx.types import computation_types as ct
 from tffx.types import placements
@@ -234,27 +235,29 @@ class WorkerService:
         handle=run.result_handle, num_members=len(result)))
 
   def _aggregate(self, session: str, request: remote_pb2.AggregateRequest):
-    value = self._clients_argument(session, request.value, 'aggregate.value')
+    values = [self._clients_argument(session, request.value,
+                                     'aggregate.value')]
     if request.kind == 'bounded_sum' and not request.HasField('upper_bounds'):
       raise executor_errors.SecureBoundsError(
           f'Expected upper bounds for a bounded_sum aggregate '
           f'({request.intrinsic or "bounded_sum"}), found none.')
-    weights = ()
     if request.kind == 'weighted_sum':
-      weights = self._clients_argument(session, request.weight,
-                                       'aggregate.weight').members
+      values.append(self._clients_argument(session, request.weight,
+                                           'aggregate.weight'))
+      if len(values[1]) != len(values[0]):
+        raise ValueError(f'Expected one weight per client ({len(values[0])}'
+                         f'), found {len(values[1])}.')
     upper_bounds = ()
     if request.HasField('upper_bounds'):
       bounds, _ = value_serialization.deserialize_value(request.upper_bounds)
       upper_bounds = [np.asarray(b) for b in structure.flatten(bounds)]
-    result, result_type = partial_aggregates.partial(
-        request.kind, value.members, value.type_signature.member,
-        uri=request.intrinsic or request.kind, weights=weights,
-        upper_bounds=upper_bounds,
-        descriptions=list(request.bound_description),
-        first_client=request.first_client)
-    return remote_pb2.WorkerResponse(
-        value=value_serialization.serialize_value(result, result_type))
+    aggregation = aggregations.for_wire_kind(
+        request.kind, values[0].type_signature.member,
+        request.intrinsic or request.kind, len(values[0]), upper_bounds,
+        request.bound_description)
+    return remote_pb2.WorkerResponse(value=value_serialization.serialize_value(
+        aggregation.to_wire(aggregation.of_values(values,
+                                                  request.first_client))))
 
   def _fetch(self, session: str, request: remote_pb2.FetchRequest):
     value = self._stored(session, request.handle)

@@ -169,7 +169,7 @@ class WorkerSession:
     """Asks every shard's worker for its partial aggregate (one per shard).
 
     Args:
-      kind: A `partial_aggregates.KINDS` kind.
+      kind: An `aggregations.Aggregation.wire_kind`.
       intrinsic: The intrinsic's uri, for messages.
       value: Gives the argument holding the shard's client values.
       weight: For 'weighted_sum', gives the shard's weights.

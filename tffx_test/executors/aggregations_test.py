@@ -8,6 +8,7 @@ import numpy as np
 from tffx.executors import aggregations
 from tffx.executors import client_batches
 from tffx.executors import errors
+from tffx.executors import federated_value
 from tffx.executors import value_arithmetic
 from tffx.types import computation_types as ct
 from tffx.types import structure
@@ -109,7 +110,7 @@ class SumTest(parameterized.TestCase):
     partials = [total.accumulate(total.zero(), [b], 0)
                 for b in _batches(member, values)]
 
-    wired = [total.from_wire(total.to_wire(p)[0]) for p in partials]
+    wired = [total.from_wire(total.to_wire(p)) for p in partials]
     result = total.finalize(functools.reduce(total.merge, wired))
 
     self.assertEqual(result.a, 10)
@@ -210,6 +211,89 @@ class SecureSumTest(absltest.TestCase):
       self._secure_sum(-1)
     with self.assertRaisesRegex(TypeError, 'integer'):
       self._secure_sum(1, member=F32)
+
+
+def _members():
+  return [Struct.named(a=np.int32(a), b=np.int32(b))
+          for a, b in ((1, [5, 0]), (4, [-2, 7]), (-3, [1, 1]), (2, [0, 9]),
+                       (6, [3, -4]))]
+
+
+MEMBER = ct.StructType([('a', I32), ('b', ct.TensorType(np.int32, [2]))])
+CLIENTS_MEMBER = ct.type_at_clients(MEMBER)
+
+
+class WireKindTest(parameterized.TestCase):
+
+  @parameterized.named_parameters(
+      ('sum', aggregations.Sum(MEMBER, 'u'), value_arithmetic.total),
+      ('min', aggregations.Extremum(MEMBER, 'u', 5, np.minimum),
+       lambda values, t, uri: value_arithmetic.minimum(values, t)),
+      ('max', aggregations.Extremum(MEMBER, 'u', 5, np.maximum),
+       lambda values, t, uri: value_arithmetic.maximum(values, t)),
+  )
+  def test_merged_worker_partials_equal_aggregate_of_all_members(
+      self, aggregation, combine):
+    members = _members()
+
+    partials = []
+    for part in (members[:2], members[2:3], members[3:]):
+      worker = aggregations.for_wire_kind(aggregation.wire_kind, MEMBER, 'u',
+                                          len(part))
+      value = worker.to_wire(worker.of_values(
+          [federated_value.FederatedValue(CLIENTS_MEMBER, part)]))
+      partials.append(aggregation.from_wire(value))
+    merged = functools.reduce(aggregation.merge, partials)
+
+    self.assertEqual(aggregation.finalize(merged),
+                     combine(members, MEMBER, 'u'))
+
+  def test_sum_wire_form_is_exact_state_and_shape_per_leaf(self):
+    total = aggregations.for_wire_kind('sum', MEMBER, 'u', 5)
+
+    value = total.to_wire(total.of_values(
+        [federated_value.FederatedValue(CLIENTS_MEMBER, _members())]))
+
+    self.assertLen(value, 4)  # <state a, shape a, state b, shape b>
+    self.assertEqual([structure.flatten(value)[i].tolist() for i in (1, 3)],
+                     [[], [2]])
+    self.assertEqual(total.finalize(total.from_wire(value)),
+                     Struct.named(a=np.int32(10), b=np.int32([7, 13])))
+
+  def test_weighted_sum_kind_is_weighted_mean_naming_global_client(self):
+    mean = aggregations.for_wire_kind('weighted_sum', F32, 'wm', 2)
+    values = [federated_value.FederatedValue(ct.type_at_clients(F32), [
+        np.float32(1.0), np.float32(4.0)])]
+
+    result = mean.finalize(mean.of_values(values + [
+        federated_value.FederatedValue(ct.type_at_clients(I32), [
+            np.int32(3), np.int32(1)])]))
+
+    self.assertIsInstance(mean, aggregations.WeightedMean)
+    self.assertEqual(result, np.float32(7.0 / 4))
+    with self.assertRaisesRegex(TypeError, r'shape \(2,\) at client 11'):
+      mean.of_values(values + [federated_value.FederatedValue(
+          ct.type_at_clients(I32), [np.int32(1), np.int32([1, 2])])], 10)
+
+  def test_bounded_sum_kind_names_global_client_and_bound(self):
+    secure = aggregations.for_wire_kind(
+        'bounded_sum', MEMBER, 'federated_secure_sum', 2,
+        [np.int32(9), np.int32(7)], ['max_input=9', 'max_input=7'])
+    members = _members()[0:1] + [Struct.named(a=np.int32(1),
+                                              b=np.int32([8, 0]))]
+
+    with self.assertRaisesRegex(
+        errors.SecureBoundsError,
+        r'federated_secure_sum: client 6 has the value 8 at \[.b.\], '
+        r'outside \[0, 7\] \(max_input=7\)'):
+      secure.of_values(
+          [federated_value.FederatedValue(CLIENTS_MEMBER, members)], 5)
+
+  def test_for_wire_kind_refuses_unknown_kind_and_no_clients(self):
+    with self.assertRaisesRegex(ValueError, "'median'"):
+      aggregations.for_wire_kind('median', MEMBER, 'u', 5)
+    with self.assertRaisesRegex(ValueError, 'at least one client'):
+      aggregations.for_wire_kind('sum', MEMBER, 'u', 0)
 
 
 if __name__ == '__main__':

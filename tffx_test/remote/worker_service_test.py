@@ -207,6 +207,20 @@ class WorkerServiceTest(parameterized.TestCase):
     total = aggregations.Sum(F32, 'federated_sum')
     self.assertEqual(total.finalize(total.from_wire(value)), np.float32(9.0))
 
+  def test_aggregate_refuses_weights_not_one_per_client(self):
+    self.service.handle(_map_request([1.0, 2.0, 3.0], 'v0'))
+    self.service.handle(_map_request([1.0, 2.0], 'w0'))
+    request = remote_pb2.WorkerRequest(
+        session='s', aggregate=remote_pb2.AggregateRequest(
+            kind='weighted_sum', value=remote_pb2.Argument(handle='v0'),
+            weight=remote_pb2.Argument(handle='w0')))
+
+    response = self.service.handle(request)
+
+    self.assertEqual(response.error.kind, 'ValueError')
+    self.assertIn('one weight per client (3), found 2',
+                  response.error.message)
+
   def test_disallowed_graph_is_refused_before_anything_runs(self):
     py_function = tfc.tf_computation(
         lambda x: tf.reshape(tf.numpy_function(lambda v: v, [x], tf.float32),
