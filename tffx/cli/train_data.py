@@ -60,24 +60,19 @@ class FederatedData(NamedTuple):
   warnings: Tuple[str, ...] = ()
 
 
-def _as_pairs(data: client_data_lib.ClientData
-             ) -> tensor_slices_client_data.TestClientData:
-  """`data`'s `OrderedDict(x, y)` examples as `(x, y)` arrays in memory.
+def _as_pairs(arrays) -> tensor_slices_client_data.TestClientData:
+  """Synthetic clients' `OrderedDict(x, y)` arrays as `(x, y)` examples.
 
-  The clients' datasets then need no map function: tracing one for every
-  dataset of every round, and TensorFlow preparing it for every read, cost
-  more than the rounds' training (~3 ms a dataset).
+  Held so, the clients' datasets need no map function: tracing one for
+  every dataset of every round, and TensorFlow preparing it for every read,
+  cost more than the rounds' training (~3 ms a dataset).
   """
-  pairs = {}
-  for client_id in data.client_ids:
-    examples = data.create_tf_dataset_for_client(client_id)
-    columns = examples.batch(data.num_examples(client_id)).get_single_element()
-    pairs[client_id] = (columns['x'].numpy(), columns['y'].numpy())
-  return tensor_slices_client_data.TestClientData(pairs)
+  return tensor_slices_client_data.TestClientData(
+      {client_id: (a['x'], a['y']) for client_id, a in arrays.items()})
 
 
 def _load_synthetic(name: str, data_seed: int) -> FederatedData:
-  train, test = synthetic.load_variant(name, seed=data_seed)
+  train, test = synthetic.load_variant_arrays(name, seed=data_seed)
   return FederatedData(_as_pairs(train), _as_pairs(test),
                        synthetic.NUM_FEATURES, synthetic.NUM_CLASSES, 'test')
 

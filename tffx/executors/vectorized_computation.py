@@ -15,6 +15,7 @@ initial state), the reduce function `step`, and `post` (final state ->
 results). One `tf.function` runs, for K clients,
 
     state = vectorized_map(pre)(params)                   [K, ...] per leaf
+                          (pre runs once if no leaf is per client)
     for each phase p:                   (clients' k-th dataset elements of
       s = gather(state, clients of p)    one shape; phases in order of k)
       state[clients of p] = vectorized_map(step)(s, elements of p)
