@@ -31,6 +31,7 @@ from tffx.simulation import client_data as client_data_lib
 from tffx.simulation import errors as simulation_errors
 from tffx.simulation import hdf5_client_data
 from tffx.simulation import synthetic
+from tffx.simulation import tensor_slices_client_data
 
 HDF5_PREFIX = 'hdf5:'
 SYNTHETIC_DATASETS = tuple(synthetic.VARIANTS)
@@ -59,14 +60,20 @@ class FederatedData(NamedTuple):
   warnings: Tuple[str, ...] = ()
 
 
-def _synthetic_example(element):
-  return element['x'], element['y']
+def _as_pairs(arrays) -> tensor_slices_client_data.TestClientData:
+  """Synthetic clients' `OrderedDict(x, y)` arrays as `(x, y)` examples.
+
+  Held so, the clients' datasets need no map function: tracing one for
+  every dataset of every round, and TensorFlow preparing it for every read,
+  cost more than the rounds' training (~3 ms a dataset).
+  """
+  return tensor_slices_client_data.TestClientData(
+      {client_id: (a['x'], a['y']) for client_id, a in arrays.items()})
 
 
 def _load_synthetic(name: str, data_seed: int) -> FederatedData:
-  train, test = synthetic.load_variant(name, seed=data_seed)
-  return FederatedData(train.preprocess(lambda d: d.map(_synthetic_example)),
-                       test.preprocess(lambda d: d.map(_synthetic_example)),
+  train, test = synthetic.load_variant_arrays(name, seed=data_seed)
+  return FederatedData(_as_pairs(train), _as_pairs(test),
                        synthetic.NUM_FEATURES, synthetic.NUM_CLASSES, 'test')
 
 

@@ -137,6 +137,8 @@ def _read_options() -> tf.data.Options:
 
 
 _READ_OPTIONS = _read_options()
+# A batch holding every element.
+_ALL = 2**62
 
 
 def _dataset_reader(element_specs: Sequence[tf.TensorSpec]):
@@ -145,55 +147,49 @@ def _dataset_reader(element_specs: Sequence[tf.TensorSpec]):
   Returns per component the rows of all elements concatenated (a 0-d
   component is one row), then the leading sizes `[elements, components]`
   and the number of elements of each client.
-  """
-  structure = tuple(element_specs)
-  row_shapes = [
-      tf.TensorShape([None]) if s.shape.rank == 0 else
-      tf.TensorShape([None]).concatenate(s.shape[1:]) for s in structure
-  ]
 
-  @tf.function(input_signature=[tf.TensorSpec([None], tf.variant)])
+  One tf.data pipeline reads every client (each element tagged with its
+  client) and batches all elements into one ragged batch: ~0.5 ms per
+  client, where iterating each dataset in a loop took ~6 ms (the iterator
+  and loop machinery per client).
+  """
+  # Leading dimensions unknown: every component of rank >= 1 batches to a
+  # ragged tensor, its rows flat in `values`.
+  structure = tuple(
+      s if s.shape.rank == 0 else
+      tf.TensorSpec(tf.TensorShape([None]).concatenate(s.shape[1:]), s.dtype)
+      for s in element_specs)
+  # Opens the batch so that it is never empty (an empty dataset has no
+  # batch); client -1, no rows, dropped after.
+  first = (tf.constant(-1),) + tuple(
+      tf.zeros([] if s.shape.rank == 0 else [0] + s.shape.as_list()[1:],
+               s.dtype) for s in structure)
+
+  @tf.function(input_signature=[tf.TensorSpec([None], tf.variant)],
+               autograph=False)
   def read(variants):
     num_clients = tf.shape(variants)[0]
-    arrays = [
-        tf.TensorArray(s.dtype, size=0, dynamic_size=True, infer_shape=False,
-                       element_shape=shape)
-        for s, shape in zip(structure, row_shapes)
-    ]
-    leads = tf.TensorArray(tf.int32, size=0, dynamic_size=True,
-                           element_shape=[len(structure)])
-    counts = tf.TensorArray(tf.int32, size=num_clients)
 
-    def client(i, element, arrays, leads, counts):
-      dataset = tf.data.experimental.from_variant(
-          variants[i], structure).with_options(_READ_OPTIONS)
-      it = iter(dataset)
-      start = element
+    def client_elements(client, variant):
+      dataset = tf.data.experimental.from_variant(variant, structure)
+      return dataset.map(lambda *element: (client, *element))
 
-      def has_next(element, optional, arrays, leads):
-        del element, arrays, leads
-        return optional.has_value()
-
-      def read_one(element, optional, arrays, leads):
-        values = optional.get_value()
-        rows = [tf.reshape(v, [1]) if s.shape.rank == 0 else v
-                for v, s in zip(values, structure)]
-        arrays = [a.write(element, r) for a, r in zip(arrays, rows)]
-        leads = leads.write(element, tf.stack(
-            [tf.shape(r)[0] for r in rows]))
-        return element + 1, it.get_next_as_optional(), arrays, leads
-
-      element, _, arrays, leads = tf.while_loop(
-          has_next, read_one,
-          (element, it.get_next_as_optional(), arrays, leads))
-      counts = counts.write(i, element - start)
-      return i + 1, element, arrays, leads, counts
-
-    _, _, arrays, leads, counts = tf.while_loop(
-        lambda i, *_: i < num_clients, client,
-        (0, 0, arrays, leads, counts))
-    return ([a.concat() for a in arrays] +
-            [tf.reshape(leads.stack(), [-1, len(structure)]), counts.stack()])
+    elements = tf.data.Dataset.from_tensors(first).concatenate(
+        tf.data.Dataset.from_tensor_slices(
+            (tf.range(num_clients), variants)).flat_map(client_elements))
+    elements = elements.with_options(_READ_OPTIONS)
+    clients, *batched = elements.ragged_batch(_ALL).get_single_element()
+    rows, leads = [], []
+    for value, spec in zip(batched, structure):
+      if spec.shape.rank == 0:
+        rows.append(value[1:])
+        leads.append(tf.ones_like(clients[1:]))
+      else:
+        rows.append(value.values)
+        leads.append(tf.cast(value.row_lengths()[1:], tf.int32))
+    counts = tf.math.bincount(clients[1:], minlength=num_clients,
+                              maxlength=num_clients)
+    return rows + [tf.stack(leads, axis=1), counts]
 
   return read
 

@@ -238,6 +238,8 @@ def _split_reduction(graph_def, proto, reduce_node, tensor_names,
   pre_graph = _subgraph(graph_def, [_node(i) for i in carried])
   if any(n.name == dataset_node for n in pre_graph.node):
     return NotVectorizable('an initial state that depends on the dataset')
+  # Its nodes call no function (the reduction is not among them).
+  del pre_graph.library.function[:]
   pre = GraphPart(pre_graph, _inputs(tensor_names, pre_graph),
                   tuple(i if ':' in i else i + ':0' for i in carried))
   # post: the reduction replaced by placeholders of the final state.

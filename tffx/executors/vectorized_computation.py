@@ -15,6 +15,7 @@ initial state), the reduce function `step`, and `post` (final state ->
 results). One `tf.function` runs, for K clients,
 
     state = vectorized_map(pre)(params)                   [K, ...] per leaf
+                          (pre runs once if no leaf is per client)
     for each phase p:                   (clients' k-th dataset elements of
       s = gather(state, clients of p)    one shape; phases in order of k)
       state[clients of p] = vectorized_map(step)(s, elements of p)
@@ -422,8 +423,18 @@ def _vectorized(fn, values: list, num_clients) -> list:
   """`fn(*values)` for each client; `values` are (tensor, is stacked) pairs.
 
   Stacked values are sliced per client; the others are loop-invariant and
-  passed whole. `pfor` does the work, with no fallback to a loop.
+  passed whole. `pfor` does the work, with no fallback to a loop. With no
+  stacked value (`pre` of a broadcast model) every client computes the
+  same: `fn` runs once and its results are repeated per client, which
+  spares tracing a `pfor` conversion (~80 ms a computation).
   """
+  if not any(is_stacked for _, is_stacked in values):
+    results = fn(*[tensor for tensor, _ in values])
+    return [
+        tf.broadcast_to(tf.expand_dims(r, 0),
+                        tf.concat([[num_clients], tf.shape(r)], 0))
+        for r in results
+    ]
 
   def one_client(sliced):
     client_values, stacked = [], iter(sliced[1:])

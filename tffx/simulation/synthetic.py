@@ -172,6 +172,16 @@ def load_data(alpha: float,
   Raises:
     ValueError: if an argument is out of range.
   """
+  train, test = _split_arrays(alpha, beta, iid, num_clients, seed,
+                              test_fraction)
+  params = dict(alpha=alpha, beta=beta, iid=iid, num_clients=num_clients,
+                seed=seed, test_fraction=test_fraction)
+  return (_SyntheticClientData(train, dict(params, part='train')),
+          _SyntheticClientData(test, dict(params, part='test')))
+
+
+def _split_arrays(alpha, beta, iid, num_clients, seed, test_fraction):
+  """`load_data`'s train and test examples: `{client_id: OrderedDict(x, y)}`."""
   if not 0.0 < test_fraction < 1.0:
     raise ValueError(f'Expected test_fraction in (0, 1), found '
                      f'{test_fraction}.')
@@ -186,10 +196,7 @@ def load_data(alpha: float,
         (k, v[:split]) for k, v in arrays.items())
     test[client_id] = collections.OrderedDict(
         (k, v[split:]) for k, v in arrays.items())
-  params = dict(alpha=alpha, beta=beta, iid=iid, num_clients=num_clients,
-                seed=seed, test_fraction=test_fraction)
-  return (_SyntheticClientData(train, dict(params, part='train')),
-          _SyntheticClientData(test, dict(params, part='test')))
+  return train, test
 
 
 class _SyntheticClientData(tensor_slices_client_data.TestClientData):
@@ -221,6 +228,13 @@ def _open_source(params: Mapping[str, Any], client_id: str) -> tf.data.Dataset:
 dataset_sources.register_opener('synthetic', _open_source)
 
 
+def _variant(name: str):
+  if name not in VARIANTS:
+    raise ValueError(f'Expected a synthetic variant in {list(VARIANTS)}, '
+                     f'found {name!r}.')
+  return VARIANTS[name]
+
+
 def load_variant(name: str, num_clients: int = 30, seed: int = 0,
                  test_fraction: float = 0.1):
   """`load_data` for a variant of `VARIANTS` by name, e.g. `synthetic_1_1`.
@@ -228,8 +242,20 @@ def load_variant(name: str, num_clients: int = 30, seed: int = 0,
   Raises:
     ValueError: if `name` is not in `VARIANTS`, or as `load_data`.
   """
-  if name not in VARIANTS:
-    raise ValueError(f'Expected a synthetic variant in {list(VARIANTS)}, '
-                     f'found {name!r}.')
-  alpha, beta, iid = VARIANTS[name]
+  alpha, beta, iid = _variant(name)
   return load_data(alpha, beta, iid, num_clients, seed, test_fraction)
+
+
+def load_variant_arrays(name: str, num_clients: int = 30, seed: int = 0,
+                        test_fraction: float = 0.1):
+  """The examples of `load_variant` as arrays, without `ClientData`.
+
+  Returns:
+    `(train, test)`, each `{client_id: OrderedDict(x=float32[n, 60],
+    y=int32[n])}`.
+
+  Raises:
+    ValueError: as `load_variant`.
+  """
+  alpha, beta, iid = _variant(name)
+  return _split_arrays(alpha, beta, iid, num_clients, seed, test_fraction)

@@ -8,6 +8,7 @@ import tensorflow as tf
 
 from tffx.cli import errors
 from tffx.cli import train_data
+from tffx.simulation import synthetic
 from tffx_test.cli import hdf5_files
 
 
@@ -29,6 +30,20 @@ class LoadSyntheticTest(parameterized.TestCase):
     x, y = next(iter(data.train.create_tf_dataset_for_client('client_00')))
     self.assertEqual((x.shape, x.dtype, y.shape, y.dtype),
                      ((60,), tf.float32, (), tf.int32))
+
+  def test_load_dataset_synthetic_examples_are_the_generated_ones(self):
+    train, test = synthetic.load_variant('synthetic_1_1', seed=3)
+
+    data = train_data.load_dataset('synthetic_1_1', data_seed=3)
+
+    for generated, loaded in ((train, data.train), (test, data.test)):
+      for client_id in ('client_00', 'client_29'):
+        expected = list(generated.create_tf_dataset_for_client(client_id))
+        examples = list(loaded.create_tf_dataset_for_client(client_id))
+        self.assertLen(examples, len(expected))
+        for (x, y), element in zip(examples, expected):
+          np.testing.assert_array_equal(x.numpy(), element['x'].numpy())
+          self.assertEqual(int(y), int(element['y']))
 
   def test_load_dataset_depends_on_data_seed(self):
 

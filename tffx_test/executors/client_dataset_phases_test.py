@@ -94,6 +94,58 @@ class DatasetPhasesTest(parameterized.TestCase):
     self.assertEqual(_phase_elements(outputs), [])
     self.assertEqual(np.asarray(outputs[0]).shape, (0, 2))
 
+  def test_no_phases_all_clients_empty_read_by_tf_data(self):
+    datasets = [_dataset(0, 3, 0, 'mapped')] * 3
+
+    outputs = client_dataset_phases.DatasetPhases(_ELEMENT, _SPECS)(datasets)
+
+    self.assertEqual(_phase_elements(outputs), [])
+    self.assertEqual(np.asarray(outputs[1]).shape, (0,))
+
+  def test_shuffled_clients_read_in_their_own_order(self):
+    # Read by tf.data: each client's batches come in its shuffled order.
+    datasets = [
+        tf.data.Dataset.from_tensor_slices(
+            collections.OrderedDict(
+                x=np.zeros([n, 2], np.float32),
+                y=np.arange(100 * k, 100 * k + n, dtype=np.int32))).shuffle(
+                    n, seed=k, reshuffle_each_iteration=False).batch(2)
+        for k, n in enumerate([5, 3])
+    ]
+    expected = [[b['y'].numpy().tolist() for b in d] for d in datasets]
+
+    phases = _phase_elements(
+        client_dataset_phases.DatasetPhases(_ELEMENT, _SPECS)(datasets))
+
+    read = [[], []]
+    for members, ys in phases:
+      for client, batch in zip(members, ys):
+        read[client].append(batch)
+    self.assertEqual(read, expected)
+
+  def test_scalar_component_one_row_per_element(self):
+    element = ct.to_type((ct.TensorType(np.int32, [None]),
+                          ct.TensorType(np.float32)))
+    specs = (tf.TensorSpec([None], tf.int32), tf.TensorSpec([], tf.float32))
+    datasets = [
+        tf.data.Dataset.from_tensor_slices(
+            np.arange(10 * k, 10 * k + n, dtype=np.int32)).batch(2).map(
+                lambda y: (y, tf.cast(tf.reduce_sum(y), tf.float32)))
+        for k, n in enumerate([3, 2])
+    ]
+
+    (rows, sums, clients, client_starts, leads,
+     row_starts) = client_dataset_phases.DatasetPhases(element, specs)(
+         datasets)
+
+    np.testing.assert_array_equal(np.asarray(clients), [0, 1, 0])
+    np.testing.assert_array_equal(np.asarray(client_starts), [0, 2, 3])
+    np.testing.assert_array_equal(np.asarray(leads), [[2, 1], [1, 1]])
+    np.testing.assert_array_equal(np.asarray(row_starts), [[0, 0], [4, 2],
+                                                           [5, 3]])
+    np.testing.assert_array_equal(np.asarray(rows), [0, 1, 10, 11, 2])
+    np.testing.assert_array_equal(np.asarray(sums), [1.0, 21.0, 2.0])
+
 
 if __name__ == '__main__':
   absltest.main()

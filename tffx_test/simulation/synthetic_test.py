@@ -195,6 +195,28 @@ class LoadDataTest(parameterized.TestCase):
       self.assertEqual(by_name.num_examples(client_id),
                        direct.num_examples(client_id))
 
+  def test_load_variant_arrays_are_the_client_data_examples(self):
+
+    train, test = synthetic.load_variant('synthetic_1_1', num_clients=3,
+                                         seed=2)
+    train_arrays, test_arrays = synthetic.load_variant_arrays(
+        'synthetic_1_1', num_clients=3, seed=2)
+
+    for data, arrays in ((train, train_arrays), (test, test_arrays)):
+      self.assertEqual(sorted(arrays), data.client_ids)
+      for client_id in data.client_ids:
+        dataset = data.create_tf_dataset_for_client(client_id)
+        examples = dataset.batch(1000).get_single_element()
+        np.testing.assert_array_equal(arrays[client_id]['x'],
+                                      examples['x'].numpy())
+        np.testing.assert_array_equal(arrays[client_id]['y'],
+                                      examples['y'].numpy())
+
+  def test_load_variant_arrays_raises_unknown_name(self):
+
+    with self.assertRaisesRegex(ValueError, "found 'synthetic_2_2'"):
+      synthetic.load_variant_arrays('synthetic_2_2')
+
   def test_variants_are_the_papers(self):
 
     self.assertEqual(
