@@ -1,5 +1,7 @@
 """Computations split into MergeableCompForm and run over several contexts."""
 
+import asyncio
+
 from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
@@ -53,6 +55,19 @@ class MergeableCompExecutionContextTest(parameterized.TestCase):
 
     expected = _round(1.0, _VALUES)
     np.testing.assert_allclose(result, expected, rtol=1e-6)
+    np.testing.assert_allclose(result, (7.2, 16.0, 31.0), rtol=1e-6)
+
+  def test_runs_inside_a_running_event_loop(self):
+    contexts = [native.create_async_local_cpp_execution_context()
+                for _ in range(2)]
+    context = native.create_mergeable_comp_execution_context(contexts)
+
+    async def run_in_loop():
+      with context_stack.with_context(context):
+        return _round(1.0, _VALUES)
+
+    result = asyncio.run(run_in_loop())
+
     np.testing.assert_allclose(result, (7.2, 16.0, 31.0), rtol=1e-6)
 
   @parameterized.named_parameters(('two', 2, [2, 3]), ('three', 3, [1, 2, 2]),
