@@ -15,10 +15,13 @@ parts (default: one per context), subround `i` runs on context
 `i % len(contexts)`, and server and unplaced values go to every subround.
 Contexts may be asynchronous (their calls return awaitables, as
 `AsyncExecutionContext`'s do; subrounds then run concurrently) or
-synchronous. This module runs forms; `mergeable_comp_compiler` builds them.
+synchronous. `invoke` is synchronous; it may be called from inside a
+running event loop (which it then blocks until the subrounds are done).
+This module runs forms; `mergeable_comp_compiler` builds them.
 """
 
 import asyncio
+import concurrent.futures
 import inspect
 from typing import Any, Callable, List, Optional, Sequence
 
@@ -84,9 +87,17 @@ async def _resolve(values: List[Any]) -> List[Any]:
 
 
 def _run(values: List[Any]) -> List[Any]:
+  """`values` resolved, from synchronous code, with or without a running
+  event loop in this thread (a notebook or an async program has one)."""
   if not any(inspect.isawaitable(v) for v in values):
     return values
-  return asyncio.run(_resolve(values))
+  try:
+    asyncio.get_running_loop()
+  except RuntimeError:
+    return asyncio.run(_resolve(values))
+  # `asyncio.run` does not nest: resolve on a loop of a thread of its own.
+  with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+    return pool.submit(asyncio.run, _resolve(values)).result()
 
 
 class MergeableCompExecutionContext(context_stack.Context):

@@ -5,7 +5,8 @@
 
 As TFF's `tff.tensorflow.transform_args` / `transform_result`, the hooks an
 execution context applies to the arguments and results of TensorFlow
-computations. Containers are rebuilt with the same type and order (dicts
+computations. Containers (lists, tuples, mappings, namedtuples, attrs
+classes and dataclasses) are rebuilt with the same type and order (dicts
 keep their insertion order), and any other leaf
 (numpy values, Python numbers, datasets, symbolic tensors) is returned as
 it is. tffx's contexts already accept eager tensors and return numpy
@@ -17,6 +18,7 @@ from typing import Any
 
 import tensorflow as tf
 
+from tffx.types import python_containers
 from tffx.types import structure
 
 
@@ -28,12 +30,12 @@ def _to_numpy(value: Any) -> Any:
   if isinstance(value, structure.Struct):
     return structure.Struct([(n, _to_numpy(v))
                              for n, v in structure.iter_elements(value)])
+  pairs = python_containers.elements(value)
+  if pairs is not None:
+    return python_containers.build(type(value),
+                                   [(n, _to_numpy(v)) for n, v in pairs])
   if isinstance(value, collections.abc.Mapping):
     return type(value)((k, _to_numpy(v)) for k, v in value.items())
-  if isinstance(value, tuple) and hasattr(value, '_fields'):
-    return type(value)(*(_to_numpy(v) for v in value))
-  if isinstance(value, (list, tuple)):
-    return type(value)(_to_numpy(v) for v in value)
   return value
 
 

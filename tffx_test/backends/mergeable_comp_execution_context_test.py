@@ -1,5 +1,7 @@
 """Computations split into MergeableCompForm and run over several contexts."""
 
+import asyncio
+
 from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
@@ -9,6 +11,7 @@ from tffx.backends import mergeable_comp_execution_context
 from tffx.backends import native
 from tffx.backends.mapreduce import mergeable_comp_compiler
 from tffx.computations import context_stack
+from tffx_test.learning.algorithms import test_models
 
 
 class _CountingContext(context_stack.Context):
@@ -54,6 +57,19 @@ class MergeableCompExecutionContextTest(parameterized.TestCase):
     np.testing.assert_allclose(result, expected, rtol=1e-6)
     np.testing.assert_allclose(result, (7.2, 16.0, 31.0), rtol=1e-6)
 
+  def test_runs_inside_a_running_event_loop(self):
+    contexts = [native.create_async_local_cpp_execution_context()
+                for _ in range(2)]
+    context = native.create_mergeable_comp_execution_context(contexts)
+
+    async def run_in_loop():
+      with context_stack.with_context(context):
+        return _round(1.0, _VALUES)
+
+    result = asyncio.run(run_in_loop())
+
+    np.testing.assert_allclose(result, (7.2, 16.0, 31.0), rtol=1e-6)
+
   @parameterized.named_parameters(('two', 2, [2, 3]), ('three', 3, [1, 2, 2]),
                                   ('more_than_clients', 9, [1, 1, 1, 1, 1]))
   def test_clients_are_split_into_subrounds(self, num_subrounds, sizes):
@@ -81,6 +97,37 @@ class MergeableCompExecutionContextTest(parameterized.TestCase):
         [('state', 2.0), ('values', _VALUES)]))
 
     np.testing.assert_allclose(result, (8.2, 16.0, 31.0), rtol=1e-6)
+
+  @parameterized.named_parameters(
+      ('weighted', tff.learning.algorithms.build_weighted_fed_avg),
+      ('unweighted', tff.learning.algorithms.build_unweighted_fed_avg),
+  )
+  def test_fed_avg_round_gives_the_results_of_one_context(self, build):
+    process = build(test_models.build_softmax_regression(),
+                    tff.learning.optimizers.build_sgdm(0.5))
+    data = test_models.client_datasets(
+        test_models.client_arrays(4, [6, 3, 5, 8]), 4)
+    state = process.initialize()
+    context = native.create_mergeable_comp_execution_context(
+        [native.create_async_local_cpp_execution_context() for _ in range(2)])
+
+    with context_stack.with_context(context):
+      merged_state, merged_metrics = process.next(state, data)
+    expected_state, expected_metrics = process.next(state, data)
+
+    merged_weights = process.get_model_weights(merged_state).trainable
+    expected_weights = process.get_model_weights(expected_state).trainable
+    for merged, expected in zip(merged_weights, expected_weights):
+      # Partial sums merge in another order: equal up to float rounding.
+      np.testing.assert_allclose(merged, expected, rtol=1e-5, atol=1e-6)
+    self.assertFalse(np.array_equal(expected_weights[0],
+                                    process.get_model_weights(state)
+                                    .trainable[0]))
+    train = 'client_work', 'train'
+    self.assertEqual(merged_metrics[train[0]][train[1]]['num_examples'], 22)
+    self.assertAlmostEqual(
+        float(merged_metrics[train[0]][train[1]]['loss']),
+        float(expected_metrics[train[0]][train[1]]['loss']), places=5)
 
   def test_computation_without_compiler_raises_type_error(self):
     context = mergeable_comp_execution_context.MergeableCompExecutionContext(

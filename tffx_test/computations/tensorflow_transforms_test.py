@@ -7,6 +7,7 @@ import tensorflow as tf
 import tffx as tff
 from tffx.computations import tensorflow_transforms
 from tffx.types import structure
+from tffx_test.types import type_test_utils
 
 
 class TransformsTest(absltest.TestCase):
@@ -33,6 +34,20 @@ class TransformsTest(absltest.TestCase):
       self.assertIsInstance(result['a']['z'], np.float32)
       self.assertIsInstance(result['p'], point)
       self.assertEqual(result['p'], point(True, None))
+
+  def test_attrs_and_dataclass_fields_become_numpy(self):
+    value = [type_test_utils.AttrsLike(tf.constant(1), 'a'),
+             type_test_utils.Pair(tf.Variable([2.0]), tf.constant(3))]
+
+    result = tensorflow_transforms.transform_args(value)
+
+    self.assertIsInstance(result[0], type_test_utils.AttrsLike)
+    self.assertIsInstance(result[0].a, np.int32)
+    self.assertEqual((result[0].a, result[0].b), (1, 'a'))
+    self.assertIsInstance(result[1], type_test_utils.Pair)
+    self.assertIsInstance(result[1].a, np.ndarray)
+    np.testing.assert_array_equal(result[1].a, [2.0])
+    self.assertIsInstance(result[1].b, np.int32)
 
   def test_structs_and_other_leaves_are_kept(self):
     dataset = tf.data.Dataset.range(3)

@@ -8,10 +8,21 @@ Blocks and calls of lambdas (what tracing leaves where one federated
 computation calls another) are inlined, every intrinsic call is bound to a
 local of its own, every local gets a fresh name (`_fb_<n>`), and
 references are renamed with scoping respected. Lambdas
-that are not called (functions passed to intrinsics) are kept whole. The
-result is what compilers that split a computation at its aggregations
-(`mergeable_comp_compiler`) need: each intrinsic call bound to one local of
-one scope. This module only rewrites IR.
+that are not called (functions passed to intrinsics) are kept whole.
+
+Structs are not bound: a local or argument that is a struct is substituted
+where it is used (its elements bound first where they compute something),
+and a selection from a struct is the selected element:
+
+    let s = <a=f(x), b=g(x)> in s.a   ==>  locals [_fb_1 = f(x),
+                                                   _fb_2 = g(x)], result _fb_1
+
+So a local refers exactly to the values it uses, not to a whole struct
+that also holds others (a `MeasuredProcessOutput`'s `result` does not
+depend on its `measurements`). The result is what compilers that split a
+computation at its aggregations (`mergeable_comp_compiler`) need: each
+intrinsic call bound to one local of one scope, with exact dependencies.
+This module only rewrites IR.
 """
 
 import itertools
@@ -25,16 +36,43 @@ Locals = List[Tuple[str, bb.ComputationBuildingBlock]]
 PREFIX = '_fb_'
 
 
+# What a renamed reference stands for: a local, or a struct of locals.
+_Names = Dict[str, bb.ComputationBuildingBlock]
+
+
+def _select(source: bb.ComputationBuildingBlock,
+            index: int) -> bb.ComputationBuildingBlock:
+  """`source[index]`, the element itself when `source` is a struct."""
+  if isinstance(source, bb.Struct):
+    return source[index]
+  return bb.Selection(source, index=index)
+
+
+def _is_alias(block: bb.ComputationBuildingBlock) -> bool:
+  """Whether `block` only names locals (references, selections, structs).
+
+  The parameter is not a local: a reference to it is bound, so substituted
+  values never name it inside a lambda whose parameter shadows it.
+  """
+  if isinstance(block, bb.Reference):
+    return block.name.startswith(PREFIX)
+  if isinstance(block, bb.Selection):
+    return _is_alias(block.source)
+  if isinstance(block, bb.Struct):
+    return all(_is_alias(v) for _, v in block.items())
+  return False
+
+
 def _rename(block: bb.ComputationBuildingBlock,
-            names: Dict[str, str]) -> bb.ComputationBuildingBlock:
-  """`block` with free references renamed by `names` (scopes respected)."""
+            names: _Names) -> bb.ComputationBuildingBlock:
+  """`block` with free references replaced by `names` (scopes respected)."""
   if not names or not (federated_computation.free_references(block) &
                        set(names)):
     return block
   if isinstance(block, bb.Reference):
-    return bb.Reference(names[block.name], block.type_signature)
+    return names[block.name]
   if isinstance(block, bb.Selection):
-    return bb.Selection(_rename(block.source, names), index=block.index)
+    return _select(_rename(block.source, names), block.index)
   if isinstance(block, bb.Struct):
     return bb.Struct([(n, _rename(v, names)) for n, v in block.items()],
                      block.type_signature.python_container)
@@ -62,25 +100,35 @@ class _Flattener:
     self._counter = itertools.count(1)
     self.locals: Locals = []
 
-  def _bind(self, value: bb.ComputationBuildingBlock) -> bb.Reference:
+  def _bind(self, value: bb.ComputationBuildingBlock
+           ) -> bb.ComputationBuildingBlock:
+    """A local for `value`, or `value` itself if it only names values.
+
+    A struct becomes a struct of its elements' bindings.
+    """
+    if _is_alias(value):
+      return value
+    if isinstance(value, bb.Struct):
+      return bb.Struct([(n, self._bind(v)) for n, v in value.items()],
+                       value.type_signature.python_container)
     name = f'{PREFIX}{next(self._counter)}'
     self.locals.append((name, value))
     return bb.Reference(name, value.type_signature)
 
   def flatten(self, block: bb.ComputationBuildingBlock,
-              names: Dict[str, str]) -> bb.ComputationBuildingBlock:
+              names: _Names) -> bb.ComputationBuildingBlock:
     """`block` as an expression over the collected locals."""
     if isinstance(block, bb.Block):
       names = dict(names)
       for name, value in block.locals:
-        names[name] = self._bind(self.flatten(value, names)).name
+        names[name] = self._bind(self.flatten(value, names))
       return self.flatten(block.result, names)
     if isinstance(block, bb.Call) and isinstance(block.function, bb.Lambda):
       function = block.function
       names = dict(names)
       if function.parameter_name is not None:
         argument = self.flatten(block.argument, names)
-        names[function.parameter_name] = self._bind(argument).name
+        names[function.parameter_name] = self._bind(argument)
       return self.flatten(function.result, names)
     if isinstance(block, bb.Call):
       argument = None if block.argument is None else self.flatten(
@@ -93,7 +141,7 @@ class _Flattener:
       return bb.Struct([(n, self.flatten(v, names)) for n, v in block.items()],
                        block.type_signature.python_container)
     if isinstance(block, bb.Selection):
-      return bb.Selection(self.flatten(block.source, names), index=block.index)
+      return _select(self.flatten(block.source, names), block.index)
     return _rename(block, names)
 
 

@@ -152,8 +152,10 @@ def build_fed_eval(
   def init_fn():
     return metrics_aggregation_process.initialize()
 
+  # The process's state type, not its initial state's: a sampling
+  # process's state grows from an empty sample.
   @federated_computation.federated_computation(
-      init_fn.type_signature.result,
+      metrics_aggregation_process.state_type,
       computation_types.type_at_clients(weights_type),
       computation_types.type_at_clients(data_type))
   def next_fn(state, weights, client_data):

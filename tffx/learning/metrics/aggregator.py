@@ -113,9 +113,35 @@ def build_finalize_computation(metric_finalizers,
   return unfinalized_type, finalize
 
 
+def for_unfinalized_type(
+    build: Callable[[Any], computation_impl.Computation],
+    local_unfinalized_metrics_type: Any) -> computation_impl.Computation:
+  """`build(U)`, or with `U` None a polymorphic federated computation that
+  calls `build(U)` with the `U` of its argument `{U}@CLIENTS` (TFF's
+  metrics aggregators take an optional type and are polymorphic without).
+
+  The polymorphic computation raises the errors of `build` when it is
+  traced, and TypeError for an argument that is not at CLIENTS.
+  """
+  if local_unfinalized_metrics_type is not None:
+    return build(local_unfinalized_metrics_type)
+
+  @federated_computation.federated_computation
+  def aggregate_metrics(unfinalized_metrics):
+    argument_type = unfinalized_metrics.type_signature
+    if not (isinstance(argument_type, computation_types.FederatedType) and
+            argument_type.placement is placements.CLIENTS):
+      raise TypeError(f'Expected the unfinalized metrics at CLIENTS, found '
+                      f'{argument_type}.')
+    return build(argument_type.member)(unfinalized_metrics)
+
+  return aggregate_metrics
+
+
 def sum_then_finalize(
     metric_finalizers: MetricFinalizersType,
-    local_unfinalized_metrics_type: Any) -> computation_impl.Computation:
+    local_unfinalized_metrics_type: Any = None
+) -> computation_impl.Computation:
   """Returns a federated computation summing metrics, then finalizing them.
 
       ({U}@CLIENTS -> F@SERVER)
@@ -127,7 +153,9 @@ def sum_then_finalize(
       functions of one unfinalized metric, or one function of all of `U`
       (returning a structure of tensors).
     local_unfinalized_metrics_type: `U`, a struct of numeric tensors (or a
-      spec that converts to one).
+      spec that converts to one). Optional: without it the computation is
+      polymorphic, and `U` is its argument's (then the errors below are
+      raised when it is traced).
 
   Raises:
     UnfinalizedMetricsTypeError: if `U` is not a struct of numeric tensors.
@@ -135,16 +163,20 @@ def sum_then_finalize(
     MismatchedMetricNamesError: if a mapping of finalizers names other
       metrics than `U`.
   """
-  unfinalized_type, finalize = build_finalize_computation(
-      metric_finalizers, local_unfinalized_metrics_type)
 
-  @federated_computation.federated_computation(
-      computation_types.type_at_clients(unfinalized_type))
-  def aggregate_metrics(unfinalized_metrics):
-    return intrinsics.federated_map(
-        finalize, intrinsics.federated_sum(unfinalized_metrics))
+  def build(unfinalized_metrics_type):
+    unfinalized_type, finalize = build_finalize_computation(
+        metric_finalizers, unfinalized_metrics_type)
 
-  return aggregate_metrics
+    @federated_computation.federated_computation(
+        computation_types.type_at_clients(unfinalized_type))
+    def aggregate_metrics(unfinalized_metrics):
+      return intrinsics.federated_map(
+          finalize, intrinsics.federated_sum(unfinalized_metrics))
+
+    return aggregate_metrics
+
+  return for_unfinalized_type(build, local_unfinalized_metrics_type)
 
 
 class SumThenFinalizeFactory:

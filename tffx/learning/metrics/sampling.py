@@ -112,7 +112,7 @@ class FinalizeThenSampleFactory(factory.UnweightedAggregationFactory):
 
 
 def finalize_then_sample(metric_finalizers: aggregator.MetricFinalizersType,
-                         local_unfinalized_metrics_type: Any,
+                         local_unfinalized_metrics_type: Any = None,
                          sample_size: int = 100
                         ) -> computation_impl.Computation:
   """Returns a federated computation sampling clients' finalized metrics:
@@ -124,7 +124,8 @@ def finalize_then_sample(metric_finalizers: aggregator.MetricFinalizersType,
 
   Args:
     metric_finalizers: As for `sum_then_finalize`.
-    local_unfinalized_metrics_type: `U`, a struct of numeric tensors.
+    local_unfinalized_metrics_type: `U`, a struct of numeric tensors;
+      optional, as for `sum_then_finalize` (polymorphic without).
     sample_size: The largest number of clients sampled (default 100).
 
   Raises:
@@ -133,13 +134,18 @@ def finalize_then_sample(metric_finalizers: aggregator.MetricFinalizersType,
     TypeError: if `sample_size` is not an int.
     ValueError: if `sample_size` is not positive.
   """
-  process = FinalizeThenSampleFactory(_check_sample_size(sample_size)).create(
-      metric_finalizers, local_unfinalized_metrics_type)
-  unfinalized_type = process.next.type_signature.parameter[1]
+  sampler = FinalizeThenSampleFactory(_check_sample_size(sample_size))
 
-  @federated_computation.federated_computation(unfinalized_type)
-  def aggregate_metrics(unfinalized_metrics):
-    output = process.next(process.initialize(), unfinalized_metrics)
-    return output.result[0]
+  def build(unfinalized_metrics_type):
+    process = sampler.create(metric_finalizers, unfinalized_metrics_type)
 
-  return aggregate_metrics
+    @federated_computation.federated_computation(
+        process.next.type_signature.parameter[1])
+    def aggregate_metrics(unfinalized_metrics):
+      output = process.next(process.initialize(), unfinalized_metrics)
+      return output.result[0]
+
+    return aggregate_metrics
+
+  return aggregator.for_unfinalized_type(build,
+                                         local_unfinalized_metrics_type)

@@ -291,7 +291,7 @@ class SecureSumFactory(factory.UnweightedAggregationFactory):
 
 def secure_sum_then_finalize(
     metric_finalizers: aggregator.MetricFinalizersType,
-    local_unfinalized_metrics_type: Any,
+    local_unfinalized_metrics_type: Any = None,
     metric_value_ranges: Optional[Mapping[str, Any]] = None
 ) -> computation_impl.Computation:
   """Returns a federated computation summing metrics securely, then
@@ -306,7 +306,8 @@ def secure_sum_then_finalize(
 
   Args:
     metric_finalizers: As for `sum_then_finalize`.
-    local_unfinalized_metrics_type: `U`, a struct of numeric tensors.
+    local_unfinalized_metrics_type: `U`, a struct of numeric tensors;
+      optional, as for `sum_then_finalize` (polymorphic without).
     metric_value_ranges: Optional partial tree of `(lower, upper)` ranges
       over `U`; None anywhere means the default range.
 
@@ -316,28 +317,33 @@ def secure_sum_then_finalize(
     TypeError, ValueError: for a malformed range.
   """
   _check_ranges_argument(metric_value_ranges)
-  unfinalized_type, finalize = aggregator.build_finalize_computation(
-      metric_finalizers, local_unfinalized_metrics_type)
-  defaults = create_default_secure_sum_quantization_ranges(
-      unfinalized_type, DEFAULT_SECURE_LOWER_BOUND,
-      DEFAULT_SECURE_UPPER_BOUND,
-      use_auto_tuned_bounds_for_float_values=False)
-  process = _build_secure_sum_process(
-      unfinalized_type,
-      _ranges_for(unfinalized_type, metric_value_ranges, defaults))
-  measurements_type = process.next.type_signature.result.measurements.member
 
-  @tensorflow_computation.tf_computation(unfinalized_type, measurements_type)
-  def finalize_with_measurements(unfinalized, measurements):
-    finalized = collections.OrderedDict(secure_sum_measurements=measurements)
-    finalized.update(finalize(unfinalized))
-    return finalized
+  def build(unfinalized_metrics_type):
+    unfinalized_type, finalize = aggregator.build_finalize_computation(
+        metric_finalizers, unfinalized_metrics_type)
+    defaults = create_default_secure_sum_quantization_ranges(
+        unfinalized_type, DEFAULT_SECURE_LOWER_BOUND,
+        DEFAULT_SECURE_UPPER_BOUND,
+        use_auto_tuned_bounds_for_float_values=False)
+    process = _build_secure_sum_process(
+        unfinalized_type,
+        _ranges_for(unfinalized_type, metric_value_ranges, defaults))
+    measurements_type = process.next.type_signature.result.measurements.member
 
-  @federated_computation.federated_computation(
-      computation_types.type_at_clients(unfinalized_type))
-  def aggregate_metrics(unfinalized_metrics):
-    output = process.next(process.initialize(), unfinalized_metrics)
-    return intrinsics.federated_map(finalize_with_measurements,
-                                    (output.result, output.measurements))
+    @tensorflow_computation.tf_computation(unfinalized_type, measurements_type)
+    def finalize_with_measurements(unfinalized, measurements):
+      finalized = collections.OrderedDict(secure_sum_measurements=measurements)
+      finalized.update(finalize(unfinalized))
+      return finalized
 
-  return aggregate_metrics
+    @federated_computation.federated_computation(
+        computation_types.type_at_clients(unfinalized_type))
+    def aggregate_metrics(unfinalized_metrics):
+      output = process.next(process.initialize(), unfinalized_metrics)
+      return intrinsics.federated_map(finalize_with_measurements,
+                                      (output.result, output.measurements))
+
+    return aggregate_metrics
+
+  return aggregator.for_unfinalized_type(build,
+                                         local_unfinalized_metrics_type)

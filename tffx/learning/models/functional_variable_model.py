@@ -7,7 +7,8 @@ The weights become `tf.Variable`s (trainable and not), initialized to the
 functional model's initial weights; the forward pass calls its pure
 `predict_on_batch` with the variables' values and its loss, so the two
 compute the same numbers. As in TFF, the metrics are `loss` (the mean over
-examples, kept as `[loss sum, example count]`) and one Keras metric per
+examples, kept as `[loss sum, example count]`; NaN without examples) and
+one Keras metric per
 constructor, updated with `(labels, predictions)`; the functional model's
 own metric functions are replaced, not used. Build it inside the `model_fn`
 given to the algorithms (it creates variables).
@@ -98,8 +99,8 @@ class _ModelFromFunctional(variable.VariableModel):
     return unfinalized
 
   def metric_finalizers(self):
-    finalizers = collections.OrderedDict(
-        loss=lambda s: tf.math.divide_no_nan(s[0], s[1]))
+    # As TFF's: a plain division, so no examples give a NaN loss.
+    finalizers = collections.OrderedDict(loss=lambda s: s[0] / s[1])
     for metric, constructor in zip(self._metrics, self._constructors):
       finalizers[metric.name] = (
           metrics_keras_utils.create_keras_metric_finalizer(constructor))

@@ -13,7 +13,10 @@ graph, so the Keras model and its metrics are built there:
                           loss, num_examples, num_batches sums += ...
 
 It reports the given metrics (by name), then `loss` (the mean over
-examples), `num_examples` and `num_batches`, as TFF's Keras models do.
+examples), `num_examples` and `num_batches`, as TFF's Keras models do. As
+in TFF, a counter is not added when a given metric already has its name
+(research code often passes `tff.learning.metrics.NumExamplesCounter()`
+and `NumBatchesCounter()` itself): that metric reports it.
 """
 
 import collections
@@ -26,7 +29,7 @@ from tffx.learning.models import errors
 from tffx.learning.models import functional
 from tffx.learning.models import variable
 
-_COUNTER_NAMES = functional.LOSS_AND_COUNT_NAMES
+_LOSS_NAME, *_COUNTER_NAMES = functional.LOSS_AND_COUNT_NAMES
 
 
 class _KerasVariableModel(variable.VariableModel):
@@ -38,17 +41,16 @@ class _KerasVariableModel(variable.VariableModel):
     self._loss = loss
     self._input_spec = input_spec
     self._metrics = collections.OrderedDict((m.name, m) for m in metrics)
-    clashes = [n for n in self._metrics if n in _COUNTER_NAMES]
-    if clashes or len(self._metrics) != len(metrics):
+    if _LOSS_NAME in self._metrics or len(self._metrics) != len(metrics):
       raise errors.KerasModelError(
-          f'Expected metrics with unique names other than '
-          f'{list(_COUNTER_NAMES)}, found {[m.name for m in metrics]}.')
+          f'Expected metrics with unique names other than {_LOSS_NAME!r}, '
+          f'found {[m.name for m in metrics]}.')
     self._loss_sum = tf.Variable(0.0, trainable=False, name='loss_sum')
     self._loss_count = tf.Variable(0.0, trainable=False, name='loss_count')
-    self._num_examples = tf.Variable(
-        0, dtype=tf.int64, trainable=False, name='num_examples')
-    self._num_batches = tf.Variable(
-        0, dtype=tf.int64, trainable=False, name='num_batches')
+    # The counters no given metric reports.
+    self._counters = collections.OrderedDict(
+        (name, tf.Variable(0, dtype=tf.int64, trainable=False, name=name))
+        for name in _COUNTER_NAMES if name not in self._metrics)
 
   @property
   def trainable_variables(self):
@@ -61,9 +63,8 @@ class _KerasVariableModel(variable.VariableModel):
   @property
   def local_variables(self):
     metric_variables = [v for m in self._metrics.values() for v in m.variables]
-    return metric_variables + [
-        self._loss_sum, self._loss_count, self._num_examples, self._num_batches
-    ]
+    return metric_variables + [self._loss_sum, self._loss_count] + list(
+        self._counters.values())
 
   @property
   def input_spec(self):
@@ -84,8 +85,9 @@ class _KerasVariableModel(variable.VariableModel):
     count = tf.cast(num_examples, tf.float32)
     self._loss_sum.assign_add(tf.cast(loss, tf.float32) * count)
     self._loss_count.assign_add(count)
-    self._num_examples.assign_add(num_examples)
-    self._num_batches.assign_add(1)
+    increments = dict(num_examples=num_examples, num_batches=1)
+    for name, counter in self._counters.items():
+      counter.assign_add(tf.cast(increments[name], tf.int64))
     return variable.BatchOutput(
         loss=loss, predictions=predictions, num_examples=num_examples)
 
@@ -96,8 +98,8 @@ class _KerasVariableModel(variable.VariableModel):
         for name, metric in self._metrics.items())
     unfinalized['loss'] = [tf.identity(self._loss_sum),
                            tf.identity(self._loss_count)]
-    unfinalized['num_examples'] = tf.identity(self._num_examples)
-    unfinalized['num_batches'] = tf.identity(self._num_batches)
+    for name, counter in self._counters.items():
+      unfinalized[name] = tf.identity(counter)
     return unfinalized
 
   def metric_finalizers(self):
@@ -105,15 +107,14 @@ class _KerasVariableModel(variable.VariableModel):
         (name, metrics_keras_utils.create_keras_metric_finalizer(metric))
         for name, metric in self._metrics.items())
     finalizers['loss'] = lambda s: tf.math.divide_no_nan(s[0], s[1])
-    finalizers['num_examples'] = tf.identity
-    finalizers['num_batches'] = tf.identity
+    for name in self._counters:
+      finalizers[name] = tf.identity
     return finalizers
 
   def reset_metrics(self):
     for metric in self._metrics.values():
       metric.reset_state()
-    for v in (self._loss_sum, self._loss_count, self._num_examples,
-              self._num_batches):
+    for v in [self._loss_sum, self._loss_count, *self._counters.values()]:
       v.assign(tf.zeros_like(v))
 
 
@@ -133,8 +134,8 @@ def keras_variable_model(keras_model: Any,
       ones each time (build them in the `model_fn`, as in TFF).
 
   Raises:
-    KerasModelError: for metrics that are not Keras metrics or clash in
-      name.
+    KerasModelError: for metrics that are not Keras metrics, share a name
+      or are named `loss`.
     InputSpecError: if `input_spec` is malformed.
   """
   x_spec, _ = functional.check_input_spec(input_spec)

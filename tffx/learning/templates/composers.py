@@ -177,7 +177,17 @@ def compose_learning_process(
                                model_update_aggregator.initialize(),
                                model_finalizer.initialize()))
 
-  @federated_computation.federated_computation(init_fn.type_signature.result,
+  # From the components' state types, not their initial states' types: a
+  # state may grow (a sampling process's sample starts empty).
+  server_state_type = computation_types.type_at_server(
+      computation_types.to_type(
+          LearningAlgorithmState(
+              initial_model_weights_fn.type_signature.result,
+              *(component.state_type.member
+                for component in (model_weights_distributor, client_work,
+                                  model_update_aggregator, model_finalizer)))))
+
+  @federated_computation.federated_computation(server_state_type,
                                                client_data_type)
   def next_fn(state, client_data):
     distributor_output = model_weights_distributor.next(

@@ -109,6 +109,7 @@ def _create_task(train_client_spec, eval_client_spec, sequence_length,
         loss=tf.keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         input_spec=input_spec,
         metrics=[
+            shakespeare_models.NumTokensCounter(masked_tokens=[PAD_ID]),
             shakespeare_models.MaskedCategoricalAccuracy(
                 masked_tokens=[PAD_ID])
         ])
@@ -126,7 +127,8 @@ def create_character_prediction_task(
 
   The task takes `sequence_length` characters and predicts the next one at
   each position (sparse categorical cross-entropy on the logits); the
-  model reports `accuracy` over non-padding positions. A client is a role
+  model reports `num_tokens` (the non-padding target tokens) and `accuracy`
+  over them, as TFF's. A client is a role
   in a play.
 
   Args:

@@ -1,4 +1,4 @@
-"""The Keras model and accuracy metric of the Shakespeare baseline.
+"""The Keras model and metrics of the Shakespeare baseline.
 
     create_recurrent_model(vocab_size, sequence_length)
         character ids (batch, sequence_length) -> embedding (8) -> LSTM (256)
@@ -6,6 +6,8 @@
     MaskedCategoricalAccuracy(masked_tokens)
         accuracy of the logits' argmax over the tokens not in `masked_tokens`
         (the padding), so padded positions neither help nor hurt.
+    NumTokensCounter(masked_tokens)
+        the number of target tokens not in `masked_tokens` (`num_tokens`).
 """
 
 from typing import Optional, Sequence
@@ -65,6 +67,32 @@ class MaskedCategoricalAccuracy(tf.keras.metrics.Mean):
     for token in self._masked_tokens:
       weight *= tf.cast(tf.not_equal(y_true, token), tf.float32)
     return super().update_state(correct, sample_weight=weight)
+
+  def get_config(self):
+    config = super().get_config()
+    config['masked_tokens'] = list(self._masked_tokens)
+    return config
+
+
+class NumTokensCounter(tf.keras.metrics.Sum):
+  """Counts the target tokens not in `masked_tokens` (weighted, if given)."""
+
+  def __init__(self,
+               masked_tokens: Sequence[int] = (),
+               name: str = 'num_tokens',
+               dtype=tf.int64):
+    super().__init__(name=name, dtype=dtype)
+    self._masked_tokens = tuple(int(t) for t in masked_tokens)
+
+  def update_state(self, y_true, y_pred, sample_weight=None):
+    del y_pred  # Only the targets count.
+    y_true = tf.cast(tf.reshape(y_true, [-1]), tf.int64)
+    weight = tf.ones_like(y_true)
+    if sample_weight is not None:
+      weight = tf.reshape(tf.cast(sample_weight, tf.int64), [-1])
+    for token in self._masked_tokens:
+      weight *= tf.cast(tf.not_equal(y_true, token), tf.int64)
+    return super().update_state(tf.reduce_sum(weight))
 
   def get_config(self):
     config = super().get_config()

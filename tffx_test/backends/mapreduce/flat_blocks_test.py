@@ -29,6 +29,16 @@ def _outer(scale, values):
                            (scale, total, again))
 
 
+@tff.federated_computation(tff.type_at_clients(np.float32))
+def _sum_and_max(values):
+  return tff.federated_sum(values), tff.federated_max(values)
+
+
+@tff.federated_computation(tff.type_at_clients(np.float32))
+def _first_of_pair(values):
+  return _sum_and_max(values)[0]
+
+
 def _rebuilt(comp):
   block = comp.to_building_block()
   locals_, result = flat_blocks.flatten_lambda(block)
@@ -72,6 +82,16 @@ class FlattenLambdaTest(absltest.TestCase):
     for value in called:
       for child in value.argument.children():
         self.assertNotIsInstance(child, building_blocks.Call)
+
+  def test_selection_from_a_struct_refers_to_the_selected_element_only(self):
+    locals_, result = flat_blocks.flatten_lambda(
+        _first_of_pair.to_building_block())
+
+    values = dict(locals_)
+    self.assertIsInstance(result, building_blocks.Reference)
+    self.assertEqual(values[result.name].function.uri, 'federated_sum')
+    _, flat = _rebuilt(_first_of_pair)
+    self.assertEqual(flat([1.0, 5.0]), 6.0)
 
 
 if __name__ == '__main__':

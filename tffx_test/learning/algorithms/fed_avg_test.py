@@ -14,6 +14,7 @@ from tffx.learning.templates import loop_builder
 from tffx.learning import model_update_aggregator
 from tffx.learning.algorithms import errors
 from tffx.learning.algorithms import fed_avg
+from tffx.learning.metrics import counters
 from tffx.learning.models import keras_utils
 from tffx.learning.models import model_weights
 from tffx.learning.optimizers import sgdm
@@ -271,6 +272,35 @@ class FedAvgTest(parameterized.TestCase):
                       'num_batches'])
     self.assertLess(losses[1], losses[0])
     self.assertLess(losses[2], losses[1])
+
+  def test_keras_model_with_given_counters_reports_each_count_once(self):
+    arrays = test_models.client_arrays(3, [12, 5, 9])
+
+    def model_fn():
+      keras.utils.set_random_seed(0)
+      return keras_utils.from_keras_model(
+          keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)]),
+          loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+          input_spec=test_models.INPUT_SPEC,
+          metrics=[counters.NumExamplesCounter(), counters.NumBatchesCounter(),
+                   keras.metrics.SparseCategoricalAccuracy()])
+
+    process = fed_avg.build_weighted_fed_avg(
+        model_fn, client_optimizer_fn=lambda: sgdm.build_sgdm(0.1))
+    state = process.initialize()
+    losses = []
+
+    for _ in range(2):
+      state, metrics = process.next(state,
+                                    test_models.client_datasets(arrays, 4))
+      losses.append(float(metrics['client_work']['train']['loss']))
+
+    train = metrics['client_work']['train']
+    self.assertEqual(list(train), ['num_examples', 'num_batches',
+                                   'sparse_categorical_accuracy', 'loss'])
+    self.assertEqual(train['num_examples'], 12 + 5 + 9)
+    self.assertEqual(train['num_batches'], 3 + 2 + 3)
+    self.assertLess(losses[1], losses[0])
 
   def test_next_of_keras_model_survives_serialization_round_trip(self):
     arrays = test_models.client_arrays(2, 6)

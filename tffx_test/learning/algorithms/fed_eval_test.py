@@ -4,8 +4,11 @@ import numpy as np
 
 from tffx.learning.templates import loop_builder
 from tffx.learning.algorithms import fed_eval
+from tffx.learning.metrics import sampling
 from tffx.learning.models import model_weights
 from tffx.learning.templates import distributors
+from tffx.learning.templates import model_training
+from tffx.types import type_conversions
 from tffx_test.learning.algorithms import test_models
 
 LoopImplementation = loop_builder.LoopImplementation
@@ -61,6 +64,34 @@ class FedEvalTest(parameterized.TestCase):
         evaluation.get_model_weights(state).trainable[0], _KERNEL)
     self.assertEqual(list(metrics),
                      ['distributor', 'client_work', 'aggregator', 'finalizer'])
+
+  def test_sampled_metrics_accumulate_over_rounds_with_sampling_process(self):
+    arrays = test_models.client_arrays(3, [6, 3, 5])
+    model = test_models.build_softmax_regression()
+    unfinalized_type = type_conversions.infer_type(
+        model.initialize_metrics_state())
+    process = sampling.FinalizeThenSampleFactory(2).create(
+        model_training.metric_finalizers(model), unfinalized_type)
+    evaluation = fed_eval.build_fed_eval(model,
+                                         metrics_aggregation_process=process)
+    state = evaluation.set_model_weights(evaluation.initialize(),
+                                         ModelWeights((_KERNEL, _BIAS), ()))
+    data = test_models.client_datasets(arrays, 4)
+
+    state, _ = evaluation.next(state, data)
+    state, metrics = evaluation.next(state, data)
+
+    eval_metrics = metrics['client_work']['eval']
+    current = eval_metrics['current_round_metrics']
+    total = eval_metrics['total_rounds_metrics']
+    self.assertLen(current['num_examples'], 2)
+    self.assertLen(total['num_examples'], 2)
+    self.assertContainsSubset(current['num_examples'], [6, 3, 5])
+    self.assertContainsSubset(total['num_examples'], [6, 3, 5])
+    for i, count in enumerate(current['num_examples']):
+      x, y = arrays[[6, 3, 5].index(count)]
+      loss, _ = test_models.numpy_loss_and_accuracy(_KERNEL, _BIAS, x, y)
+      self.assertAlmostEqual(float(current['loss'][i]), loss, places=5)
 
   @parameterized.named_parameters(
       ('not_a_process', dict(metrics_aggregation_process=len)),

@@ -1,3 +1,5 @@
+import collections
+
 from absl.testing import absltest
 import keras
 import numpy as np
@@ -5,6 +7,7 @@ import numpy as np
 import tffx
 from tffx.learning.algorithms import fed_recon
 from tffx.learning.algorithms import fed_recon_eval
+from tffx.learning.metrics import sampling
 from tffx.learning.optimizers import sgdm
 from tffx_test.learning.algorithms import test_models
 
@@ -66,6 +69,35 @@ class FedReconEvalTest(absltest.TestCase):
 
     self.assertEqual(losses, sorted(losses, reverse=True))
     self.assertLess(losses[-1], 0.8 * losses[0])
+
+  def test_sampled_losses_per_client_with_sampling_process(self):
+    arrays = test_models.client_arrays(3, [6, 4, 8])
+    kernel = np.arange(12, dtype=np.float32).reshape(4, 3) / 10.0 - 0.5
+    build = lambda process: fed_recon_eval.build_fed_recon_eval(
+        test_models.build_reconstruction_model(kernel), loss_fn=_loss_fn,
+        metrics_aggregation_process=process)
+    # The unfinalized loss is <sum, count>, as the default process sums it.
+    unfinalized_type = build(None).state_type.member.client_work
+    process = sampling.FinalizeThenSampleFactory(2).create(
+        collections.OrderedDict(loss=lambda loss: loss[0] / loss[1]),
+        unfinalized_type)
+    evaluation = build(process)
+    data = test_models.client_datasets(arrays, 2)
+    losses_per_client = [
+        float(build(None).next(build(None).initialize(), [client])[1]
+              ['client_work']['eval']['current_round_metrics']['loss'])
+        for client in data
+    ]
+
+    state, _ = evaluation.next(evaluation.initialize(), data)
+    _, metrics = evaluation.next(state, data)
+
+    eval_metrics = metrics['client_work']['eval']
+    for sampled in (eval_metrics['current_round_metrics']['loss'],
+                    eval_metrics['total_rounds_metrics']['loss']):
+      self.assertLen(sampled, 2)
+      for loss in sampled:
+        self.assertTrue(np.isclose(loss, losses_per_client).any())
 
   def test_metrics_type(self):
     evaluation = fed_recon_eval.build_fed_recon_eval(

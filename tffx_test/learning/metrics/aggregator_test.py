@@ -4,10 +4,12 @@ from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
 
+from tffx.computations import federated_computation
 from tffx.learning.metrics import aggregator
 from tffx.learning.metrics import errors
 from tffx.templates import measured_process
 from tffx.types import computation_types as ct
+from tffx.types import placements
 
 # A mean (total, count) and a count of examples, per client.
 _UNFINALIZED_TYPE = ct.to_type(
@@ -47,6 +49,30 @@ class SumThenFinalizeTest(parameterized.TestCase):
     # (1 + 9) / (1 + 3), not the mean of the client means, (1 + 3) / 2.
     self.assertAlmostEqual(float(result['mean_loss']), 2.5)
     self.assertEqual(result['num_examples'], 4)
+
+  def test_without_type_is_polymorphic_in_the_argument(self):
+    aggregate = aggregator.sum_then_finalize(_FINALIZERS)
+
+    @federated_computation.federated_computation(
+        ct.FederatedType(_UNFINALIZED_TYPE, placements.CLIENTS))
+    def run(unfinalized_metrics):
+      return aggregate(unfinalized_metrics)
+
+    result = run(_CLIENT_METRICS)
+
+    self.assertEqual(
+        str(run.type_signature.result),
+        '<mean_loss=float32,num_examples=int64>@SERVER')
+    self.assertAlmostEqual(float(result['mean_loss']), 2.5)
+    self.assertEqual(result['num_examples'], 4)
+
+  def test_without_type_raises_mismatched_names_error_when_traced(self):
+    aggregate = aggregator.sum_then_finalize(
+        collections.OrderedDict(mean_loss=_FINALIZERS['mean_loss']))
+
+    with self.assertRaises(errors.MismatchedMetricNamesError):
+      federated_computation.federated_computation(
+          aggregate, ct.FederatedType(_UNFINALIZED_TYPE, placements.CLIENTS))
 
   def test_raises_mismatched_metric_names_error(self):
     finalizers = collections.OrderedDict(mean_loss=_FINALIZERS['mean_loss'])

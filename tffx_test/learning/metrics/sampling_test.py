@@ -4,11 +4,13 @@ from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
 
+from tffx.computations import federated_computation
 from tffx.aggregators import sampling as aggregator_sampling
 from tffx.learning.metrics import errors
 from tffx.learning.metrics import sampling
 from tffx.templates import aggregation_process
 from tffx.types import computation_types as ct
+from tffx.types import placements
 
 _UNFINALIZED_TYPE = ct.to_type(
     collections.OrderedDict(mean_loss=(np.float32, np.float32),
@@ -46,6 +48,19 @@ class FinalizeThenSampleTest(parameterized.TestCase):
         str(computation.type_signature),
         '({<mean_loss=<float32,float32>,num_examples=int64>}@CLIENTS -> '
         '<mean_loss=float32[?],num_examples=int64[?]>@SERVER)')
+
+  def test_without_type_is_polymorphic_in_the_argument(self):
+    computation = sampling.finalize_then_sample(_FINALIZERS, sample_size=3)
+
+    @federated_computation.federated_computation(
+        ct.FederatedType(_UNFINALIZED_TYPE, placements.CLIENTS))
+    def run(unfinalized_metrics):
+      return computation(unfinalized_metrics)
+
+    samples = run(_client_metrics(5))
+
+    self.assertLen(samples['num_examples'], 3)
+    _assert_whole_clients(self, samples, 5)
 
   @parameterized.named_parameters(('fewer', 2, 2), ('more', 6, 3))
   def test_samples_up_to_sample_size_finalized_clients(self, clients,

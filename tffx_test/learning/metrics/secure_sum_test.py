@@ -4,6 +4,7 @@ from absl.testing import absltest
 from absl.testing import parameterized
 import numpy as np
 
+from tffx.computations import federated_computation
 from tffx.learning.metrics import aggregator
 from tffx.learning.metrics import errors
 from tffx.learning.metrics import secure_sum
@@ -11,6 +12,7 @@ from tffx.templates import aggregation_process
 from tffx.templates import estimation_process
 from tffx.testing import aggregation_assertions
 from tffx.types import computation_types as ct
+from tffx.types import placements
 
 # A mean (total, count), a count of examples and a vector of sums.
 _UNFINALIZED_TYPE = ct.to_type(
@@ -58,6 +60,20 @@ class SecureSumThenFinalizeTest(parameterized.TestCase):
                            plain_result['mean_loss'], places=3)
     np.testing.assert_allclose(secure_result['hits'], plain_result['hits'],
                                atol=1e-3)
+
+  def test_without_type_is_polymorphic_in_the_argument(self):
+    aggregate = secure_sum.secure_sum_then_finalize(_FINALIZERS)
+
+    @federated_computation.federated_computation(
+        ct.FederatedType(_UNFINALIZED_TYPE, placements.CLIENTS))
+    def run(unfinalized_metrics):
+      return aggregate(unfinalized_metrics)
+
+    result = run(_CLIENT_METRICS)
+
+    self.assertEqual(result['num_examples'], 4)
+    np.testing.assert_allclose(result['hits'], [1.5, 6.0], atol=1e-3)
+    aggregation_assertions.assert_contains_secure_aggregation(run)
 
   def test_contains_secure_and_no_unsecure_aggregation(self):
 

@@ -97,6 +97,15 @@ class ModelFromFunctionalTest(absltest.TestCase):
     self.assertEqual(
         float(model.report_local_unfinalized_metrics()['loss'][1]), 0.0)
 
+  def test_loss_is_nan_without_examples(self):
+    model = functional_variable_model.model_from_functional(
+        test_models.build_softmax_regression(_KERNEL))
+
+    unfinalized = model.report_local_unfinalized_metrics()
+    loss = model.metric_finalizers()['loss'](unfinalized['loss'])
+
+    self.assertTrue(np.isnan(float(loss)))
+
   def test_trains_in_fed_avg_as_the_functional_model(self):
     functional_model = test_models.build_softmax_regression()
     process = fed_avg.build_weighted_fed_avg(

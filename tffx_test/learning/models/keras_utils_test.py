@@ -6,6 +6,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from tffx.learning.metrics import counters
 from tffx.learning.models import errors
 from tffx.learning.models import keras_utils
 from tffx.learning.models import variable
@@ -78,6 +79,21 @@ class FromKerasModelTest(parameterized.TestCase):
         (2 * float(first.loss) + float(second.loss)) / 3, places=5)
     self.assertEqual(int(metrics['num_batches']), 2)
     self.assertEqual(int(_report(model)['num_examples']), 0)
+
+  def test_given_counter_replaces_the_added_one(self):
+    model = keras_utils.from_keras_model(
+        _dense_model(),
+        keras.losses.SparseCategoricalCrossentropy(from_logits=True), _SPEC,
+        metrics=[counters.NumExamplesCounter()])
+
+    model.forward_pass(collections.OrderedDict(x=_X[:2], y=_Y[:2]))
+    model.forward_pass(collections.OrderedDict(x=_X[2:], y=_Y[2:]))
+    metrics = _report(model)
+
+    self.assertEqual(list(metrics), ['num_examples', 'loss', 'num_batches'])
+    self.assertEqual(int(metrics['num_examples']), 3)
+    self.assertEqual(int(metrics['num_batches']), 2)
+    self.assertLen(model.local_variables, 4)
 
   def test_metric_named_loss_raises_keras_model_error(self):
 

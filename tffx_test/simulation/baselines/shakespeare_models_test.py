@@ -46,6 +46,16 @@ class ShakespeareModelsTest(absltest.TestCase):
 
     self.assertAlmostEqual(float(metric.result()), 0.5, places=6)
 
+  def test_num_tokens_counter_counts_unmasked_targets(self):
+    metric = shakespeare_models.NumTokensCounter(masked_tokens=[0])
+
+    metric.update_state(tf.constant([[1, 1, 2, 0], [3, 0, 0, 0]], tf.int64),
+                        tf.zeros([2, 4, 5]))
+    metric.update_state(tf.constant([[4, 4]], tf.int64), tf.zeros([1, 2, 5]))
+
+    self.assertEqual(int(metric.result()), 3 + 1 + 2)
+    self.assertEqual(metric.name, 'num_tokens')
+
 
 if __name__ == '__main__':
   absltest.main()

@@ -70,6 +70,25 @@ class ShakespeareTaskTest(absltest.TestCase):
     np.testing.assert_array_equal(x, [[88, 1, 2], [89, 0, 0]])
     np.testing.assert_array_equal(y, [[1, 2, 3], [0, 0, 0]])
 
+  def test_model_reports_num_tokens_without_padding(self):
+    task = shakespeare.create_character_prediction_task(
+        client_spec.ClientSpec(num_epochs=1, batch_size=2),
+        sequence_length=3, cache_dir=self.cache_dir)
+    model = task.model_fn()
+
+    for batch in task.datasets.get_centralized_test_data():
+      model.forward_pass(batch, training=False)
+    unfinalized = model.report_local_unfinalized_metrics()
+    finalizers = model.metric_finalizers()
+
+    self.assertEqual(list(unfinalized), ['num_tokens', 'accuracy', 'loss',
+                                         'num_examples', 'num_batches'])
+    # Targets [1, 2, 3] and [0, 0, 0]: the padding (0) is not counted.
+    self.assertEqual(int(finalizers['num_tokens'](unfinalized['num_tokens'])),
+                     3)
+    self.assertEqual(
+        int(finalizers['num_examples'](unfinalized['num_examples'])), 2)
+
   def test_train_data_maps_characters_to_tff_ids(self):
     task = shakespeare.create_character_prediction_task(
         client_spec.ClientSpec(num_epochs=1, batch_size=100,
