@@ -280,7 +280,11 @@ class VectorizedComputation:
         ]
         inputs.append(tf.constant(stop - start, tf.int32))
         if dataset_leaf is not None:
-          inputs.extend(self._phases(columns[dataset_leaf][start:stop]))
+          phases = self._phases(columns[dataset_leaf][start:stop])
+          num_components = len(self._graph.element_specs)
+          schedule = _phase_table(self._graph.element_specs,
+                                  phases[num_components:])
+          inputs.extend(phases[:num_components] + schedule)
         return list(function(*inputs))
     except tf.errors.OpError as e:
       raise executor_errors.TensorFlowExecutionError(
@@ -362,34 +366,32 @@ def _build_function(graph: client_graph_split.ClientGraph,
       if s.shape.rank else tf.TensorSpec([None], s.dtype)
       for s in element_specs
   ]
-  schedule_specs = client_dataset_phases.DatasetPhases.specs(num_components)
+  widths = _phase_widths(element_specs)
+  schedule_specs = [tf.TensorSpec([None], tf.int32),
+                    tf.TensorSpec([None, sum(widths)], tf.int32)]
 
   @tf.function(autograph=False)
   def with_dataset(*args):
     tensors = list(args[:len(tensor_specs)])
     num_clients = args[len(tensor_specs)]
     rows = list(args[len(tensor_specs) + 1:][:num_components])
-    (clients, client_starts, leads,
-     row_starts) = args[len(tensor_specs) + 1 + num_components:]
+    clients, table = args[len(tensor_specs) + 1 + num_components:]
     carried = run_pre(tensors, num_clients)
     states = list(carried[:graph.num_states])
     captured = list(carried[graph.num_states:])
 
     def phase(p, *states):
-      lo, hi = client_starts[p], client_starts[p + 1]
-      members = clients[lo:hi]
-      count = hi - lo
+      begin, count, *reads = tf.split(tf.gather(table, p), widths)
+      members = tf.slice(clients, begin, count)
+      count = tf.reshape(count, [])
       elements = []
       for c, spec in enumerate(element_specs):
+        row_begin, row_size, shape = reads[3 * c:3 * c + 3]
         # A slice of contiguous rows: TensorFlow aliases, not copies, it.
-        values = rows[c][row_starts[p, c]:row_starts[p + 1, c]]
-        if spec.shape.rank == 0:
-          shape = [count]
-        else:
-          shape = tf.concat([[count, leads[p, c]],
-                             tf.constant(spec.shape.as_list()[1:],
-                                         tf.int32)], 0)
-        elements.append(tf.reshape(values, shape))
+        element = tf.reshape(tf.slice(rows[c], row_begin, row_size), shape)
+        element.set_shape([None] * min(2, spec.shape.rank + 1) +
+                          spec.shape.as_list()[1:])
+        elements.append(element)
       # Every client in the phase (in order, as they are sorted): no gather
       # or scatter. Both paths feed one vectorized step (traced once).
       every_client = tf.equal(count, num_clients)
@@ -402,13 +404,13 @@ def _build_function(graph: client_graph_split.ClientGraph,
            sliced[len(states):]], count)
       new_states = tf.cond(
           every_client, lambda: list(updated),
-          lambda: [tf.tensor_scatter_nd_update(old, members[:, None], new)
-                   for old, new in zip(states, updated)])
+          lambda: [tf.tensor_scatter_nd_update(old, tf.expand_dims(
+              members, 1), new) for old, new in zip(states, updated)])
       new_states = [tf.ensure_shape(new, old.shape)
                     for old, new in zip(states, new_states)]
       return (p + 1, *new_states)
 
-    num_phases = tf.shape(client_starts)[0] - 1
+    num_phases = tf.shape(table)[0]
     _, *states = tf.while_loop(lambda p, *_: p < num_phases, phase,
                                (tf.constant(0), *states))
     tensor_args = [(t, not s) for t, s in zip(tensors, shared)]
@@ -417,6 +419,42 @@ def _build_function(graph: client_graph_split.ClientGraph,
 
   return with_dataset.get_concrete_function(
       *tensor_specs, _COUNT_SPEC, *row_specs, *schedule_specs)
+
+
+def _phase_widths(element_specs: Sequence[tf.TensorSpec]) -> List[int]:
+  """The widths of the fields of a row of `_phase_table`."""
+  widths = [1, 1]
+  for spec in element_specs:
+    rank = max(spec.shape.rank, 1)
+    widths += [rank, rank, 1 + spec.shape.rank]
+  return widths
+
+
+def _phase_table(element_specs: Sequence[tf.TensorSpec],
+                 schedule: Sequence[np.ndarray]) -> List[np.ndarray]:
+  """The schedule of `DatasetPhases` as `[clients, table]`.
+
+  Row p of `table` holds all that phase p reads (`_phase_widths`): its
+  first client and client count (a `tf.slice` of `clients`), then per
+  component the `tf.slice` begin and size of its rows and the element's
+  shape (`[count, lead, ...]`; `[count]` for a 0-d component). One gather
+  and one split read it in the loop, ~10 graph ops where slicing the four
+  schedule tensors took ~50 (tracing time, and the function's first call).
+  """
+  clients, client_starts, leads, row_starts = schedule
+  first = client_starts[:-1, None]
+  count = client_starts[1:, None] - first
+  columns = [first, count]
+  for c, spec in enumerate(element_specs):
+    trailing = spec.shape.as_list()[1:]
+    row_begin = row_starts[:-1, c:c + 1]
+    zeros = np.zeros([len(first), len(trailing)], np.int32)
+    columns += [row_begin, zeros, row_starts[1:, c:c + 1] - row_begin,
+                zeros - 1, count]
+    if spec.shape.rank:
+      columns += [leads[:, c:c + 1],
+                  np.tile(np.array([trailing], np.int32), [len(first), 1])]
+  return [clients, np.concatenate(columns, 1).astype(np.int32)]
 
 
 def _vectorized(fn, values: list, num_clients) -> list:
