@@ -47,16 +47,6 @@ class DatasetPhases:
     self._element_specs = tuple(element_specs)
     self._read = _dataset_reader(self._element_specs)
 
-  @staticmethod
-  def specs(num_components: int) -> List[tf.TensorSpec]:
-    """The specs of the schedule that follows the rows (see `_schedule`)."""
-    return [
-        tf.TensorSpec([None], tf.int32),
-        tf.TensorSpec([None], tf.int32),
-        tf.TensorSpec([None, num_components], tf.int32),
-        tf.TensorSpec([None, num_components], tf.int32),
-    ]
-
   def __call__(self, datasets: Sequence[Any]) -> List[Any]:
     """The clients' dataset elements grouped into phases (function inputs).
 

@@ -21,9 +21,10 @@ results). One `tf.function` runs, for K clients,
       state[clients of p] = vectorized_map(step)(s, elements of p)
     results = vectorized_map(post)(params, state)
 
-with TensorFlow's `pfor` (`tf.vectorized_map`, without its fallback to a
-loop: an op it cannot vectorize is found when the function is traced, at
-`analyse`). A phase whose clients are all K skips the gather and scatter.
+with TensorFlow's `pfor` (what `tf.vectorized_map` runs, called directly,
+without its fallback to a loop: an op it cannot vectorize is found when the
+function is traced, at `analyse`). Each phase reads its clients, rows and
+element shapes from one row of a packed schedule table. A phase whose clients are all K skips the gather and scatter.
 `client_dataset_phases` reads the datasets and builds the phases: clients
 of different sizes and partial last batches are handled exactly (each
 client sees its own elements, in order, each once; nothing is padded or
@@ -280,7 +281,11 @@ class VectorizedComputation:
         ]
         inputs.append(tf.constant(stop - start, tf.int32))
         if dataset_leaf is not None:
-          inputs.extend(self._phases(columns[dataset_leaf][start:stop]))
+          phases = self._phases(columns[dataset_leaf][start:stop])
+          num_components = len(self._graph.element_specs)
+          schedule = _phase_table(self._graph.element_specs,
+                                  phases[num_components:])
+          inputs.extend(phases[:num_components] + schedule)
         return list(function(*inputs))
     except tf.errors.OpError as e:
       raise executor_errors.TensorFlowExecutionError(
@@ -362,34 +367,32 @@ def _build_function(graph: client_graph_split.ClientGraph,
       if s.shape.rank else tf.TensorSpec([None], s.dtype)
       for s in element_specs
   ]
-  schedule_specs = client_dataset_phases.DatasetPhases.specs(num_components)
+  widths = _phase_widths(element_specs)
+  schedule_specs = [tf.TensorSpec([None], tf.int32),
+                    tf.TensorSpec([None, sum(widths)], tf.int32)]
 
   @tf.function(autograph=False)
   def with_dataset(*args):
     tensors = list(args[:len(tensor_specs)])
     num_clients = args[len(tensor_specs)]
     rows = list(args[len(tensor_specs) + 1:][:num_components])
-    (clients, client_starts, leads,
-     row_starts) = args[len(tensor_specs) + 1 + num_components:]
+    clients, table = args[len(tensor_specs) + 1 + num_components:]
     carried = run_pre(tensors, num_clients)
     states = list(carried[:graph.num_states])
     captured = list(carried[graph.num_states:])
 
     def phase(p, *states):
-      lo, hi = client_starts[p], client_starts[p + 1]
-      members = clients[lo:hi]
-      count = hi - lo
+      begin, count, *reads = tf.split(tf.gather(table, p), widths)
+      members = tf.slice(clients, begin, count)
+      count = tf.reshape(count, [])
       elements = []
       for c, spec in enumerate(element_specs):
+        row_begin, row_size, shape = reads[3 * c:3 * c + 3]
         # A slice of contiguous rows: TensorFlow aliases, not copies, it.
-        values = rows[c][row_starts[p, c]:row_starts[p + 1, c]]
-        if spec.shape.rank == 0:
-          shape = [count]
-        else:
-          shape = tf.concat([[count, leads[p, c]],
-                             tf.constant(spec.shape.as_list()[1:],
-                                         tf.int32)], 0)
-        elements.append(tf.reshape(values, shape))
+        element = tf.reshape(tf.slice(rows[c], row_begin, row_size), shape)
+        element.set_shape([None] * min(2, spec.shape.rank + 1) +
+                          spec.shape.as_list()[1:])
+        elements.append(element)
       # Every client in the phase (in order, as they are sorted): no gather
       # or scatter. Both paths feed one vectorized step (traced once).
       every_client = tf.equal(count, num_clients)
@@ -402,13 +405,13 @@ def _build_function(graph: client_graph_split.ClientGraph,
            sliced[len(states):]], count)
       new_states = tf.cond(
           every_client, lambda: list(updated),
-          lambda: [tf.tensor_scatter_nd_update(old, members[:, None], new)
-                   for old, new in zip(states, updated)])
+          lambda: [tf.tensor_scatter_nd_update(old, tf.expand_dims(
+              members, 1), new) for old, new in zip(states, updated)])
       new_states = [tf.ensure_shape(new, old.shape)
                     for old, new in zip(states, new_states)]
       return (p + 1, *new_states)
 
-    num_phases = tf.shape(client_starts)[0] - 1
+    num_phases = tf.shape(table)[0]
     _, *states = tf.while_loop(lambda p, *_: p < num_phases, phase,
                                (tf.constant(0), *states))
     tensor_args = [(t, not s) for t, s in zip(tensors, shared)]
@@ -417,6 +420,42 @@ def _build_function(graph: client_graph_split.ClientGraph,
 
   return with_dataset.get_concrete_function(
       *tensor_specs, _COUNT_SPEC, *row_specs, *schedule_specs)
+
+
+def _phase_widths(element_specs: Sequence[tf.TensorSpec]) -> List[int]:
+  """The widths of the fields of a row of `_phase_table`."""
+  widths = [1, 1]
+  for spec in element_specs:
+    rank = max(spec.shape.rank, 1)
+    widths += [rank, rank, 1 + spec.shape.rank]
+  return widths
+
+
+def _phase_table(element_specs: Sequence[tf.TensorSpec],
+                 schedule: Sequence[np.ndarray]) -> List[np.ndarray]:
+  """The schedule of `DatasetPhases` as `[clients, table]`.
+
+  Row p of `table` holds all that phase p reads (`_phase_widths`): its
+  first client and client count (a `tf.slice` of `clients`), then per
+  component the `tf.slice` begin and size of its rows and the element's
+  shape (`[count, lead, ...]`; `[count]` for a 0-d component). One gather
+  and one split read it in the loop, ~10 graph ops where slicing the four
+  schedule tensors took ~50 (tracing time, and the function's first call).
+  """
+  clients, client_starts, leads, row_starts = schedule
+  first = client_starts[:-1, None]
+  count = client_starts[1:, None] - first
+  columns = [first, count]
+  for c, spec in enumerate(element_specs):
+    trailing = spec.shape.as_list()[1:]
+    row_begin = row_starts[:-1, c:c + 1]
+    zeros = np.zeros([len(first), len(trailing)], np.int32)
+    columns += [row_begin, zeros, row_starts[1:, c:c + 1] - row_begin,
+                zeros - 1, count]
+    if spec.shape.rank:
+      columns += [leads[:, c:c + 1],
+                  np.tile(np.array([trailing], np.int32), [len(first), 1])]
+  return [clients, np.concatenate(columns, 1).astype(np.int32)]
 
 
 def _vectorized(fn, values: list, num_clients) -> list:
@@ -436,11 +475,30 @@ def _vectorized(fn, values: list, num_clients) -> list:
         for r in results
     ]
 
-  def one_client(sliced):
-    client_values, stacked = [], iter(sliced[1:])
+  # What `tf.vectorized_map` does, less two costs per stacked value: it
+  # reads the batch size from each value's shape, and its per-client
+  # slice (a gather by the loop index) converts to a gather of all rows, a
+  # copy. Here the slice converts to the stacked value itself (its rows
+  # are the clients, in order), which `pfor` then vectorizes as before.
+  graph = tf.compat.v1.get_default_graph()
+  existing = set(graph.get_operations())
+  with tf.name_scope('loop_body'):
+    loop_var = tf.compat.v1.placeholder_with_default(0, shape=[])
+    client_values, slices = [], []
     for tensor, is_stacked in values:
-      client_values.append(next(stacked) if is_stacked else tensor)
-    return fn(*client_values)
-
-  elems = [tf.range(num_clients)] + [t for t, s in values if s]
-  return tf.vectorized_map(one_client, elems, fallback_to_while_loop=False)
+      if is_stacked:
+        one = tf.gather(tensor, loop_var)
+        slices.append((one, tensor))
+        client_values.append(one)
+      else:
+        client_values.append(tensor)
+    outputs = fn(*client_values)
+  loop_ops = set(graph.get_operations()) - existing
+  with tf.name_scope('pfor'):
+    converter = pfor.PFor(loop_var, num_clients, loop_ops,
+                          fallback_to_while_loop=False)
+    # pylint: disable=protected-access
+    for one, tensor in slices:
+      converter._conversion_map[one] = pfor.wrap(tensor, True)
+    # pylint: enable=protected-access
+    return [converter.convert(output) for output in outputs]

@@ -282,6 +282,30 @@ class VectorizedComputationTest(parameterized.TestCase):
     self.assertIsNone(client_strategy.TensorFlowFunction(
         block, lambda arg: arg).vectorized())
 
+  def test_phase_table_rows_hold_each_phase_reads_of_schedule(self):
+    specs = [tf.TensorSpec([None, 3, 2], tf.float32),
+             tf.TensorSpec([], tf.int32)]
+    # Phase 0: clients 0..2, 4 and 1 rows each; phase 1: client 1, 2 and
+    # 1 rows (rows counted per component, clients after clients).
+    schedule = [np.array([0, 1, 2, 1], np.int32),
+                np.array([0, 3, 4], np.int32),
+                np.array([[4, 1], [2, 1]], np.int32),
+                np.array([[0, 0], [12, 3], [14, 4]], np.int32)]
+
+    clients, table = vectorized_computation._phase_table(specs, schedule)
+    widths = vectorized_computation._phase_widths(specs)
+
+    np.testing.assert_array_equal(clients, schedule[0])
+    self.assertEqual(table.dtype, np.int32)
+    self.assertEqual(table.shape, (2, sum(widths)))
+    fields = [np.split(row, np.cumsum(widths)[:-1]) for row in table]
+    self.assertEqual([f.tolist() for f in fields[0]],
+                     [[0], [3], [0, 0, 0], [12, -1, -1], [3, 4, 3, 2],
+                      [0], [3], [3]])
+    self.assertEqual([f.tolist() for f in fields[1]],
+                     [[3], [1], [12, 0, 0], [2, -1, -1], [1, 2, 3, 2],
+                      [3], [1], [1]])
+
   def test_tensor_only_computation_vectorizes(self):
 
     @tensorflow_computation.tf_computation(
