@@ -217,34 +217,13 @@ class ComputationProcessTest(parameterized.TestCase):
 
   def test_table_with_shared_name_is_not_visible_to_another_session(self):
 
-    def table():
-      return tf.raw_ops.HashTableV2(key_dtype=tf.int64, value_dtype=tf.int64,
-                                    shared_name='shared_across_sessions')
-
-    @tfc.tf_computation(np.int64)
-    def write(x):
-      t = table()
-      init = tf.raw_ops.InitializeTableV2(
-          table_handle=t, keys=tf.constant([1], tf.int64),
-          values=tf.reshape(x, [1]))
-      with tf.control_dependencies([init]):
-        return tf.raw_ops.LookupTableFindV2(
-            table_handle=t, keys=tf.constant(1, tf.int64),
-            default_value=tf.constant(-1, tf.int64))
-
-    @tfc.tf_computation(np.int64)
-    def read(x):
-      return tf.raw_ops.LookupTableFindV2(
-          table_handle=table(), keys=tf.constant(1, tf.int64),
-          default_value=x)
-
     @fc.federated_computation(ct.type_at_clients(I64))
     def write_comp(x):
-      return intrinsics.federated_map(write, x)
+      return intrinsics.federated_map(programs.write_shared_table, x)
 
     @fc.federated_computation(ct.type_at_clients(I64))
     def read_comp(x):
-      return intrinsics.federated_map(read, x)
+      return intrinsics.federated_map(programs.read_shared_table, x)
 
     with self.context():
       written = write_comp([42])

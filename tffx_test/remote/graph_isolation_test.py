@@ -6,12 +6,12 @@ import tensorflow as tf
 
 from tffx.computations import building_blocks as bb
 from tffx.computations import errors as computation_errors
-from tffx.computations import tensorflow_computation as tfc
 from tffx.executors import tensorflow_runner
 from tffx.proto import computation_pb2
 from tffx.proto import remote_pb2
 from tffx.remote import graph_allowlist
 from tffx.remote import graph_isolation
+from tffx_test.remote import programs
 
 
 def _graph_def(build):
@@ -23,29 +23,6 @@ def _graph_def(build):
 
 def _nodes(graph_def, op):
   return [n for n in graph_def.node if n.op == op]
-
-
-def _table():
-  return tf.raw_ops.HashTableV2(key_dtype=tf.int64, value_dtype=tf.int64,
-                                shared_name='shared_table')
-
-
-@tfc.tf_computation(np.int64)
-def _write_table(x):
-  t = _table()
-  init = tf.raw_ops.InitializeTableV2(
-      table_handle=t, keys=tf.constant([1], tf.int64),
-      values=tf.reshape(x, [1]))
-  with tf.control_dependencies([init]):
-    return tf.raw_ops.LookupTableFindV2(
-        table_handle=t, keys=tf.constant(1, tf.int64),
-        default_value=tf.constant(-1, tf.int64))
-
-
-@tfc.tf_computation(np.int64)
-def _read_table(x):
-  return tf.raw_ops.LookupTableFindV2(
-      table_handle=_table(), keys=tf.constant(1, tf.int64), default_value=x)
 
 
 def _isolated(comp) -> bb.TensorFlow:
@@ -71,7 +48,7 @@ class GraphIsolationTest(absltest.TestCase):
     self.assertEqual(node.attr['container'].s, b'')
 
   def test_tables_become_anonymous_tables(self):
-    graph_def = _graph_def(_table)
+    graph_def = _graph_def(programs.shared_table)
 
     graph_isolation.isolate_graph(graph_def)
 
@@ -107,15 +84,15 @@ class GraphIsolationTest(absltest.TestCase):
     self.assertTrue(_nodes(rewritten, 'Empty')[0].attr['init'].b)
 
   def test_shared_table_leaks_between_graphs_unless_isolated(self):
-    written = tensorflow_runner.load(_isolated(_write_table))(np.int64(7))
+    written = tensorflow_runner.load(_isolated(programs.write_shared_table))(np.int64(7))
     leaked = tensorflow_runner.load(
-        _write_table.to_building_block())(np.int64(42))
+        programs.write_shared_table.to_building_block())(np.int64(42))
     seen = tensorflow_runner.load(
-        _read_table.to_building_block())(np.int64(-1))
+        programs.read_shared_table.to_building_block())(np.int64(-1))
 
     with self.assertRaisesRegex(computation_errors.TensorFlowExecutionError,
                                 r'Table not initialized'):
-      tensorflow_runner.load(_isolated(_read_table))(np.int64(-1))
+      tensorflow_runner.load(_isolated(programs.read_shared_table))(np.int64(-1))
 
     self.assertEqual(written, 7)
     self.assertEqual(leaked, 42)

@@ -6,6 +6,7 @@ the differential tests compare it with the reference executor exactly.
 
     PROGRAMS[name] = (computation, args)   # 7 clients where it counts
     fed_avg_round, fed_avg_arguments(num_clients)
+    shared_table, write_shared_table, read_shared_table   # shared_name
 """
 
 import collections
@@ -215,3 +216,29 @@ def fed_avg_arguments(num_clients: int, seed: int = 0,
   server_weights = collections.OrderedDict(w=np.float32([0.5, 0.5]),
                                            b=np.float32(0.0))
   return server_weights, datasets
+
+
+def shared_table():
+  return tf.raw_ops.HashTableV2(key_dtype=tf.int64, value_dtype=tf.int64,
+                                shared_name='shared_table')
+
+
+@tfc.tf_computation(np.int64)
+def write_shared_table(x):
+  """Fills the shared table with {1: x} and returns its value for 1."""
+  t = shared_table()
+  init = tf.raw_ops.InitializeTableV2(
+      table_handle=t, keys=tf.constant([1], tf.int64),
+      values=tf.reshape(x, [1]))
+  with tf.control_dependencies([init]):
+    return tf.raw_ops.LookupTableFindV2(
+        table_handle=t, keys=tf.constant(1, tf.int64),
+        default_value=tf.constant(-1, tf.int64))
+
+
+@tfc.tf_computation(np.int64)
+def read_shared_table(x):
+  """The shared table's value for 1 (fails if no one filled it here)."""
+  return tf.raw_ops.LookupTableFindV2(
+      table_handle=shared_table(), keys=tf.constant(1, tf.int64),
+      default_value=x)
