@@ -142,10 +142,34 @@ def build_fed_eval(
     return (client_works.ClientResult((), ()),
             session.unfinalized_metrics(metrics_state, num_batches))
 
+  client_work = build_eval_client_work(
+      client_eval, weights_type, data_type,
+      model_training.metric_finalizers(model), metrics_aggregation_process)
+  return composers.compose_learning_process(
+      model_training.build_initial_weights_fn(model),
+      fed_avg.check_distributor(model_distributor, weights_type,
+                                'build_fed_eval'), client_work,
+      build_empty_aggregator(),
+      finalizers.build_identity_finalizer(weights_type, update_type=_EMPTY))
+
+
+def build_eval_client_work(
+    client_eval: Any, weights_type: Any, data_type: Any,
+    metric_finalizers: Any,
+    metrics_aggregation_process: Optional[Any] = None
+) -> client_works.ClientWorkProcess:
+  """The client work of an evaluation: `client_eval` on every client.
+
+  `client_eval` maps (weights, data) to an empty `ClientResult` and the
+  client's unfinalized metrics; `metrics_aggregation_process` (by default
+  a sum then `metric_finalizers`) aggregates them into the `eval`
+  measurements, current round and total, and keeps its state as the client
+  work's.
+  """
   unfinalized_type = client_eval.type_signature.result[1]
   if metrics_aggregation_process is None:
     metrics_aggregation_process = metrics_aggregator_lib.SumThenFinalizeFactory(
-        model_training.metric_finalizers(model)).create(unfinalized_type)
+        metric_finalizers).create(unfinalized_type)
   check_metrics_process(metrics_aggregation_process, unfinalized_type)
 
   @federated_computation.federated_computation
@@ -169,11 +193,4 @@ def build_fed_eval(
     return measured_process.MeasuredProcessOutput(aggregated.state, outputs[0],
                                                   measurements)
 
-  client_work = client_works.ClientWorkProcess(init_fn, next_fn)
-  return composers.compose_learning_process(
-      model_training.build_initial_weights_fn(model),
-      fed_avg.check_distributor(model_distributor, weights_type,
-                                'build_fed_eval'), client_work,
-      build_empty_aggregator(),
-      finalizers.build_identity_finalizer(weights_type, update_type=_EMPTY))
-
+  return client_works.ClientWorkProcess(init_fn, next_fn)

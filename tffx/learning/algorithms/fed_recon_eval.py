@@ -15,14 +15,11 @@ metrics, summed over clients and finalized at the server:
 import collections
 from typing import Any, Callable, Optional, Sequence
 
-from tffx.computations import federated_computation
-from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
 from tffx.learning.algorithms import fed_avg
 from tffx.learning.algorithms import fed_eval
 from tffx.learning.algorithms import fed_recon
 from tffx.learning.templates import model_training
-from tffx.learning.metrics import aggregator as metrics_aggregator_lib
 from tffx.learning.models import functional
 from tffx.learning.models import reconstruction_model
 from tffx.learning.optimizers import sgdm
@@ -105,38 +102,15 @@ def build_fed_recon_eval(
     return (client_works.ClientResult((), ()),
             collections.OrderedDict(metrics_state))
 
-  unfinalized_type = client_eval.type_signature.result[1]
-  if metrics_aggregation_process is None:
-    metrics_aggregation_process = metrics_aggregator_lib.SumThenFinalizeFactory(
-        client.finalize_metrics).create(unfinalized_type)
-  fed_eval.check_metrics_process(metrics_aggregation_process, unfinalized_type)
-
-  @federated_computation.federated_computation
-  def init_fn():
-    return metrics_aggregation_process.initialize()
-
-  # The process's state type, not its initial state's: a sampling
-  # process's state grows from an empty sample.
-  @federated_computation.federated_computation(
-      metrics_aggregation_process.state_type,
-      computation_types.type_at_clients(client.weights_type),
-      computation_types.type_at_clients(client.data_type))
-  def next_fn(state, weights, client_data):
-    outputs = intrinsics.federated_map(client_eval, (weights, client_data))
-    aggregated = metrics_aggregation_process.next(state, outputs[1])
-    measurements = intrinsics.federated_zip(
-        collections.OrderedDict(
-            eval=collections.OrderedDict(
-                current_round_metrics=aggregated.result[0],
-                total_rounds_metrics=aggregated.result[1])))
-    return measured_process.MeasuredProcessOutput(aggregated.state,
-                                                  outputs[0], measurements)
+  client_work = fed_eval.build_eval_client_work(
+      client_eval, client.weights_type, client.data_type,
+      client.finalize_metrics, metrics_aggregation_process)
 
   return composers.compose_learning_process(
       fed_recon.build_initial_global_weights_fn(model),
       fed_avg.check_distributor(model_distributor, client.weights_type,
                                 'build_fed_recon_eval'),
-      client_works.ClientWorkProcess(init_fn, next_fn),
+      client_work,
       fed_eval.build_empty_aggregator(),
       finalizers.build_identity_finalizer(client.weights_type,
                                           update_type=_EMPTY))
