@@ -279,10 +279,11 @@ class ExactSum:
     den_index = np.repeat(den_index, self._width // max(self._size, 1))
     out, undecided = self._fast_quotient(den._fast[den_index],
                                          den._limb_columns[den_index])
-    for special in (den._special[den_index] if den._special is not None
-                    else None, self._special):
-      if special is not None:
-        undecided |= special != 0
+    # Where either side summed an inf or a nan, the stand-ins decide.
+    if den._special is not None:
+      undecided |= den._special[den_index] != 0
+    if self._special is not None:
+      undecided |= self._special != 0
     columns = np.flatnonzero(undecided)
     if columns.size:
       den_columns = den_index[columns]
