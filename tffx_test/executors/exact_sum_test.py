@@ -1,3 +1,4 @@
+import contextlib
 from fractions import Fraction
 
 from absl.testing import absltest
@@ -5,6 +6,7 @@ from absl.testing import parameterized
 import ml_dtypes
 import numpy as np
 
+from tffx.executors import exact_kernels
 from tffx.executors import exact_sum
 from tffx.executors.exact_sum import ExactSum
 
@@ -250,12 +252,14 @@ class SumTest(parameterized.TestCase):
       ('nan_and_inf', [np.inf, np.nan], np.nan),
   )
   def test_result_propagates_inf_and_nan_as_ieee(self, inputs, expected):
-    total = ExactSum(np.float32, ())
+    for way in _KERNEL_WAYS:
+      with self.subTest(way=way), _kernel_way(way):
+        total = ExactSum(np.float32, ())
 
-    for value in inputs:
-      total.add(np.float32(value))
+        for value in inputs:
+          total.add(np.float32(value))
 
-    np.testing.assert_array_equal(total.result(), np.float32(expected))
+        np.testing.assert_array_equal(total.result(), np.float32(expected))
 
   def test_merge_propagates_inf_and_nan(self):
     left, right = ExactSum(np.float64, (2,)), ExactSum(np.float64, (2,))
@@ -273,14 +277,16 @@ class SumTest(parameterized.TestCase):
       ('cancellation_and_negative_zero', [-0.0, 1.0, -1.0], False),
   )
   def test_result_sign_of_zero_follows_ieee(self, inputs, negative):
-    total = ExactSum(np.float32, ())
+    for way in _KERNEL_WAYS:
+      with self.subTest(way=way), _kernel_way(way):
+        total = ExactSum(np.float32, ())
 
-    for value in inputs:
-      total.add(np.float32(value))
+        for value in inputs:
+          total.add(np.float32(value))
 
-    self.assertEqual(total.result(), 0.0)
-    self.assertEqual(bool(np.signbit(total.result())), negative)
-    self.assertEqual(bool(np.signbit(total.mean(len(inputs)))), negative)
+        self.assertEqual(total.result(), 0.0)
+        self.assertEqual(bool(np.signbit(total.result())), negative)
+        self.assertEqual(bool(np.signbit(total.mean(len(inputs)))), negative)
 
   def test_result_of_no_values_is_positive_zero(self):
     total = ExactSum(np.float32, (2,))
@@ -344,6 +350,23 @@ class SumTest(parameterized.TestCase):
       total.merge(ExactSum(np.float64, (3,)))
 
 
+# How the fast tier bounds and adds: compiled (numba), or NumPy row by row
+# or in one reduce. (compiled from this width, NumPy row loop from this one)
+_KERNEL_WAYS = ('compiled', 'numpy_rows', 'numpy_reduce')
+
+
+@contextlib.contextmanager
+def _kernel_way(way):
+  widths = {'compiled': (1, 1 << 30), 'numpy_rows': (1 << 30, 1),
+            'numpy_reduce': (1 << 30, 1 << 30)}[way]
+  previous = exact_kernels.COMPILED_MIN_WIDTH, exact_kernels.ROW_LOOP_WIDTH
+  exact_kernels.COMPILED_MIN_WIDTH, exact_kernels.ROW_LOOP_WIDTH = widths
+  try:
+    yield
+  finally:
+    exact_kernels.COMPILED_MIN_WIDTH, exact_kernels.ROW_LOOP_WIDTH = previous
+
+
 class TiersTest(parameterized.TestCase):
   """Data that exercises the fast tier, its spills and its off-grid values."""
 
@@ -355,33 +378,54 @@ class TiersTest(parameterized.TestCase):
     values[rng.random(clients) < 0.02] *= 100.0
     return values.astype(np.float32)
 
-  def _check(self, rng, values, row_loop_width):
+  def _check(self, rng, values, way):
     expected = np.array([_reference(s, np.float32)
                          for s in _exact_sums(values)])
-    previous = exact_sum._ROW_LOOP_WIDTH
-    exact_sum._ROW_LOOP_WIDTH = row_loop_width
-    try:
+    with _kernel_way(way):
       results = [_sum_in_pieces(rng, np.float32, values) for _ in range(3)]
-    finally:
-      exact_sum._ROW_LOOP_WIDTH = previous
     for total in results:
       self.assertEqual(_bits(total.result()), _bits(expected))
 
-  @parameterized.parameters(1, 1 << 30)
-  def test_result_is_exact_across_spills_and_off_grid_values(
-      self, row_loop_width):
+  @parameterized.parameters(*_KERNEL_WAYS)
+  def test_result_is_exact_across_spills_and_off_grid_values(self, way):
     rng = np.random.default_rng(8)
 
     values = self._mixed_values(rng, 3000, 5)
 
-    self._check(rng, values, row_loop_width)
+    self._check(rng, values, way)
 
-  def test_result_is_exact_for_wide_values_added_row_by_row(self):
+  @parameterized.parameters('compiled', 'numpy_rows')
+  def test_result_is_exact_for_wide_values_added_row_by_row(self, way):
     rng = np.random.default_rng(9)
 
     values = self._mixed_values(rng, 40, 5000)
 
-    self._check(rng, values, 1)
+    self._check(rng, values, way)
+
+  @parameterized.parameters(*_KERNEL_WAYS)
+  def test_result_is_exact_when_rows_stop_fitting_midway(self, way):
+    # Rows of 3,000 values near 1 that stop fitting the fast tier part way
+    # (past the compiled way's first blocks): an off-grid value, a value
+    # too large for it, a nan, many tiny values, small values on its grid.
+    rng = np.random.default_rng(12)
+    values = rng.standard_normal((7, 3000)).astype(np.float32)
+    values[1, 2500] = 1e-12
+    values[2, 2100] = 3e4
+    values[3, 2999] = np.nan
+    values[4, 1500:] = rng.standard_normal(1500) * 1e-12
+    values[5, 1100:1200] = 2.0**-30
+    expected = np.array([_reference(s, np.float32)
+                         for s in _exact_sums(np.nan_to_num(values))])
+    expected[2999] = np.nan
+
+    with _kernel_way(way):
+      totals = [ExactSum(np.float32, (3000,)) for _ in range(2)]
+      for row in values:
+        totals[0].add_stacked(row[np.newaxis])
+      totals[1].add_stacked(values)
+
+    for total in totals:
+      self.assertEqual(_bits(total.result()), _bits(expected))
 
   @parameterized.parameters(np.float32, np.float64)
   def test_result_is_exact_when_limbs_normalize_often(self, dtype):
@@ -458,8 +502,14 @@ class RandomizedTest(parameterized.TestCase):
 
   @parameterized.parameters(
       (np.float16, -4, 2), (ml_dtypes.bfloat16, -6, 6),
-      (np.float32, -6, 6), (np.float64, -6, 6))
-  def test_results_are_exact_rounded_once(self, dtype, low, high):
+      (np.float32, -6, 6), (np.float64, -6, 6),
+      (np.float32, -6, 6, 'compiled'), (np.float32, -6, 6, 'numpy_rows'))
+  def test_results_are_exact_rounded_once(self, dtype, low, high,
+                                          way='numpy_reduce'):
+    with _kernel_way(way):
+      self._check_results_are_exact_rounded_once(dtype, low, high)
+
+  def _check_results_are_exact_rounded_once(self, dtype, low, high):
     rng = np.random.default_rng(10)
     clients = 200
     signs = rng.choice([-1.0, 1.0], size=(clients, 6))
