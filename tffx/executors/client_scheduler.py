@@ -17,7 +17,8 @@ Each thread gets at least four chunks, of sizes differing by at most one
 clients (memory); values of unknown size (datasets) get at most 16 clients
 per chunk. Work on values that exist already (e.g. adding known client
 values) asks for one chunk per thread instead (`one_chunk_per_thread`):
-its chunks cost the same, and each chunk has a fixed cost.
+its chunks cost the same, and each chunk has a fixed cost; known values of
+less than ~8 MiB per thread stay in fewer chunks.
 
 Folding in client order on the calling thread keeps aggregations exact:
 sums add clients in the same order as the reference executor does.
@@ -128,7 +129,11 @@ class ClientScheduler:
                                    len(self._client_devices)))
       return [num_clients * k // count for k in range(count)] + [num_clients]
     if one_chunk_per_thread:
-      count = min(num_clients, self._max_concurrent_calls)
+      # A thread takes a share of at least ~8 MiB: below that, handing it
+      # over and merging its result cost more than it saves.
+      worth = self._max_concurrent_calls if bytes_per_client is None else (
+          num_clients * bytes_per_client // _CHUNK_BYTES)
+      count = min(num_clients, self._max_concurrent_calls, max(worth, 1))
     else:
       cap = _UNKNOWN_SIZE_CLIENTS_PER_CHUNK if bytes_per_client is None else (
           max(1, min(_MAX_CLIENTS_PER_CHUNK,

@@ -134,6 +134,17 @@ class ClientSchedulerTest(parameterized.TestCase):
 
     self.assertEqual(bounds, expected)
 
+  @parameterized.parameters((10, 400_000, [0, 10]), (41, 400_000, [0, 41]),
+                            (42, 400_000, [0, 21, 42]), (5, 4, [0, 5]))
+  def test_chunk_bounds_one_per_thread_give_threads_8_mib_or_more(
+      self, num_clients, bytes_per_client, expected):
+    scheduler = _scheduler(self, threads=2)
+
+    bounds = scheduler.chunk_bounds(num_clients, bytes_per_client,
+                                    one_chunk_per_thread=True)
+
+    self.assertEqual(bounds, expected)
+
   @parameterized.named_parameters(
       # (devices, clients, bytes per client, clients per call, chunks)
       ('one_call_without_devices', (), 1000, 4, 1 << 16, 1),
