@@ -26,6 +26,7 @@ import logging
 import math
 from typing import Optional, Tuple
 
+import ml_dtypes
 import numpy as np
 
 # Values this wide (elements per client) are bounded and added compiled.
@@ -89,16 +90,17 @@ def add_rows(total: np.ndarray, flat: np.ndarray, ceiling: float = math.inf,
   were added, the rest was not (the NumPy way stops at (0, 0) unless all
   fit).
   """
+  # Values of at least 2**(grid + stored mantissa bits) are on the grid.
+  floor = 0.0 if grid is None else 2.0**(
+      grid + int(ml_dtypes.finfo(flat.dtype).nmant))
   kernels = _kernels(flat)
   if kernels is not None:
-    floor = 0.0 if grid is None else 2.0**(grid + 23)   # on the grid above
     rows, columns = kernels.add_within(
         total, np.ascontiguousarray(flat), _float32_bits(ceiling),
         _float32_bits(floor), -(1 << 20) if grid is None else grid)
     return int(rows), int(columns)
   if ceiling < math.inf or grid is not None:
     high, low = magnitude_bounds(flat)
-    floor = 0.0 if grid is None else 2.0**(grid + 23)
     if not (high < ceiling and low >= floor):
       return 0, 0
   if flat.shape[0] == 1 or flat.shape[1] >= ROW_LOOP_WIDTH:
