@@ -203,7 +203,23 @@ class ClientData(abc.ABC):
     return _FunctionClientData(client_ids, dataset_fn)
 
 
-class _FunctionClientData(ClientData):
+class FixedClientData(ClientData):
+  """A `ClientData` whose client ids and element structure are set once.
+
+  Subclasses set `self._client_ids` (a list) and
+  `self._element_type_structure` in `__init__`; the properties read them.
+  """
+
+  @property
+  def client_ids(self) -> List[str]:
+    return list(self._client_ids)
+
+  @property
+  def element_type_structure(self) -> Any:
+    return self._element_type_structure
+
+
+class _FunctionClientData(FixedClientData):
   """A `ClientData` whose datasets come from `dataset_fn(client_id)`."""
 
   def __init__(self, client_ids: Sequence[str],
@@ -213,14 +229,6 @@ class _FunctionClientData(ClientData):
     # Building the first dataset checks the function early and gives the
     # element structure; tf.data datasets are lazy, so this reads no data.
     self._element_type_structure = dataset_fn(self._client_ids[0]).element_spec
-
-  @property
-  def client_ids(self) -> List[str]:
-    return list(self._client_ids)
-
-  @property
-  def element_type_structure(self) -> Any:
-    return self._element_type_structure
 
   def _create_dataset(self, client_id: str) -> tf.data.Dataset:
     return self._dataset_fn(client_id)

@@ -6,14 +6,14 @@ scalar), by default `tf.data.TFRecordDataset` in `create_from_dir`.
 """
 
 import os
-from typing import Any, Callable, List, Mapping
+from typing import Callable, Mapping
 
 import tensorflow as tf
 
 from tffx.simulation import client_data
 
 
-class FilePerUserClientData(client_data.ClientData):
+class FilePerUserClientData(client_data.FixedClientData):
   """A federated dataset whose clients are files."""
 
   def __init__(self, client_ids_to_files: Mapping[str, str],
@@ -53,14 +53,6 @@ class FilePerUserClientData(client_data.ClientData):
     """One client per file of the directory `path`, named by the file name."""
     files = {name: os.path.join(path, name) for name in os.listdir(path)}
     return cls(files, create_tf_dataset_fn)
-
-  @property
-  def client_ids(self) -> List[str]:
-    return list(self._client_ids)
-
-  @property
-  def element_type_structure(self) -> Any:
-    return self._element_type_structure
 
   def _create_dataset(self, client_id: str) -> tf.data.Dataset:
     return self._dataset_fn(tf.constant(self._files[client_id], tf.string))

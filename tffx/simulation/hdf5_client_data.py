@@ -21,7 +21,7 @@ pass the path of one already on disk. It needs h5py.
 import collections
 import functools
 import os
-from typing import Any, List, Mapping
+from typing import Any, Mapping
 
 import h5py
 import numpy as np
@@ -71,7 +71,7 @@ def _client_spec(path: str, client_id: str, group: Any) -> Any:
   return spec
 
 
-class HDF5ClientData(client_data.ClientData):
+class HDF5ClientData(client_data.FixedClientData):
   """A federated dataset from an HDF5 file in TFF's `examples/<id>/<feature>`
   layout (see the module docstring).
   """
@@ -126,14 +126,6 @@ class HDF5ClientData(client_data.ClientData):
             f'(those of client {client_ids[0]!r}), found {other} for client '
             f'{client_id!r}.')
     return client_ids, spec
-
-  @property
-  def client_ids(self) -> List[str]:
-    return list(self._client_ids)
-
-  @property
-  def element_type_structure(self) -> Any:
-    return self._element_type_structure
 
   def _read_client(self, client_id: str) -> Any:
     with h5py.File(self._path, 'r') as f:

@@ -14,7 +14,7 @@ Rows are read with Python's `sqlite3` when a client's dataset is created.
 
 import os
 import sqlite3
-from typing import Any, List, Mapping, Optional, Sequence
+from typing import Any, Mapping, Optional, Sequence
 
 import numpy as np
 import tensorflow as tf
@@ -60,7 +60,7 @@ def _check_database_format(path: str) -> None:
         f'{sorted(missing_columns)}.')
 
 
-class SqlClientData(client_data.ClientData):
+class SqlClientData(client_data.FixedClientData):
   """A federated dataset of serialized `tf.train.Example`s in an SQLite file."""
 
   def __init__(self, database_filepath: str,
@@ -94,14 +94,7 @@ class SqlClientData(client_data.ClientData):
     self._path = path
     self._split_name = split_name
     self._client_ids = client_ids
-
-  @property
-  def client_ids(self) -> List[str]:
-    return list(self._client_ids)
-
-  @property
-  def element_type_structure(self) -> tf.TensorSpec:
-    return tf.TensorSpec(shape=(), dtype=tf.string)
+    self._element_type_structure = tf.TensorSpec(shape=(), dtype=tf.string)
 
   def _create_dataset(self, client_id: str) -> tf.data.Dataset:
     query = ('SELECT serialized_example_proto FROM examples '

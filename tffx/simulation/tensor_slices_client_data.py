@@ -16,7 +16,7 @@ generated synthetic datasets. This module does not read files.
 """
 
 import collections
-from typing import Any, List, Mapping
+from typing import Any, Mapping
 
 import numpy as np
 import tensorflow as tf
@@ -66,7 +66,7 @@ def _element_spec(value: Any) -> Any:
       lambda a: tf.TensorSpec(a.shape[1:], _tf_dtype(a)), value)
 
 
-class TestClientData(client_data.ClientData):
+class TestClientData(client_data.FixedClientData):
   """A `ClientData` from `{client_id: structure of arrays}`.
 
   Client ids are sorted. The arrays are kept as numpy arrays (converted
@@ -111,14 +111,6 @@ class TestClientData(client_data.ClientData):
             f'{self._element_type_structure} (that of client '
             f'{client_ids[0]!r}), found {spec} for client {client_id!r}.')
       self._slices[client_id] = value
-
-  @property
-  def client_ids(self) -> List[str]:
-    return list(self._client_ids)
-
-  @property
-  def element_type_structure(self) -> Any:
-    return self._element_type_structure
 
   def num_examples(self, client_id: str) -> int:
     """The number of examples of one client.

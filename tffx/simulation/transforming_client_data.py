@@ -22,7 +22,7 @@ def _as_str(client_id: Any) -> str:
   return tf.convert_to_tensor(client_id).numpy().decode()
 
 
-class TransformingClientData(client_data.ClientData):
+class TransformingClientData(client_data.FixedClientData):
   """Transforms each client's examples, optionally adding pseudo-clients."""
 
   def __init__(self,
@@ -70,14 +70,6 @@ class TransformingClientData(client_data.ClientData):
     self._client_ids = sorted(client_data.check_client_ids(client_ids))
     self._element_type_structure = self._create_dataset(
         self._client_ids[0]).element_spec
-
-  @property
-  def client_ids(self) -> List[str]:
-    return list(self._client_ids)
-
-  @property
-  def element_type_structure(self) -> Any:
-    return self._element_type_structure
 
   def _create_dataset(self, client_id: str) -> tf.data.Dataset:
     base_id = _as_str(self._reduce_client_id(client_id))
