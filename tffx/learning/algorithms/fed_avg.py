@@ -60,6 +60,22 @@ def check_distributor(model_distributor, weights_type, owner: str):
   return model_distributor
 
 
+def check_model_aggregator(model_aggregator, weighted: bool, owner: str):
+  """The model aggregator, a (weighted or unweighted) mean when None.
+
+  Raises:
+    FactoryTypeError: if it is not a factory of that kind.
+  """
+  if model_aggregator is None:
+    model_aggregator = (mean.MeanFactory() if weighted else
+                        mean.UnweightedMeanFactory())
+  factory.check_factory(
+      model_aggregator, factory.WeightedAggregationFactory
+      if weighted else factory.UnweightedAggregationFactory,
+      'model_aggregator', owner)
+  return model_aggregator
+
+
 def build_model_delta_process(
     model_fn: Any,
     client_optimizer_fn: Any,
@@ -87,13 +103,7 @@ def build_model_delta_process(
     client_weighting = ClientWeighting.UNIFORM
   elif client_weighting is None:
     client_weighting = ClientWeighting.NUM_EXAMPLES
-  if model_aggregator is None:
-    model_aggregator = (mean.MeanFactory() if weighted else
-                        mean.UnweightedMeanFactory())
-  factory.check_factory(
-      model_aggregator, factory.WeightedAggregationFactory
-      if weighted else factory.UnweightedAggregationFactory,
-      'model_aggregator', owner)
+  model_aggregator = check_model_aggregator(model_aggregator, weighted, owner)
   if not weighted:
     # The composed learning process takes weighted aggregators only.
     model_aggregator = factory_utils.as_weighted_aggregator(model_aggregator)

@@ -22,7 +22,6 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.aggregators import factory
-from tffx.aggregators import mean
 from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
@@ -167,10 +166,8 @@ def build_weighted_fed_avg_with_optimizer_schedule(
   model = model_training.resolve_model(model_fn)
   server_optimizer = model_training.resolve_optimizer(server_optimizer_fn,
                                                       'server_optimizer_fn')
-  if model_aggregator is None:
-    model_aggregator = mean.MeanFactory()
-  factory.check_factory(model_aggregator, factory.WeightedAggregationFactory,
-                        'model_aggregator', owner)
+  model_aggregator = fed_avg.check_model_aggregator(model_aggregator, True,
+                                                    owner)
   loop = (LoopImplementation.DATASET_ITERATOR
           if use_experimental_simulation_loop else
           LoopImplementation.DATASET_REDUCE)

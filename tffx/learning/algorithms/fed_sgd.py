@@ -19,7 +19,6 @@ import numpy as np
 import tensorflow as tf
 
 from tffx.aggregators import factory
-from tffx.aggregators import mean
 from tffx.computations import federated_computation
 from tffx.computations import intrinsics
 from tffx.computations import tensorflow_computation
@@ -146,10 +145,8 @@ def build_fed_sgd(
   model = model_training.resolve_model(model_fn)
   server_optimizer = model_training.resolve_optimizer(server_optimizer_fn,
                                                       'server_optimizer_fn')
-  if model_aggregator is None:
-    model_aggregator = mean.MeanFactory()
-  factory.check_factory(model_aggregator, factory.WeightedAggregationFactory,
-                        'model_aggregator', 'build_fed_sgd')
+  model_aggregator = fed_avg.check_model_aggregator(model_aggregator, True,
+                                                    'build_fed_sgd')
   weights_type, _ = model_training.weights_and_data_types(model)
   client_work = _build_gradient_client_work(model, metrics_aggregator,
                                             loop_implementation)
