@@ -34,6 +34,23 @@ def _bits(values):
 _SUBNORMAL = np.float32(1e-45)
 
 
+class CompiledTest(absltest.TestCase):
+
+  def test_compiled_way_is_available_with_numba_installed(self):
+    # numba is a dependency: without it the compiled way's tests below
+    # would run the NumPy way twice.
+    self.assertIsNotNone(exact_kernels._compiled())
+
+  def test_compiled_way_is_taken_for_wide_float32_values_only(self):
+    wide = exact_kernels.COMPILED_MIN_WIDTH
+
+    taken = [exact_kernels._kernels(np.zeros((1, width), dtype)) is not None
+             for width, dtype in ((wide, np.float32), (wide - 1, np.float32),
+                                  (wide, np.float16), (wide, np.float64))]
+
+    self.assertEqual(taken, [True, False, False, False])
+
+
 class MagnitudeBoundsTest(parameterized.TestCase):
 
   @parameterized.named_parameters(
