@@ -2,9 +2,11 @@
 
     magnitude_bounds(flat)   (ceiling, floor): every |x| <= ceiling (inf or
                              nan if one is), every nonzero |x| >= floor
-    add_rows(total, flat, ceiling, grid)
-                             total (float64) += rows of flat while they fit
-                             the fast tier: |x| < ceiling, on the grid
+    add_fitting(total, flat, ceiling, grid)
+                             compiled: total (float64) += rows of flat while
+                             they fit the fast tier (|x| < ceiling, on the
+                             grid); None where not compiled
+    add_rows(total, flat)    total (float64) += every row of flat
 
 The fast tier adds float32 values into a float64 total where that is exact.
 In NumPy, checking that they fit and adding them takes three passes per
@@ -26,7 +28,6 @@ import logging
 import math
 from typing import Optional, Tuple
 
-import ml_dtypes
 import numpy as np
 
 # Values this wide (elements per client) are bounded and added compiled.
@@ -80,30 +81,37 @@ def magnitude_bounds(flat: np.ndarray) -> Tuple[float, float]:
   return float(ceiling), float(floor)
 
 
-def add_rows(total: np.ndarray, flat: np.ndarray, ceiling: float = math.inf,
-             grid: Optional[int] = None) -> Tuple[int, int]:
-  """total += flat[0] + flat[1] + ..., in float64, while the values fit.
+def add_fitting(total: np.ndarray, flat: np.ndarray, ceiling: float,
+                grid: int) -> Optional[Tuple[int, int]]:
+  """total += rows of flat while every |x| < ceiling and x on 2**grid.
 
-  Rows are added while every |x| < ceiling and every x is a multiple of
-  2**grid (no grid: any finite value fits); then float64 adds them exactly,
-  in any order. Returns (rows, columns): flat[:rows] and flat[rows, :columns]
-  were added, the rest was not (the NumPy way stops at (0, 0) unless all
-  fit).
+  Compiled only: None where the compiled way is not taken (then nothing
+  was added). Values that fit sum exactly in float64, in any order.
+  Returns (rows, columns): flat[:rows] and flat[rows, :columns] were
+  added, the rest was not (the kernel stops at the first block of 1,024
+  values holding one that does not fit).
   """
-  # Values of at least 2**(grid + stored mantissa bits) are on the grid.
-  floor = 0.0 if grid is None else 2.0**(
-      grid + int(ml_dtypes.finfo(flat.dtype).nmant))
+  kernels = _kernels(flat)
+  if kernels is None:
+    return None
+  # float32 values of at least 2**(grid + 23) are on the grid.
+  rows, columns = kernels.add_within(
+      total, np.ascontiguousarray(flat), _float32_bits(ceiling),
+      _float32_bits(2.0**(grid + 23)), grid)
+  return int(rows), int(columns)
+
+
+def add_rows(total: np.ndarray, flat: np.ndarray) -> None:
+  """total += flat[0] + flat[1] + ..., in float64, in place.
+
+  The values must sum exactly in float64 (the fast tier's grid); then the
+  result does not depend on how this adds them.
+  """
   kernels = _kernels(flat)
   if kernels is not None:
-    rows, columns = kernels.add_within(
-        total, np.ascontiguousarray(flat), _float32_bits(ceiling),
-        _float32_bits(floor), -(1 << 20) if grid is None else grid)
-    return int(rows), int(columns)
-  if ceiling < math.inf or grid is not None:
-    high, low = magnitude_bounds(flat)
-    if not (high < ceiling and low >= floor):
-      return 0, 0
-  if flat.shape[0] == 1 or flat.shape[1] >= ROW_LOOP_WIDTH:
+    kernels.add_within(total, np.ascontiguousarray(flat), 0x7f800000, 0,
+                       -(1 << 20))   # no limits: every finite value fits
+  elif flat.shape[0] == 1 or flat.shape[1] >= ROW_LOOP_WIDTH:
     # Row by row, the float64 add casting each row as it reads it: one
     # pass, no float64 copy of the row (1.6x faster than converting into a
     # buffer, then adding; measured with numpy 2).
@@ -112,7 +120,6 @@ def add_rows(total: np.ndarray, flat: np.ndarray, ceiling: float = math.inf,
   else:
     # initial=-0.0, IEEE's identity, keeps the sign of zero sums.
     total += np.add.reduce(flat, axis=0, dtype=np.float64, initial=-0.0)
-  return flat.shape[0], 0
 
 
 def _float32_bits(value: float) -> int:

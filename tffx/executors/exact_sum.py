@@ -16,10 +16,11 @@ How: a finite float is an integer multiple of its dtype's smallest
 subnormal, so a sum of them is an integer in that unit, kept in two tiers.
   * Fast tier (float32, float16, bfloat16): a float64 accumulator. With the
     chunks' magnitudes below 2**top, up to 2**10 values on the grid
-    2**(top + 10 - 53) sum exactly there. Once it is set up, values that
-    fit it are added as they come (`exact_kernels.add_rows` checks them);
-    else the bounds of the chunk decide: only values below 2**(top - 20)
-    can be off the grid, and only those are looked at.
+    2**(top + 10 - 53) sum exactly there. Once it is set up, wide float32
+    values that fit it are added as they come (`exact_kernels.add_fitting`
+    checks them, compiled); else the bounds of the chunk decide: only
+    values below 2**(top - 20) can be off the grid, and only those are
+    looked at.
   * Exact tier: per element, a fixed-point integer in int64 limbs of 32
     bits spanning the dtype's range, with 31 bits of carry headroom
     (`exact_limbs`). Off-grid values, float64 values, and the fast tier
@@ -344,14 +345,18 @@ class ExactSum:
 
   def _add_floats(self, flat: np.ndarray) -> None:
     self._any = True
+    fitted = None
     if (self._fast_top is not None and
         self._fast_count + flat.shape[0] <= 1 << _FAST_BITS):
       # Where the values fit the fast tier as it is (the usual case), the
-      # kernel bounds and adds them in one pass. A row it stops in has its
-      # added part replaced by -0.0 (IEEE's identity) and is counted twice.
-      rows, columns = exact_kernels.add_rows(
-          self._fast, flat, 2.0**self._fast_top,
-          self._fast_top + _FAST_BITS - 53)
+      # compiled kernel checks and adds them in one pass. A row it stops
+      # in has its added part replaced by -0.0 (IEEE's identity) and is
+      # counted twice.
+      fitted = exact_kernels.add_fitting(self._fast, flat,
+                                         2.0**self._fast_top,
+                                         self._fast_top + _FAST_BITS - 53)
+    if fitted is not None:
+      rows, columns = fitted
       self._fast_count += rows + (columns > 0)
       if rows == flat.shape[0]:
         return
@@ -394,7 +399,7 @@ class ExactSum:
       rows, columns, values = off_grid
       touched = np.unique(columns)
       saved = self._fast[touched]
-    exact_kernels.add_rows(self._fast, flat)   # no limits: adds them all
+    exact_kernels.add_rows(self._fast, flat)
     self._fast_count += flat.shape[0]
     if off_grid is not None:
       # Redo the touched columns exactly: the parts on the grid here, the

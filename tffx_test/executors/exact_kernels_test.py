@@ -145,27 +145,28 @@ class AddRowsTest(parameterized.TestCase):
   @parameterized.named_parameters(
       ('too_large', 8.0, 1),
       ('off_the_grid', 3.0 * 2.0**-41, 1),
+      ('just_below_the_floor', np.nextafter(np.float32(2.0**-17),
+                                            np.float32(0)), 1),
       ('far_below_the_grid', 2.0**-100, 1),
       ('nan', np.nan, 1),
       ('inf', -np.inf, 1),
       ('on_the_grid_below_the_floor', 2.0**-30, None),
+      ('at_the_floor', 2.0**-17, None),
       ('subnormal_on_a_fine_grid', 1e-45, None),
   )
-  def test_add_rows_stops_at_the_block_with_a_value_that_does_not_fit(
+  def test_add_fitting_stops_at_the_block_with_a_value_that_does_not_fit(
       self, value, stop_row):
-    # Fits: |x| < 4 on the grid 2**-40 (2**-149 for subnormals).
+    # Fits: |x| < 4 on the grid 2**-40 (2**-149 for subnormals); values of
+    # 2**-17 (the floor) and more are on it.
     rng = np.random.default_rng(2)
     flat = rng.integers(-2**20, 2**20, (3, 2500)).astype(np.float32)
     flat *= np.float32(2.0**-20)
     flat[1, 2100] = value
     grid = -160 if value == np.float32(1e-45) else -40
+    total = np.zeros(2500)
 
     with _compiled_from_width(1):
-      total = np.zeros(2500)
-      stop = exact_kernels.add_rows(total, flat, 4.0, grid)
-    with _compiled_from_width(1 << 30):
-      plain_total = np.zeros(2500)
-      plain_stop = exact_kernels.add_rows(plain_total, flat, 4.0, grid)
+      stop = exact_kernels.add_fitting(total, flat, 4.0, grid)
 
     if stop_row is None:   # checked value by value, it fits
       self.assertEqual(stop, (3, 0))
@@ -175,9 +176,16 @@ class AddRowsTest(parameterized.TestCase):
       expected = flat[0].astype(np.float64)
       expected[:2048] += flat[1, :2048]
       self.assertEqual(_bits(total), _bits(expected))
-    # NumPy bounds the whole chunk: below the floor 2**(grid + 23) it stops.
-    self.assertEqual(plain_stop, (0, 0))
-    self.assertEqual(_bits(plain_total), _bits(np.zeros(2500)))
+
+  @parameterized.parameters((70_000, np.float16), (1000, np.float32))
+  def test_add_fitting_is_none_where_not_compiled(self, width, dtype):
+    total = np.zeros(width)
+
+    result = exact_kernels.add_fitting(total, np.ones((2, width), dtype),
+                                       4.0, -40)
+
+    self.assertIsNone(result)
+    self.assertFalse(total.any())
 
   def _added(self, start, flat):
     total = start.copy()

@@ -254,12 +254,16 @@ class SumTest(parameterized.TestCase):
   def test_result_propagates_inf_and_nan_as_ieee(self, inputs, expected):
     for way in _KERNEL_WAYS:
       with self.subTest(way=way), _kernel_way(way):
-        total = ExactSum(np.float32, ())
+        # Values added at once, and one chunk each (past the first, the
+        # fast tier is set up: the compiled way's fast path).
+        totals = ExactSum(np.float32, ()), ExactSum(np.float32, ())
 
         for value in inputs:
-          total.add(np.float32(value))
+          totals[0].add(np.float32(value))
+          totals[1].add_stacked(np.array([value], np.float32))
 
-        np.testing.assert_array_equal(total.result(), np.float32(expected))
+        for total in totals:
+          np.testing.assert_array_equal(total.result(), np.float32(expected))
 
   def test_merge_propagates_inf_and_nan(self):
     left, right = ExactSum(np.float64, (2,)), ExactSum(np.float64, (2,))
@@ -279,14 +283,34 @@ class SumTest(parameterized.TestCase):
   def test_result_sign_of_zero_follows_ieee(self, inputs, negative):
     for way in _KERNEL_WAYS:
       with self.subTest(way=way), _kernel_way(way):
-        total = ExactSum(np.float32, ())
+        totals = ExactSum(np.float32, ()), ExactSum(np.float32, ())
 
         for value in inputs:
-          total.add(np.float32(value))
+          totals[0].add(np.float32(value))
+          totals[1].add_stacked(np.array([value], np.float32))
 
-        self.assertEqual(total.result(), 0.0)
-        self.assertEqual(bool(np.signbit(total.result())), negative)
-        self.assertEqual(bool(np.signbit(total.mean(len(inputs)))), negative)
+        for total in totals:
+          self.assertEqual(total.result(), 0.0)
+          self.assertEqual(bool(np.signbit(total.result())), negative)
+          self.assertEqual(bool(np.signbit(total.mean(len(inputs)))),
+                           negative)
+
+  def test_result_sign_of_zero_survives_a_row_that_stops_fitting(self):
+    # The compiled way adds the row's first block, then stops at 1e-12 (off
+    # the grid); the rest of the row goes on with the added part as -0.0.
+    values = np.full((2, 1100), 1.0, np.float32)
+    values[:, 0] = -0.0
+    values[1, 1050] = 1e-12
+
+    with _kernel_way('compiled'):
+      total = ExactSum(np.float32, (1100,))
+      total.add_stacked(values[:1])
+      total.add_stacked(values[1:])
+      result = total.result()
+
+    self.assertTrue(np.signbit(result[0]))
+    self.assertEqual(result[1], 2.0)
+    self.assertEqual(result[1050], np.float32(1.0 + 1e-12))
 
   def test_result_of_no_values_is_positive_zero(self):
     total = ExactSum(np.float32, (2,))
