@@ -140,6 +140,36 @@ class MeanTest(parameterized.TestCase):
       total.mean(1)
 
 
+# How the fast tier bounds and adds: compiled (numba), or NumPy row by row
+# or in one reduce. (compiled from this width, NumPy row loop from this one)
+_KERNEL_WAYS = ('compiled', 'numpy_rows', 'numpy_reduce')
+
+
+@contextlib.contextmanager
+def _kernel_way(way):
+  widths = {'compiled': (1, 1 << 30), 'numpy_rows': (1 << 30, 1),
+            'numpy_reduce': (1 << 30, 1 << 30)}[way]
+  previous = exact_kernels.COMPILED_MIN_WIDTH, exact_kernels.ROW_LOOP_WIDTH
+  exact_kernels.COMPILED_MIN_WIDTH, exact_kernels.ROW_LOOP_WIDTH = widths
+  try:
+    yield
+  finally:
+    exact_kernels.COMPILED_MIN_WIDTH, exact_kernels.ROW_LOOP_WIDTH = previous
+
+
+def _scalar_sums_both_ways(inputs):
+  """Float32 scalar sums of `inputs`: added at once, and one chunk each.
+
+  Past the first chunk the fast tier is set up: the compiled way's fast
+  path takes the rest.
+  """
+  totals = ExactSum(np.float32, ()), ExactSum(np.float32, ())
+  for value in inputs:
+    totals[0].add(np.float32(value))
+    totals[1].add_stacked(np.array([value], np.float32))
+  return totals
+
+
 class SumTest(parameterized.TestCase):
 
   @parameterized.parameters(np.float32, np.float64)
@@ -254,13 +284,7 @@ class SumTest(parameterized.TestCase):
   def test_result_propagates_inf_and_nan_as_ieee(self, inputs, expected):
     for way in _KERNEL_WAYS:
       with self.subTest(way=way), _kernel_way(way):
-        # Values added at once, and one chunk each (past the first, the
-        # fast tier is set up: the compiled way's fast path).
-        totals = ExactSum(np.float32, ()), ExactSum(np.float32, ())
-
-        for value in inputs:
-          totals[0].add(np.float32(value))
-          totals[1].add_stacked(np.array([value], np.float32))
+        totals = _scalar_sums_both_ways(inputs)
 
         for total in totals:
           np.testing.assert_array_equal(total.result(), np.float32(expected))
@@ -283,11 +307,7 @@ class SumTest(parameterized.TestCase):
   def test_result_sign_of_zero_follows_ieee(self, inputs, negative):
     for way in _KERNEL_WAYS:
       with self.subTest(way=way), _kernel_way(way):
-        totals = ExactSum(np.float32, ()), ExactSum(np.float32, ())
-
-        for value in inputs:
-          totals[0].add(np.float32(value))
-          totals[1].add_stacked(np.array([value], np.float32))
+        totals = _scalar_sums_both_ways(inputs)
 
         for total in totals:
           self.assertEqual(total.result(), 0.0)
@@ -372,23 +392,6 @@ class SumTest(parameterized.TestCase):
 
     with self.assertRaises(ValueError):
       total.merge(ExactSum(np.float64, (3,)))
-
-
-# How the fast tier bounds and adds: compiled (numba), or NumPy row by row
-# or in one reduce. (compiled from this width, NumPy row loop from this one)
-_KERNEL_WAYS = ('compiled', 'numpy_rows', 'numpy_reduce')
-
-
-@contextlib.contextmanager
-def _kernel_way(way):
-  widths = {'compiled': (1, 1 << 30), 'numpy_rows': (1 << 30, 1),
-            'numpy_reduce': (1 << 30, 1 << 30)}[way]
-  previous = exact_kernels.COMPILED_MIN_WIDTH, exact_kernels.ROW_LOOP_WIDTH
-  exact_kernels.COMPILED_MIN_WIDTH, exact_kernels.ROW_LOOP_WIDTH = widths
-  try:
-    yield
-  finally:
-    exact_kernels.COMPILED_MIN_WIDTH, exact_kernels.ROW_LOOP_WIDTH = previous
 
 
 class TiersTest(parameterized.TestCase):
