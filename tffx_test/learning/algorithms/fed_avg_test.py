@@ -246,8 +246,9 @@ class FedAvgTest(parameterized.TestCase):
       np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     self.assertAlmostEqual(reduce_loss, iterator_loss, places=6)
 
-  def test_keras_model_loss_decreases(self):
-    arrays = test_models.client_arrays(3, 12)
+  def _train_keras_dense(self, client_sizes, make_metrics, rounds):
+    """(last round's train metrics, each round's loss) of a Keras model."""
+    arrays = test_models.client_arrays(3, client_sizes)
 
     def model_fn():
       keras.utils.set_random_seed(0)
@@ -255,47 +256,35 @@ class FedAvgTest(parameterized.TestCase):
           keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)]),
           loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
           input_spec=test_models.INPUT_SPEC,
-          metrics=[keras.metrics.SparseCategoricalAccuracy()])
+          metrics=make_metrics())
 
     process = fed_avg.build_weighted_fed_avg(
         model_fn, client_optimizer_fn=lambda: sgdm.build_sgdm(0.1))
     state = process.initialize()
     losses = []
-
-    for _ in range(3):
+    for _ in range(rounds):
       state, metrics = process.next(state,
                                     test_models.client_datasets(arrays, 4))
       losses.append(float(metrics['client_work']['train']['loss']))
+    return metrics['client_work']['train'], losses
 
-    self.assertEqual(list(metrics['client_work']['train']),
+  def test_keras_model_loss_decreases(self):
+    train, losses = self._train_keras_dense(
+        12, lambda: [keras.metrics.SparseCategoricalAccuracy()], rounds=3)
+
+    self.assertEqual(list(train),
                      ['sparse_categorical_accuracy', 'loss', 'num_examples',
                       'num_batches'])
     self.assertLess(losses[1], losses[0])
     self.assertLess(losses[2], losses[1])
 
   def test_keras_model_with_given_counters_reports_each_count_once(self):
-    arrays = test_models.client_arrays(3, [12, 5, 9])
+    train, losses = self._train_keras_dense(
+        [12, 5, 9], lambda: [counters.NumExamplesCounter(),
+                             counters.NumBatchesCounter(),
+                             keras.metrics.SparseCategoricalAccuracy()],
+        rounds=2)
 
-    def model_fn():
-      keras.utils.set_random_seed(0)
-      return keras_utils.from_keras_model(
-          keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)]),
-          loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-          input_spec=test_models.INPUT_SPEC,
-          metrics=[counters.NumExamplesCounter(), counters.NumBatchesCounter(),
-                   keras.metrics.SparseCategoricalAccuracy()])
-
-    process = fed_avg.build_weighted_fed_avg(
-        model_fn, client_optimizer_fn=lambda: sgdm.build_sgdm(0.1))
-    state = process.initialize()
-    losses = []
-
-    for _ in range(2):
-      state, metrics = process.next(state,
-                                    test_models.client_datasets(arrays, 4))
-      losses.append(float(metrics['client_work']['train']['loss']))
-
-    train = metrics['client_work']['train']
     self.assertEqual(list(train), ['num_examples', 'num_batches',
                                    'sparse_categorical_accuracy', 'loss'])
     self.assertEqual(train['num_examples'], 12 + 5 + 9)

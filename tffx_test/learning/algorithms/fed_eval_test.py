@@ -18,6 +18,15 @@ _KERNEL = np.float32([[1.0, -0.5, 0.0], [0.0, 1.5, -0.5], [-1.0, 0.0, 2.0],
 _BIAS = np.float32([0.0, 0.2, -0.2])
 
 
+def _evaluate_twice(evaluation, arrays):
+  """(state, metrics) after two rounds of `evaluation` at _KERNEL, _BIAS."""
+  state = evaluation.set_model_weights(evaluation.initialize(),
+                                       ModelWeights((_KERNEL, _BIAS), ()))
+  data = test_models.client_datasets(arrays, 4)
+  state, _ = evaluation.next(state, data)
+  return evaluation.next(state, data)
+
+
 class FedEvalTest(parameterized.TestCase):
 
   @parameterized.named_parameters(
@@ -47,12 +56,8 @@ class FedEvalTest(parameterized.TestCase):
   def test_weights_unchanged_and_total_rounds_metrics_accumulate(self):
     arrays = test_models.client_arrays(2, [6, 3])
     evaluation = fed_eval.build_fed_eval(test_models.build_softmax_regression)
-    state = evaluation.set_model_weights(evaluation.initialize(),
-                                         ModelWeights((_KERNEL, _BIAS), ()))
-    data = test_models.client_datasets(arrays, 4)
 
-    state, _ = evaluation.next(state, data)
-    state, metrics = evaluation.next(state, data)
+    state, metrics = _evaluate_twice(evaluation, arrays)
 
     eval_metrics = metrics['client_work']['eval']
     self.assertEqual(eval_metrics['current_round_metrics']['num_examples'], 9)
@@ -74,12 +79,8 @@ class FedEvalTest(parameterized.TestCase):
         model_training.metric_finalizers(model), unfinalized_type)
     evaluation = fed_eval.build_fed_eval(model,
                                          metrics_aggregation_process=process)
-    state = evaluation.set_model_weights(evaluation.initialize(),
-                                         ModelWeights((_KERNEL, _BIAS), ()))
-    data = test_models.client_datasets(arrays, 4)
 
-    state, _ = evaluation.next(state, data)
-    state, metrics = evaluation.next(state, data)
+    _, metrics = _evaluate_twice(evaluation, arrays)
 
     eval_metrics = metrics['client_work']['eval']
     current = eval_metrics['current_round_metrics']
