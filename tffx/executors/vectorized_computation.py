@@ -24,7 +24,8 @@ results). One `tf.function` runs, for K clients,
 with TensorFlow's `pfor` (what `tf.vectorized_map` runs, called directly,
 without its fallback to a loop: an op it cannot vectorize is found when the
 function is traced, at `analyse`). Each phase reads its clients, rows and
-element shapes from one row of a packed schedule table. A phase whose clients are all K skips the gather and scatter.
+element shapes from one row of a packed schedule table. A phase whose
+clients are all K skips the gather and scatter.
 `client_dataset_phases` reads the datasets and builds the phases: clients
 of different sizes and partial last batches are handled exactly (each
 client sees its own elements, in order, each once; nothing is padded or
